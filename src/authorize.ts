@@ -1,0 +1,22 @@
+import { createHandshakeMiddleware, type HandshakeMiddleware } from './lib/handshake-mode.js';
+import { createConnectionListener, type ConnectionListener } from './lib/message-mode.js';
+import type { AuthorizeOptions, HandshakeOptions, JwtClaims, MessageOptions } from './lib/options.js';
+import { handshakeSettings, messageSettings } from './lib/settings.js';
+
+/**
+ * Handshake mode: `io.use(authorize({ secret, handshake: true }))`. The token travels with
+ * the connection (handshake `auth`, Bearer header or `token` query) and a refused client
+ * gets `connect_error` with `err.data = { message, code, type, reason }`.
+ */
+export function authorize<Claims = JwtClaims>(options: HandshakeOptions<Claims>): HandshakeMiddleware;
+/**
+ * Message mode (the default): `io.on('connection', authorize({ secret }))`. The socket is
+ * held out of the namespace until it emits `authenticate` with `{ token }`; then the
+ * namespace emits `authenticated` server-side and the client receives `authenticated`.
+ */
+export function authorize<Claims = JwtClaims>(options: MessageOptions<Claims>): ConnectionListener;
+export function authorize<Claims = JwtClaims>(options: AuthorizeOptions<Claims>): HandshakeMiddleware | ConnectionListener;
+export function authorize<Claims = JwtClaims>(options: AuthorizeOptions<Claims>): HandshakeMiddleware | ConnectionListener {
+  if (options?.handshake === true) return createHandshakeMiddleware(handshakeSettings(options as HandshakeOptions<unknown>));
+  return createConnectionListener(messageSettings(options as MessageOptions<unknown>));
+}

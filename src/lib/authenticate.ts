@@ -1,0 +1,78 @@
+import type { IncomingMessage } from 'node:http';
+import { asUnauthorizedError, UnauthorizedError } from './errors.js';
+import type { AdditionalAuth, JwtClaims } from './options.js';
+import type { VerifyToken } from './verify.js';
+
+/** A verified token and the claims the app asked to keep for it. */
+export interface Identity<Claims = JwtClaims> {
+  token: string;
+  claims: Claims;
+}
+
+export type Authenticate<Claims = JwtClaims> = (request: IncomingMessage, token: unknown) => Promise<Identity<Claims>>;
+
+export interface AuthenticateSteps<Claims> {
+  maxTokenLength: number;
+  verify: VerifyToken;
+  additionalAuth?: AdditionalAuth | undefined;
+  customDecoded?: ((decoded: JwtClaims) => Claims | PromiseLike<Claims>) | undefined;
+}
+
+/**
+ * The same path for both modes: check the token's shape and size, verify it (the key is
+ * resolved inside), run the app's extra check, then let the app reshape the claims.
+ * Every failure leaves as an UnauthorizedError.
+ */
+export function createAuthenticate<Claims>(steps: AuthenticateSteps<Claims>): Authenticate<Claims> {
+  return async (request, token) => {
+    const checked = checkTokenShape(token, steps.maxTokenLength);
+    const verified = await steps.verify(request, checked);
+    if (steps.additionalAuth) await runAdditionalAuth(steps.additionalAuth, verified);
+    const claims = steps.customDecoded ? await runCustomDecoded(steps.customDecoded, verified) : (verified as Claims);
+    return { token: checked, claims };
+  };
+}
+
+function checkTokenShape(token: unknown, maxTokenLength: number): string {
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new UnauthorizedError('invalid_token', 'malformed', 'invalid token datatype');
+  }
+  if (token.length > maxTokenLength) {
+    throw new UnauthorizedError('invalid_token', 'too_large', `token is longer than ${maxTokenLength} characters`);
+  }
+  return token;
+}
+
+/** socketio-jwt's callback contract, plus a Promise form; whichever settles first wins. */
+function runAdditionalAuth(additionalAuth: AdditionalAuth, claims: JwtClaims): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const refuse = (error: string | Error, code = 'unknown') =>
+      reject(new UnauthorizedError(code, 'rejected', messageFrom(error), { cause: error }));
+    const returned = additionalAuth(claims, () => resolve(), refuse);
+    if (typeof (returned as PromiseLike<unknown> | undefined)?.then === 'function') {
+      (returned as PromiseLike<unknown>).then(
+        (outcome) => (outcome === false ? refuse('additional authorization refused') : resolve()),
+        (error: unknown) => refuse(error instanceof Error ? error : String(error), codeFrom(error)),
+      );
+    }
+  }).catch((error: unknown) => {
+    throw asUnauthorizedError(error, { code: 'unknown', reason: 'rejected', message: 'additional authorization failed' });
+  });
+}
+
+async function runCustomDecoded<Claims>(customDecoded: (decoded: JwtClaims) => Claims | PromiseLike<Claims>, claims: JwtClaims): Promise<Claims> {
+  try {
+    return await customDecoded(claims);
+  } catch (cause) {
+    throw new UnauthorizedError('unknown', 'internal', 'customDecoded failed', { cause });
+  }
+}
+
+function messageFrom(error: string | Error): string {
+  return (typeof error === 'string' ? error : error?.message) || 'additional authorization refused';
+}
+
+function codeFrom(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code ? code : 'unknown';
+}

@@ -1,0 +1,73 @@
+/**
+ * The codes socketio-jwt clients already switch on, plus `authentication_timeout`.
+ * App hooks (`additional_auth`) may add their own codes; those pass through unchanged.
+ */
+export type ErrorCode =
+  | 'invalid_token'
+  | 'credentials_required'
+  | 'credentials_bad_format'
+  | 'missing_authorization_header'
+  | 'invalid_secret'
+  | 'authentication_timeout'
+  | 'unknown';
+
+/** A stable, machine-readable cause, finer than `code`. */
+export type ErrorReason =
+  | 'expired'
+  | 'not_yet_valid'
+  | 'malformed'
+  | 'bad_signature'
+  | 'algorithm_not_allowed'
+  | 'claim_invalid'
+  | 'too_large'
+  | 'missing'
+  | 'key_unavailable'
+  | 'timeout'
+  | 'rejected'
+  | 'internal';
+
+/** What travels to the client: `err.data` on `connect_error`, `error.data` on `unauthorized`. */
+export interface UnauthorizedErrorData {
+  message: string;
+  code: ErrorCode | (string & {});
+  type: 'UnauthorizedError';
+  reason: ErrorReason;
+}
+
+/**
+ * The one error sockjwt refuses with. `code` keeps socketio-jwt's vocabulary; `reason` says
+ * precisely why. `toJSON()` is the wire form, so `cause` (which may hold library internals)
+ * never reaches a client.
+ */
+export class UnauthorizedError extends Error {
+  override readonly name = 'UnauthorizedError';
+  readonly code: ErrorCode | (string & {});
+  readonly reason: ErrorReason;
+  readonly data: UnauthorizedErrorData;
+
+  constructor(code: ErrorCode | (string & {}), reason: ErrorReason, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.reason = reason;
+    this.data = { message, code, type: 'UnauthorizedError', reason };
+  }
+
+  /** socketio-jwt exposed the underlying error as `inner`; kept for code that reads it. */
+  get inner(): unknown {
+    return this.cause;
+  }
+
+  toJSON(): { message: string; data: UnauthorizedErrorData } {
+    return { message: this.message, data: this.data };
+  }
+}
+
+export function isUnauthorizedError(value: unknown): value is UnauthorizedError {
+  return value instanceof UnauthorizedError;
+}
+
+/** Wraps anything thrown by a hook so that no raw error object ever reaches a client. */
+export function asUnauthorizedError(error: unknown, fallback: { code: ErrorCode; reason: ErrorReason; message: string }): UnauthorizedError {
+  if (error instanceof UnauthorizedError) return error;
+  return new UnauthorizedError(fallback.code, fallback.reason, fallback.message, { cause: error });
+}

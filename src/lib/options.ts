@@ -1,0 +1,138 @@
+import type { IncomingMessage } from 'node:http';
+import type { KeyObject } from 'node:crypto';
+import type { ErrorCode } from './errors.js';
+
+/** Registered JWT claims (RFC 7519 §4.1) plus whatever the issuer adds. */
+export interface JwtClaims {
+  iss?: string;
+  sub?: string;
+  aud?: string | string[];
+  exp?: number;
+  nbf?: number;
+  iat?: number;
+  jti?: string;
+  [claim: string]: unknown;
+}
+
+/** The decoded JOSE header, as handed to a four-parameter secret function. */
+export interface JwtHeader {
+  alg: string;
+  typ?: string;
+  kid?: string;
+  [parameter: string]: unknown;
+}
+
+export type Algorithm =
+  | 'HS256' | 'HS384' | 'HS512'
+  | 'RS256' | 'RS384' | 'RS512'
+  | 'PS256' | 'PS384' | 'PS512'
+  | 'ES256' | 'ES384' | 'ES512'
+  | 'EdDSA';
+
+/** A shared secret (string or Buffer), a PEM public key, or a node:crypto KeyObject. */
+export type KeyMaterial = string | Buffer | KeyObject;
+
+export type SecretCallback = (error: unknown, secret?: KeyMaterial | null) => void;
+
+/** socketio-jwt's form: `(request, decodedPayload, callback)`; may return a Promise instead. */
+export type PayloadSecretFunction = (
+  request: IncomingMessage,
+  decoded: JwtClaims,
+  callback: SecretCallback,
+) => void | KeyMaterial | null | undefined | PromiseLike<KeyMaterial | null | undefined>;
+
+/** Four parameters: `(request, header, payload, callback)`, for key selection by `kid`. */
+export type HeaderSecretFunction = (
+  request: IncomingMessage,
+  header: JwtHeader,
+  payload: JwtClaims,
+  callback: SecretCallback,
+) => void | KeyMaterial | null | undefined | PromiseLike<KeyMaterial | null | undefined>;
+
+export type SecretFunction = PayloadSecretFunction | HeaderSecretFunction;
+
+/** `onError(message | Error, code?)`: the code defaults to `'unknown'`, as in socketio-jwt. */
+export type AdditionalAuth = (
+  decoded: JwtClaims,
+  onSuccess: () => void,
+  onError: (error: string | Error, code?: ErrorCode | (string & {})) => void,
+) => void | PromiseLike<unknown>;
+
+/** Options shared by both modes. */
+export interface CommonOptions<Claims = JwtClaims> {
+  /**
+   * Key that verifies signatures: a shared secret (string, Buffer or secret KeyObject), a PEM
+   * public key or public KeyObject, or a function resolving one per token. Required.
+   */
+  secret: KeyMaterial | SecretFunction;
+  /**
+   * Accepted `alg` values. Default: every algorithm of the key's family (HS256/384/512 for a
+   * shared secret). Algorithms outside the key's family are refused; `none` never is accepted.
+   */
+  algorithms?: Algorithm[];
+  /** Required `aud` (one of these, exact string or RegExp). Setting it makes `aud` mandatory. */
+  audience?: string | RegExp | Array<string | RegExp>;
+  /** Required `iss`. Setting it makes `iss` mandatory. */
+  issuer?: string | RegExp | Array<string | RegExp>;
+  /** Required `sub`. Setting it makes `sub` mandatory. */
+  subject?: string | RegExp | Array<string | RegExp>;
+  /** Required `jti`. Setting it makes `jti` mandatory. */
+  jwtid?: string | RegExp | Array<string | RegExp>;
+  /** Required `nonce`. Setting it makes `nonce` mandatory. */
+  nonce?: string | RegExp | Array<string | RegExp>;
+  /** Seconds of leeway for `exp` and `nbf`. Default 0. */
+  clockTolerance?: number;
+  /** Maximum token age from `iat`, in seconds or a timespan string (`'2h'`). Makes `iat` mandatory. */
+  maxAge?: number | string;
+  /** UNSAFE: accept expired tokens. Default false. */
+  ignoreExpiration?: boolean;
+  /** UNSAFE: accept tokens before their `nbf`. Default false. */
+  ignoreNotBefore?: boolean;
+  /** Tokens longer than this many characters are refused before any parsing. Default 8192. */
+  maxTokenLength?: number;
+  /** Property of the socket (and of `socket.data`) that receives the claims. Default `'decoded_token'`. */
+  decodedPropertyName?: string;
+  /** Property of the socket that receives the raw token (never `socket.data`). Default `'encoded_token'`. */
+  encodedPropertyName?: string;
+  /** Replaces the verified claims before they are attached (sync or async). */
+  customDecoded?: (decoded: JwtClaims) => Claims | PromiseLike<Claims>;
+  /** Extra check after verification: call `onSuccess()` / `onError()`, or return a Promise (resolving `false` refuses). */
+  additional_auth?: AdditionalAuth;
+  /**
+   * When false, a socket without credentials is let in anonymously (message mode: not held, no
+   * timeout; handshake mode: no token is not an error). A bad token is still refused. Default true.
+   */
+  required?: boolean;
+}
+
+/** Token in the handshake: `io.use(authorize({ handshake: true, ... }))`. */
+export interface HandshakeOptions<Claims = JwtClaims> extends CommonOptions<Claims> {
+  handshake: true;
+  /** Accept only `Authorization: Bearer <token>`. Default false. */
+  auth_header_required?: boolean;
+  /** Accept the `token` query parameter (URLs end up in logs: prefer `auth`). Default true. */
+  queryToken?: boolean;
+  /** Also read the token from this cookie of the handshake request. Default: none. */
+  cookie?: string;
+}
+
+/** Token in an `authenticate` message after connect: `io.on('connection', authorize({ ... }))`. */
+export interface MessageOptions<Claims = JwtClaims> extends CommonOptions<Claims> {
+  handshake?: false;
+  /** Milliseconds the client has to authenticate. Default 5000. */
+  timeout?: number;
+  /**
+   * After `unauthorized`: `false` disconnects at once; a number of ms waits that long for the
+   * client's acknowledgement; unset waits for it, never longer than `timeout`.
+   */
+  callback?: false | number;
+}
+
+export type AuthorizeOptions<Claims = JwtClaims> = HandshakeOptions<Claims> | MessageOptions<Claims>;
+
+export const OPTION_NAMES: ReadonlySet<string> = new Set([
+  'secret', 'algorithms', 'audience', 'issuer', 'subject', 'jwtid', 'nonce', 'clockTolerance', 'maxAge',
+  'ignoreExpiration', 'ignoreNotBefore', 'maxTokenLength', 'decodedPropertyName', 'encodedPropertyName',
+  'customDecoded', 'additional_auth', 'required', 'handshake', 'auth_header_required', 'queryToken', 'cookie',
+  'timeout', 'callback',
+]);

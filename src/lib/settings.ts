@@ -1,0 +1,167 @@
+import ms from 'ms';
+import { createAuthenticate } from './authenticate.js';
+import { ALL_ALGORITHMS } from './keys.js';
+import type { HandshakeSettings } from './handshake-mode.js';
+import type { MessageSettings } from './message-mode.js';
+import { OPTION_NAMES, type Algorithm, type AuthorizeOptions, type HandshakeOptions, type MessageOptions } from './options.js';
+import type { PropertyNames } from './attach.js';
+import { createTokenVerifier, type ClaimChecks } from './verify.js';
+
+const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_MAX_TOKEN_LENGTH = 8192;
+
+/** Socket members a claims property must never overwrite. */
+const SOCKET_MEMBERS: ReadonlySet<string> = new Set([
+  'id', 'handshake', 'data', 'connected', 'disconnected', 'nsp', 'server', 'adapter', 'client', 'conn', 'request',
+  'rooms', 'recovered', 'flags', 'acks', 'fns', 'emit', 'on', 'once', 'join', 'leave', 'use', 'disconnect', 'pid',
+]);
+
+/**
+ * Everything about the options is decided here, once: bad options throw a TypeError or
+ * RangeError now, not at the first handshake, and the per-socket code never branches on
+ * the shape of an option.
+ */
+export function handshakeSettings(options: HandshakeOptions<unknown>): HandshakeSettings {
+  checkOptionNames(options);
+  return {
+    authenticate: authenticateFrom(options),
+    names: propertyNames(options),
+    required: options.required !== false,
+    sources: {
+      authHeaderRequired: options.auth_header_required === true,
+      query: options.queryToken !== false,
+      cookie: optionalName(options.cookie, 'cookie'),
+    },
+  };
+}
+
+export function messageSettings(options: MessageOptions<unknown>): MessageSettings {
+  checkOptionNames(options);
+  const timeoutMs = positiveNumber(options.timeout, 'timeout') ?? DEFAULT_TIMEOUT_MS;
+  return {
+    authenticate: authenticateFrom(options),
+    names: propertyNames(options),
+    required: options.required !== false,
+    timeoutMs,
+    callback: callbackFrom(options.callback as false | number | true | undefined, timeoutMs),
+  };
+}
+
+/** socketio-jwt treated `callback: true` like unset: wait for the acknowledgement. */
+function callbackFrom(callback: false | number | true | undefined, timeoutMs: number): false | number {
+  if (callback === false) return false;
+  if (callback === true || callback === undefined) return timeoutMs;
+  return nonNegativeNumber(callback, 'callback') as number;
+}
+
+function checkOptionNames(options: AuthorizeOptions<unknown>): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('sockjwt: authorize() expects an options object');
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.has(name)) throw new TypeError(`sockjwt: unknown option "${name}"`);
+  }
+  const mode = options.handshake === true ? 'handshake' : 'message';
+  const wrongMode = mode === 'handshake' ? ['timeout', 'callback'] : ['auth_header_required', 'queryToken', 'cookie'];
+  for (const name of wrongMode) {
+    // socketio-jwt ignored these silently; migrating code keeps working, but is told.
+    if (name in options) process.emitWarning(`sockjwt: option "${name}" has no effect in ${mode} mode`, { code: 'SOCKJWT_OPTION_IGNORED' });
+  }
+}
+
+function authenticateFrom(options: AuthorizeOptions<unknown>) {
+  if (options.secret === undefined || options.secret === null) throw new TypeError('sockjwt: the "secret" option is required');
+  return createAuthenticate({
+    maxTokenLength: positiveNumber(options.maxTokenLength, 'maxTokenLength') ?? DEFAULT_MAX_TOKEN_LENGTH,
+    verify: createTokenVerifier(options.secret, algorithmsFrom(options.algorithms), claimChecks(options)),
+    additionalAuth: optionalFunction(options.additional_auth, 'additional_auth'),
+    customDecoded: optionalFunction(options.customDecoded, 'customDecoded'),
+  });
+}
+
+function algorithmsFrom(algorithms: readonly string[] | undefined): Algorithm[] | undefined {
+  if (algorithms === undefined) return undefined;
+  if (!Array.isArray(algorithms) || algorithms.length === 0) throw new TypeError('sockjwt: "algorithms" must be a non-empty array');
+  for (const algorithm of algorithms) {
+    if (typeof algorithm === 'string' && algorithm.toLowerCase() === 'none') {
+      throw new TypeError('sockjwt: the "none" algorithm is never accepted');
+    }
+    if (!ALL_ALGORITHMS.has(algorithm)) throw new TypeError(`sockjwt: unsupported algorithm "${String(algorithm)}"`);
+  }
+  return [...algorithms] as Algorithm[];
+}
+
+/** jsonwebtoken's claim options in fast-jwt's terms. Any claim that is checked is also required. */
+function claimChecks(options: AuthorizeOptions<unknown>): ClaimChecks {
+  const checks: ClaimChecks = {
+    clockTolerance: (nonNegativeNumber(options.clockTolerance, 'clockTolerance') ?? 0) * 1000,
+    ignoreExpiration: options.ignoreExpiration === true,
+    ignoreNotBefore: options.ignoreNotBefore === true,
+  };
+  const required: string[] = [];
+  const allow = (value: ClaimChecks['allowedAud'] | undefined, claim: string, key: 'allowedAud' | 'allowedIss' | 'allowedSub' | 'allowedJti' | 'allowedNonce') => {
+    if (value === undefined) return;
+    checks[key] = value;
+    required.push(claim);
+  };
+  allow(options.audience, 'aud', 'allowedAud');
+  allow(options.issuer, 'iss', 'allowedIss');
+  allow(options.subject, 'sub', 'allowedSub');
+  allow(options.jwtid, 'jti', 'allowedJti');
+  allow(options.nonce, 'nonce', 'allowedNonce');
+  const maxAgeMs = maxAgeFrom(options.maxAge);
+  if (maxAgeMs !== undefined) {
+    checks.maxAge = maxAgeMs;
+    required.push('iat');
+  }
+  if (required.length > 0) checks.requiredClaims = required;
+  return checks;
+}
+
+function maxAgeFrom(maxAge: number | string | undefined): number | undefined {
+  if (maxAge === undefined) return undefined;
+  if (typeof maxAge === 'string') {
+    const parsed = ms(maxAge as ms.StringValue);
+    if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0) throw new RangeError(`sockjwt: "maxAge" is not a timespan: ${maxAge}`);
+    return parsed;
+  }
+  return (nonNegativeNumber(maxAge, 'maxAge') as number) * 1000;
+}
+
+function propertyNames(options: AuthorizeOptions<unknown>): PropertyNames {
+  return {
+    decoded: propertyName(options.decodedPropertyName, 'decodedPropertyName') ?? 'decoded_token',
+    encoded: propertyName(options.encodedPropertyName, 'encodedPropertyName') ?? 'encoded_token',
+  };
+}
+
+function propertyName(value: string | undefined, option: string): string | undefined {
+  const name = optionalName(value, option);
+  if (name !== undefined && (SOCKET_MEMBERS.has(name) || name.startsWith('_'))) {
+    throw new TypeError(`sockjwt: "${option}" would overwrite socket.${name}`);
+  }
+  return name;
+}
+
+function optionalName(value: string | undefined, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0) throw new TypeError(`sockjwt: "${option}" must be a non-empty string`);
+  return value;
+}
+
+function optionalFunction<F>(value: F | undefined, option: string): F | undefined {
+  if (value !== undefined && typeof value !== 'function') throw new TypeError(`sockjwt: "${option}" must be a function`);
+  return value;
+}
+
+function positiveNumber(value: number | undefined, option: string): number | undefined {
+  const number = nonNegativeNumber(value, option);
+  if (number === 0) throw new RangeError(`sockjwt: "${option}" must be greater than 0`);
+  return number;
+}
+
+function nonNegativeNumber(value: number | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(`sockjwt: "${option}" must be a finite, non-negative number`);
+  }
+  return value;
+}

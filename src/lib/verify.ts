@@ -1,0 +1,190 @@
+import type { IncomingMessage } from 'node:http';
+import { KeyObject } from 'node:crypto';
+import { createDecoder, createVerifier, type VerifierOptions } from 'fast-jwt';
+import { UnauthorizedError, type ErrorReason } from './errors.js';
+import { allowedFor, KeyError, prepareKey, type PreparedKey } from './keys.js';
+import type { Algorithm, JwtClaims, JwtHeader, KeyMaterial, SecretFunction } from './options.js';
+
+/** Verifies one token's signature and registered claims; the request feeds secret functions. */
+export type VerifyToken = (request: IncomingMessage, token: string) => JwtClaims | Promise<JwtClaims>;
+
+/** What fast-jwt checks besides the signature, already in its units (milliseconds). */
+export type ClaimChecks = Omit<VerifierOptions, 'algorithms' | 'complete' | 'cache' | 'cacheTTL' | 'errorCacheTTL'>;
+
+type FastVerifier = (token: string) => unknown;
+
+const VERIFIER_CACHE_SIZE = 256;
+
+/**
+ * Normalises every form of `secret` into one function, so the handshake path has a single
+ * shape: a static key gets one prebuilt synchronous verifier; a secret function gets a
+ * decode → resolve key → verify path, with verifiers cached per key.
+ */
+export function createTokenVerifier(
+  secret: KeyMaterial | SecretFunction,
+  algorithms: readonly Algorithm[] | undefined,
+  checks: ClaimChecks,
+): VerifyToken {
+  if (typeof secret === 'function') return verifierForSecretFunction(secret, algorithms, checks);
+  const verifier = buildVerifier(prepareStaticKey(secret), algorithms, checks, (message) => new TypeError(`sockjwt: ${message}`));
+  return (_request, token) => runVerifier(verifier, token);
+}
+
+function prepareStaticKey(secret: KeyMaterial): PreparedKey {
+  try {
+    return prepareKey(secret);
+  } catch (error) {
+    throw new TypeError(`sockjwt: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function buildVerifier(
+  key: PreparedKey,
+  configured: readonly Algorithm[] | undefined,
+  checks: ClaimChecks,
+  fail: (message: string) => Error,
+): FastVerifier {
+  const algorithms = allowedFor(key, configured);
+  if (algorithms.length === 0) {
+    throw fail(`the key verifies ${key.family.join('/')} but algorithms allows only ${configured?.join(', ')}`);
+  }
+  return createVerifier({ ...checks, key: key.material, algorithms, cache: false }) as FastVerifier;
+}
+
+function runVerifier(verifier: FastVerifier, token: string): JwtClaims {
+  try {
+    return verifier(token) as JwtClaims;
+  } catch (error) {
+    throw fromTokenError(error);
+  }
+}
+
+function verifierForSecretFunction(
+  secretFunction: SecretFunction,
+  configured: readonly Algorithm[] | undefined,
+  checks: ClaimChecks,
+): VerifyToken {
+  const decode = createDecoder({ complete: true }) as (token: string) => { header: JwtHeader; payload: unknown };
+  const verifiers = new VerifierCache((key) =>
+    buildVerifier(prepareKey(key), configured, checks, (message) => new KeyError(message)),
+  );
+  return async (request, token) => {
+    const { header, payload } = decodeForKeySelection(decode, token);
+    const key = await resolveSecret(secretFunction, request, header, payload);
+    return runVerifier(verifiers.get(key), token);
+  };
+}
+
+function decodeForKeySelection(decode: (token: string) => { header: JwtHeader; payload: unknown }, token: string) {
+  let decoded: { header: JwtHeader; payload: unknown };
+  try {
+    decoded = decode(token);
+  } catch (error) {
+    throw fromTokenError(error);
+  }
+  if (typeof decoded.payload !== 'object' || decoded.payload === null || Array.isArray(decoded.payload)) {
+    throw new UnauthorizedError('invalid_token', 'malformed', 'jwt payload must be a JSON object');
+  }
+  return { header: decoded.header, payload: decoded.payload as JwtClaims };
+}
+
+/** Calls a secret function in whichever style it was written: callback, return value or Promise. */
+function resolveSecret(secretFunction: SecretFunction, request: IncomingMessage, header: JwtHeader, payload: JwtClaims): Promise<KeyMaterial> {
+  return new Promise<KeyMaterial | null | undefined>((resolve, reject) => {
+    const callback = (error: unknown, key?: KeyMaterial | null) => (error ? reject(error) : resolve(key));
+    const returned = secretFunction.length >= 4
+      ? (secretFunction as (r: IncomingMessage, h: JwtHeader, p: JwtClaims, cb: typeof callback) => unknown)(request, header, payload, callback)
+      : (secretFunction as (r: IncomingMessage, p: JwtClaims, cb: typeof callback) => unknown)(request, payload, callback);
+    if (isThenable(returned)) returned.then(resolve, reject);
+    else if (returned !== undefined) resolve(returned as KeyMaterial | null);
+  }).then(
+    (key) => {
+      if (key == null || (typeof key !== 'object' && typeof key !== 'string') || (!(key instanceof KeyObject) && key.length === 0)) {
+        throw new UnauthorizedError('invalid_secret', 'key_unavailable', 'secret function returned no key');
+      }
+      return key;
+    },
+    (cause: unknown) => {
+      throw new UnauthorizedError('invalid_secret', 'key_unavailable', messageOf(cause, 'secret function failed'), { cause });
+    },
+  );
+}
+
+function isThenable(value: unknown): value is PromiseLike<KeyMaterial | null | undefined> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+}
+
+function messageOf(error: unknown, fallback: string): string {
+  if (typeof error === 'string' && error) return error;
+  if (error instanceof Error && error.message) return error.message;
+  return fallback;
+}
+
+/** Bounded, least-recently-used: per-user keys must not grow memory without limit. */
+class VerifierCache {
+  private readonly byValue = new Map<string, FastVerifier>();
+  private readonly byKeyObject = new WeakMap<KeyObject, FastVerifier>();
+
+  constructor(private readonly build: (key: KeyMaterial) => FastVerifier) {}
+
+  get(key: KeyMaterial): FastVerifier {
+    try {
+      return key instanceof KeyObject ? this.forKeyObject(key) : this.forValue(key);
+    } catch (cause) {
+      if (cause instanceof KeyError) throw new UnauthorizedError('invalid_secret', 'key_unavailable', `secret is unusable: ${cause.message}`, { cause });
+      throw cause;
+    }
+  }
+
+  private forKeyObject(key: KeyObject): FastVerifier {
+    let verifier = this.byKeyObject.get(key);
+    if (!verifier) this.byKeyObject.set(key, (verifier = this.build(key)));
+    return verifier;
+  }
+
+  private forValue(key: string | Buffer): FastVerifier {
+    const id = typeof key === 'string' ? `s:${key}` : `b:${key.toString('base64')}`;
+    let verifier = this.byValue.get(id);
+    if (verifier) {
+      this.byValue.delete(id);
+    } else {
+      verifier = this.build(key);
+      if (this.byValue.size >= VERIFIER_CACHE_SIZE) this.byValue.delete(this.byValue.keys().next().value!);
+    }
+    this.byValue.set(id, verifier);
+    return verifier;
+  }
+}
+
+const REASON_BY_FAST_JWT_CODE: Readonly<Record<string, ErrorReason>> = {
+  FAST_JWT_EXPIRED: 'expired',
+  FAST_JWT_INACTIVE: 'not_yet_valid',
+  FAST_JWT_MALFORMED: 'malformed',
+  FAST_JWT_INVALID_TYPE: 'malformed',
+  FAST_JWT_INVALID_PAYLOAD: 'malformed',
+  FAST_JWT_INVALID_CRIT_HEADER: 'malformed',
+  FAST_JWT_INVALID_SIGNATURE: 'bad_signature',
+  FAST_JWT_MISSING_SIGNATURE: 'bad_signature',
+  FAST_JWT_VERIFY_ERROR: 'bad_signature',
+  FAST_JWT_INVALID_ALGORITHM: 'algorithm_not_allowed',
+  FAST_JWT_INVALID_CLAIM_TYPE: 'claim_invalid',
+  FAST_JWT_INVALID_CLAIM_VALUE: 'claim_invalid',
+  FAST_JWT_MISSING_REQUIRED_CLAIM: 'claim_invalid',
+};
+
+const MESSAGE_BY_REASON: Partial<Record<ErrorReason, string>> = {
+  expired: 'jwt expired',
+  not_yet_valid: 'jwt not active',
+  malformed: 'jwt malformed',
+  bad_signature: 'invalid signature',
+  algorithm_not_allowed: 'invalid algorithm',
+};
+
+/** Maps fast-jwt's error codes onto ours; anything unrecognised fails closed as `invalid_token`. */
+function fromTokenError(error: unknown): UnauthorizedError {
+  const fastJwtCode = (error as { code?: unknown } | null)?.code;
+  const reason = typeof fastJwtCode === 'string' ? REASON_BY_FAST_JWT_CODE[fastJwtCode] : undefined;
+  if (!reason) return new UnauthorizedError('invalid_token', 'malformed', 'jwt could not be verified', { cause: error });
+  const message = MESSAGE_BY_REASON[reason] ?? messageOf(error, 'jwt claim invalid');
+  return new UnauthorizedError('invalid_token', reason, message, { cause: error });
+}
