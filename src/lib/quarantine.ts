@@ -83,11 +83,13 @@ export class Quarantine {
     emit.apply(this.socket, args);
   }
 
+  /**
+   * Through the adapter, not socket.leave(): leaving every room one by one keeps the socket
+   * in the adapter's socket index, and a namespace-wide broadcast walks that index.
+   */
   private leaveAllRooms(): void {
-    for (const room of [...this.socket.rooms]) {
-      if (room !== this.socket.id) this.rooms.add(room);
-      void this.socket.leave(room);
-    }
+    for (const room of this.socket.rooms) if (room !== this.socket.id) this.rooms.add(room);
+    void this.socket.nsp.adapter.delAll(this.socket.id);
   }
 
   private holdAnyListeners(): void {

@@ -1,0 +1,92 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TestContext } from 'node:test';
+import jwt from 'jsonwebtoken';
+import { Server, type ServerOptions } from 'socket.io';
+import { io as connectClient, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from 'socket.io-client';
+
+export const SECRET = 'a-shared-secret-of-reasonable-length';
+
+/** Signs with jsonwebtoken, independent of the fast-jwt that verifies. */
+export function sign(payload: object, options: jwt.SignOptions = {}, secret: jwt.Secret = SECRET): string {
+  const lifetime = 'exp' in payload ? {} : { expiresIn: 3600 };
+  return jwt.sign(payload, secret, { algorithm: 'HS256', ...lifetime, ...options });
+}
+
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+export interface Harness {
+  io: Server;
+  url: string;
+  connect(nsp?: string, options?: Partial<ManagerOptions & SocketOptions>): ClientSocket;
+}
+
+/**
+ * A real socket.io server on an ephemeral port, configured by the test, and real clients.
+ * Everything is closed when the test ends, whatever its outcome.
+ */
+export async function startServer(t: TestContext, configure: (io: Server) => void, options: Partial<ServerOptions> = {}): Promise<Harness> {
+  const http: HttpServer = createServer();
+  const io = new Server(http, options);
+  configure(io);
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const clients: ClientSocket[] = [];
+  t.after(async () => {
+    for (const client of clients) client.disconnect();
+    await io.close();
+  });
+  return {
+    io,
+    url,
+    connect(nsp = '/', clientOptions = {}) {
+      const client = connectClient(url + nsp, { forceNew: true, reconnection: false, transports: ['websocket'], ...clientOptions });
+      clients.push(client);
+      return client;
+    },
+  };
+}
+
+/** Resolves with the arguments of the next `event`; rejects after `ms` so no test hangs. */
+export function next<T extends unknown[] = unknown[]>(emitter: { once(event: string, fn: (...args: any[]) => void): unknown; off(event: string, fn?: (...args: any[]) => void): unknown }, event: string, ms = 3000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const listener = (...args: unknown[]) => {
+      clearTimeout(timer);
+      resolve(args as T);
+    };
+    const timer = setTimeout(() => {
+      emitter.off(event, listener);
+      reject(new Error(`timed out after ${ms} ms waiting for "${event}"`));
+    }, ms);
+    emitter.once(event, listener);
+  });
+}
+
+export interface WireError {
+  message: string;
+  data: { message: string; code: string; type: string; reason: string };
+}
+
+/** The `connect_error` a handshake-mode refusal produces. */
+export async function refusal(client: ClientSocket): Promise<WireError> {
+  const [error] = await next<[WireError]>(client, 'connect_error');
+  return error;
+}
+
+/** Resolves when the client connects; rejects with the refusal if it gets `connect_error`. */
+export function connected(client: ClientSocket, ms = 3000): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      client.off('connect', onConnect);
+      client.off('connect_error', onError);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onConnect = () => done();
+    const onError = (error: Error) => done(new Error(`expected to connect, got connect_error: ${error.message}`));
+    const timer = setTimeout(() => done(new Error(`not connected after ${ms} ms`)), ms);
+    client.once('connect', onConnect);
+    client.once('connect_error', onError);
+  });
+}
