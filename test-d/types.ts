@@ -1,0 +1,43 @@
+// Compiled by `npm run lint`, never run: it proves the public types hold.
+import { Server } from 'socket.io';
+import type { IncomingMessage } from 'node:http';
+import { authorize, type AuthorizedSocketData, type SecretCallback, type ConnectionListener, type HandshakeMiddleware, type JwtClaims, type UnauthorizedErrorData } from '../src/index.js';
+
+interface ChatClaims extends JwtClaims {
+  sub: string;
+  role: 'admin' | 'member';
+}
+interface ClientToServer {
+  message(text: string): void;
+}
+interface ServerToClient {
+  message(from: string, text: string): void;
+}
+
+const io = new Server<ClientToServer, ServerToClient, Record<string, never>, AuthorizedSocketData<ChatClaims>>();
+
+const middleware: HandshakeMiddleware = authorize<ChatClaims>({ secret: 'k', handshake: true, algorithms: ['HS256'] });
+io.use(middleware);
+io.on('connection', (socket) => {
+  const role: 'admin' | 'member' = socket.data.decoded_token.role;
+  socket.on('message', (text) => socket.broadcast.emit('message', socket.data.decoded_token.sub, `${role}: ${text}`));
+});
+
+const listener: ConnectionListener = authorize({ secret: 'k', timeout: 1000, callback: false });
+io.of('/admin').on('connection', listener);
+
+// customDecoded decides the claims type.
+authorize({ secret: 'k', handshake: true, customDecoded: (claims) => ({ id: String(claims.sub) }) });
+
+// Secret functions in their three styles.
+authorize({ secret: (_request: IncomingMessage, decoded: JwtClaims, callback: SecretCallback) => callback(null, String(decoded['tenant'])) });
+authorize({ secret: (_request, header, _payload, callback) => callback(null, header.kid ?? 'default') });
+authorize({ secret: async (_request: IncomingMessage, decoded: JwtClaims) => `secret-of-${String(decoded.sub)}` });
+
+const data: UnauthorizedErrorData = { message: 'm', code: 'invalid_token', type: 'UnauthorizedError', reason: 'expired' };
+void data;
+
+// @ts-expect-error `none` is not an Algorithm.
+authorize({ secret: 'k', algorithms: ['none'] });
+// @ts-expect-error `timeout` belongs to message mode.
+authorize({ secret: 'k', handshake: true, timeout: 5 }).call(null);

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs a snippet in a fresh Node resolving `sockjwt` through package.json "exports" (self-reference). */
+function run(args: string[]): string {
+  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).trim();
+}
+
+const PROBE = `typeof authorize + ' ' + typeof UnauthorizedError + ' ' + new UnauthorizedError('invalid_token', 'expired', 'x').data.reason`;
+
+describe('the built package (npm run build)', () => {
+  it('has ESM, CJS and type declarations for "."', () => {
+    for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']) {
+      assert.ok(existsSync(new URL(`../${file}`, import.meta.url)), `${file} is missing: run npm run build`);
+    }
+  });
+
+  it('imports as ESM', () => {
+    assert.equal(run(['--input-type=module', '-e', `import { authorize, UnauthorizedError } from 'sockjwt'; console.log(${PROBE})`]), 'function function expired');
+  });
+
+  it('requires as CommonJS', () => {
+    assert.equal(run(['-e', `const { authorize, UnauthorizedError } = require('sockjwt'); console.log(${PROBE})`]), 'function function expired');
+  });
+});
