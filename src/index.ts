@@ -1,5 +1,5 @@
 export { authorize } from './authorize.js';
-export { UnauthorizedError, isUnauthorizedError } from './lib/errors.js';
+export { ERROR_CODES, ERROR_REASONS, UnauthorizedError, isUnauthorizedError } from './lib/errors.js';
 export type { ErrorCode, ErrorReason, UnauthorizedErrorData } from './lib/errors.js';
 export type {
   AdditionalAuth,

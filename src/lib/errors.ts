@@ -2,29 +2,33 @@
  * The codes socketio-jwt clients already switch on, plus `authentication_timeout`.
  * App hooks (`additional_auth`) may add their own codes; those pass through unchanged.
  */
-export type ErrorCode =
-  | 'invalid_token'
-  | 'credentials_required'
-  | 'credentials_bad_format'
-  | 'missing_authorization_header'
-  | 'invalid_secret'
-  | 'authentication_timeout'
-  | 'unknown';
+export const ERROR_CODES = [
+  'invalid_token',
+  'credentials_required',
+  'credentials_bad_format',
+  'missing_authorization_header',
+  'invalid_secret',
+  'authentication_timeout',
+  'unknown',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** A stable, machine-readable cause, finer than `code`. */
-export type ErrorReason =
-  | 'expired'
-  | 'not_yet_valid'
-  | 'malformed'
-  | 'bad_signature'
-  | 'algorithm_not_allowed'
-  | 'claim_invalid'
-  | 'too_large'
-  | 'missing'
-  | 'key_unavailable'
-  | 'timeout'
-  | 'rejected'
-  | 'internal';
+export const ERROR_REASONS = [
+  'expired',
+  'not_yet_valid',
+  'malformed',
+  'bad_signature',
+  'algorithm_not_allowed',
+  'claim_invalid',
+  'too_large',
+  'missing',
+  'key_unavailable',
+  'timeout',
+  'rejected',
+  'internal',
+] as const;
+export type ErrorReason = (typeof ERROR_REASONS)[number];
 
 /** What travels to the client: `err.data` on `connect_error`, `error.data` on `unauthorized`. */
 export interface UnauthorizedErrorData {

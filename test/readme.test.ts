@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { ERROR_CODES, ERROR_REASONS } from '../src/index.js';
+import { OPTION_NAMES } from '../src/lib/options.js';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+/** First-column names of the markdown table whose header starts with `| <first> |`. */
+function tableNames(first: string): string[] {
+  const start = readme.indexOf(`| ${first} |`);
+  assert.ok(start >= 0, `README has a table headed "${first}"`);
+  const rows = readme.slice(start).split('\n').slice(2);
+  const names: string[] = [];
+  for (const row of rows) {
+    if (!row.startsWith('|')) break;
+    const match = /^\| `([^`]+)` \|/.exec(row);
+    if (match) names.push(match[1]!);
+  }
+  return names;
+}
+
+describe('README stays true to the code', () => {
+  it('the option table lists every option, and only those', () => {
+    assert.deepEqual(tableNames('option').sort(), [...OPTION_NAMES].sort());
+  });
+  it('the error-code table lists every code', () => {
+    assert.deepEqual(tableNames('code').sort(), [...ERROR_CODES].sort());
+  });
+  it('the reason table lists every reason', () => {
+    assert.deepEqual(tableNames('reason').sort(), [...ERROR_REASONS].sort());
+  });
+});
