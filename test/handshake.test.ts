@@ -338,3 +338,27 @@ describe('handshake mode: the next event after refusal', () => {
     await assert.rejects(next(client, 'connect', 200));
   });
 });
+
+describe('handshake mode: transports and misuse', () => {
+  it('reads the Bearer header and the auth payload over HTTP long-polling too', async (t) => {
+    const h = await handshakeServer(t);
+    const viaHeader = h.connect('/', { transports: ['polling'], extraHeaders: { Authorization: `Bearer ${sign(PAYLOAD)}` } });
+    await connected(viaHeader);
+    assert.equal((await whoami(viaHeader)).decoded.sub, 'u-1');
+    const viaAuth = h.connect('/', { transports: ['polling'], auth: { token: sign({ sub: 'u-2' }) } });
+    await connected(viaAuth);
+    assert.equal((await whoami(viaAuth)).decoded.sub, 'u-2');
+    assert.equal((await refusal(h.connect('/', { transports: ['polling'] }))).data.code, 'credentials_required');
+  });
+
+  it('used as a connection listener by mistake, it drops the socket and warns instead of crashing', async (t) => {
+    const warning = new Promise<Error & { code?: string }>((resolve) => process.once('warning', resolve));
+    const h = await startServer(t, (io) => {
+      io.on('connection', authorize({ secret: SECRET, handshake: true }) as never);
+    });
+    const client = h.connect('/', { auth: { token: sign(PAYLOAD) } });
+    const [reason] = await next<[string]>(client, 'disconnect');
+    assert.equal(reason, 'io server disconnect');
+    assert.equal((await warning).code, 'SOCKJWT_MISUSED');
+  });
+});

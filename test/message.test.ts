@@ -318,3 +318,26 @@ describe('message mode: resources', () => {
     assert.ok(after <= baseline, `timers: ${baseline} before, ${after} after`);
   });
 });
+
+describe('message mode: transports and misuse', () => {
+  it('holds and admits a socket on HTTP long-polling as on websocket', async (t) => {
+    const h = await messageServer(t);
+    const client = h.connect('/', { transports: ['polling'] });
+    const received: string[] = [];
+    client.onAny((event: string) => received.push(event));
+    await connected(client);
+    h.io.emit('before');
+    await authenticate(client, sign(PAYLOAD));
+    h.io.emit('after');
+    await next(client, 'after');
+    assert.deepEqual(received, ['authenticated', 'after']);
+  });
+
+  it('registered with io.use() by mistake, it refuses the handshake with an explanation', async (t) => {
+    const h = await startServer(t, (io) => {
+      io.use(authorize({ secret: SECRET }) as never);
+    });
+    const [error] = await next<[Error]>(h.connect(), 'connect_error');
+    assert.match(error.message, /connection listener/);
+  });
+});

@@ -17,6 +17,7 @@ export type HandshakeMiddleware = (socket: Socket<any, any, any, any>, next: (er
 /** extract → verify → attach, then `next()`; any refusal becomes the client's `connect_error`. */
 export function createHandshakeMiddleware(settings: HandshakeSettings): HandshakeMiddleware {
   return (socket, next) => {
+    if (typeof next !== 'function') return refuseMisuse(socket);
     let token: unknown;
     try {
       token = extractHandshakeToken(socket, settings.sources);
@@ -33,4 +34,13 @@ export function createHandshakeMiddleware(settings: HandshakeSettings): Handshak
       (error: unknown) => next(asUnauthorizedError(error, { code: 'unknown', reason: 'internal', message: 'authentication failed' })),
     );
   };
+}
+
+/** Registered with io.on('connection') by mistake: there is no `next`, so drop the socket and say why. */
+function refuseMisuse(socket: Socket): void {
+  process.emitWarning(
+    'sockjwt: authorize({ handshake: true }) returns an io.use() middleware, not a connection listener; the socket was disconnected',
+    { code: 'SOCKJWT_MISUSED' },
+  );
+  socket.disconnect(true);
 }

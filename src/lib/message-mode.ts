@@ -20,10 +20,16 @@ export type ConnectionListener = (socket: Socket<any, any, any, any>) => void;
 const AUTHENTICATE = 'authenticate';
 
 export function createConnectionListener(settings: MessageSettings): ConnectionListener {
-  return (socket) => {
+  return function onConnection(socket, ...misused: unknown[]) {
+    // Registered with io.use() by mistake: refuse loudly rather than hang every handshake.
+    const next = misused[0];
+    if (typeof next === 'function') return next(new Error(MISUSED_AS_MIDDLEWARE));
     new MessageSession(socket, settings).start();
   };
 }
+
+const MISUSED_AS_MIDDLEWARE =
+  'sockjwt: authorize() without handshake: true returns a connection listener: use io.on("connection", authorize(...)), or pass handshake: true to io.use() it';
 
 type State = 'waiting' | 'verifying' | 'authenticated' | 'refused' | 'closed';
 
