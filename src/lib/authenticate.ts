@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { asUnauthorizedError, UnauthorizedError } from './errors.js';
+import { isThenable, messageOf } from './hook-results.js';
 import type { AdditionalAuth, JwtClaims } from './options.js';
 import type { VerifyToken } from './verify.js';
 
@@ -47,10 +48,10 @@ function checkTokenShape(token: unknown, maxTokenLength: number): string {
 function runAdditionalAuth(additionalAuth: AdditionalAuth, claims: JwtClaims): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const refuse = (error: string | Error, code = 'unknown') =>
-      reject(new UnauthorizedError(code, 'rejected', messageFrom(error), { cause: error }));
+      reject(new UnauthorizedError(code, 'rejected', messageOf(error, 'additional authorization refused'), { cause: error }));
     const returned = additionalAuth(claims, () => resolve(), refuse);
-    if (typeof (returned as PromiseLike<unknown> | undefined)?.then === 'function') {
-      (returned as PromiseLike<unknown>).then(
+    if (isThenable(returned)) {
+      returned.then(
         (outcome) => (outcome === false ? refuse('additional authorization refused') : resolve()),
         (error: unknown) => refuse(error instanceof Error ? error : String(error), codeFrom(error)),
       );
@@ -66,10 +67,6 @@ async function runCustomDecoded<Claims>(customDecoded: (decoded: JwtClaims) => C
   } catch (cause) {
     throw new UnauthorizedError('unknown', 'internal', 'customDecoded failed', { cause });
   }
-}
-
-function messageFrom(error: string | Error): string {
-  return (typeof error === 'string' ? error : error?.message) || 'additional authorization refused';
 }
 
 function codeFrom(error: unknown): string {

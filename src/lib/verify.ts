@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { KeyObject } from 'node:crypto';
 import { createDecoder, createVerifier, type VerifierOptions } from 'fast-jwt';
 import { UnauthorizedError, type ErrorReason } from './errors.js';
+import { isThenable, messageOf } from './hook-results.js';
 import { allowedFor, KeyError, prepareKey, type PreparedKey } from './keys.js';
 import type { Algorithm, JwtClaims, JwtHeader, KeyMaterial, SecretFunction } from './options.js';
 
@@ -95,7 +96,7 @@ function resolveSecret(secretFunction: SecretFunction, request: IncomingMessage,
     const returned = secretFunction.length >= 4
       ? (secretFunction as (r: IncomingMessage, h: JwtHeader, p: JwtClaims, cb: typeof callback) => unknown)(request, header, payload, callback)
       : (secretFunction as (r: IncomingMessage, p: JwtClaims, cb: typeof callback) => unknown)(request, payload, callback);
-    if (isThenable(returned)) returned.then(resolve, reject);
+    if (isThenable<KeyMaterial | null | undefined>(returned)) returned.then(resolve, reject);
     else if (returned !== undefined) resolve(returned as KeyMaterial | null);
   }).then(
     (key) => {
@@ -108,16 +109,6 @@ function resolveSecret(secretFunction: SecretFunction, request: IncomingMessage,
       throw new UnauthorizedError('invalid_secret', 'key_unavailable', messageOf(cause, 'secret function failed'), { cause });
     },
   );
-}
-
-function isThenable(value: unknown): value is PromiseLike<KeyMaterial | null | undefined> {
-  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
-}
-
-function messageOf(error: unknown, fallback: string): string {
-  if (typeof error === 'string' && error) return error;
-  if (error instanceof Error && error.message) return error.message;
-  return fallback;
 }
 
 /** Bounded, least-recently-used: per-user keys must not grow memory without limit. */
