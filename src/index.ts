@@ -19,3 +19,11 @@ export type {
 export type { HandshakeMiddleware } from './lib/handshake-mode.js';
 export type { ConnectionListener } from './lib/message-mode.js';
 export type { AuthorizedSocketData } from './lib/attach.js';
+export { MemoryRevocationStore } from './lib/revocation-store.js';
+export type { MemoryRevocationStoreOptions, RevocationRule, RevocationStore, StoredRule, TokenRef } from './lib/revocation-store.js';
+export type { IsRevoked } from './lib/revocation.js';
+export type { SessionControl } from './lib/session-registry.js';
+export { ackRefusal, roomRefusal } from './lib/claim-guards.js';
+export type { AckRefusal, ClaimGuards, ClaimPredicate } from './lib/claim-guards.js';
+export type { AckAccepted } from './lib/authenticate-message.js';
+export { TOKEN_REFRESHED } from './lib/live-session.js';

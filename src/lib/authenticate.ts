@@ -4,9 +4,13 @@ import { isThenable, messageOf } from './hook-results.js';
 import type { AdditionalAuth, JwtClaims } from './options.js';
 import type { VerifyToken } from './verify.js';
 
-/** A verified token and the claims the app asked to keep for it. */
+/** A verified token, its verified payload, and the claims the app asked to keep for it. */
 export interface Identity<Claims = JwtClaims> {
-  token: string;
+  /** Undefined only for a socket socket.io recovered, whose token this process never saw. */
+  token: string | undefined;
+  /** The verified JWT payload: expiry, revocation and refresh look at this. */
+  payload: JwtClaims;
+  /** What goes on the socket: the payload, or what `customDecoded` made of it. */
   claims: Claims;
 }
 
@@ -15,22 +19,25 @@ export type Authenticate<Claims = JwtClaims> = (request: IncomingMessage, token:
 export interface AuthenticateSteps<Claims> {
   maxTokenLength: number;
   verify: VerifyToken;
+  checkNotRevoked: (payload: JwtClaims, token: string) => Promise<void>;
   additionalAuth?: AdditionalAuth | undefined;
   customDecoded?: ((decoded: JwtClaims) => Claims | PromiseLike<Claims>) | undefined;
 }
 
 /**
- * The same path for both modes: check the token's shape and size, verify it (the key is
- * resolved inside), run the app's extra check, then let the app reshape the claims.
+ * The same path for both modes, at connect and at every refresh: check the token's shape
+ * and size, verify it (the key is resolved inside), refuse it if revoked, run the app's
+ * extra check, then let the app reshape the claims.
  * Every failure leaves as an UnauthorizedError.
  */
 export function createAuthenticate<Claims>(steps: AuthenticateSteps<Claims>): Authenticate<Claims> {
   return async (request, token) => {
     const checked = checkTokenShape(token, steps.maxTokenLength);
     const verified = await steps.verify(request, checked);
+    await steps.checkNotRevoked(verified, checked);
     if (steps.additionalAuth) await runAdditionalAuth(steps.additionalAuth, verified);
     const claims = steps.customDecoded ? await runCustomDecoded(steps.customDecoded, verified) : (verified as Claims);
-    return { token: checked, claims };
+    return { token: checked, payload: verified, claims };
   };
 }
 

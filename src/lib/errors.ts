@@ -1,5 +1,6 @@
 /**
- * The codes socketio-jwt clients already switch on, plus `authentication_timeout`.
+ * The codes socketio-jwt clients already switch on, plus `authentication_timeout` and
+ * `forbidden` (a claim guard refused an event or room).
  * App hooks (`additional_auth`) may add their own codes; those pass through unchanged.
  */
 export const ERROR_CODES = [
@@ -9,6 +10,7 @@ export const ERROR_CODES = [
   'missing_authorization_header',
   'invalid_secret',
   'authentication_timeout',
+  'forbidden',
   'unknown',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -27,6 +29,11 @@ export const ERROR_REASONS = [
   'timeout',
   'rejected',
   'internal',
+  'revoked',
+  'revocation_unavailable',
+  'subject_mismatch',
+  'claim_required',
+  'rate_limited',
 ] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 

@@ -1,31 +1,36 @@
 import type { Socket } from 'socket.io';
-import { attachIdentity, type PropertyNames } from './attach.js';
-import type { Authenticate, Identity } from './authenticate.js';
+import { attachIdentity } from './attach.js';
+import type { Identity } from './authenticate.js';
+import { ackAccepted, AUTHENTICATE, onAuthenticateMessage, type Ack } from './authenticate-message.js';
+import { ackRefusal, guardAnonymous } from './claim-guards.js';
 import { asUnauthorizedError, UnauthorizedError } from './errors.js';
+import type { LiveSession } from './live-session.js';
 import { emitLocally } from './local-events.js';
 import { Quarantine } from './quarantine.js';
+import { guardRecovery } from './recovery.js';
+import { withSessionControl, type SessionControl, type SessionRegistry } from './session-registry.js';
 
 export interface MessageSettings {
-  authenticate: Authenticate<unknown>;
-  names: PropertyNames;
+  sessions: SessionRegistry;
   required: boolean;
   timeoutMs: number;
   /** false: disconnect at once; a number: ms to wait for the client's acknowledgement (already `timeout` when unset). */
   callback: false | number;
 }
 
-/** `io.on('connection')` listener for the two-round-trip flow. */
-export type ConnectionListener = (socket: Socket<any, any, any, any>) => void;
-
-const AUTHENTICATE = 'authenticate';
+/** `io.on('connection')` listener for the two-round-trip flow; carries `revoke()` and `sessionCount`. */
+export type ConnectionListener = ((socket: Socket<any, any, any, any>) => void) & SessionControl;
 
 export function createConnectionListener(settings: MessageSettings): ConnectionListener {
-  return function onConnection(socket, ...misused: unknown[]) {
+  const { sessions } = settings;
+  const onConnection = (socket: Socket, ...misused: unknown[]): void => {
     // Registered with io.use() by mistake: refuse loudly rather than hang every handshake.
     const next = misused[0];
     if (typeof next === 'function') return next(new Error(MISUSED_AS_MIDDLEWARE));
+    guardRecovery(socket.nsp, sessions.settings);
     new MessageSession(socket, settings).start();
   };
+  return withSessionControl(onConnection, sessions) as ConnectionListener;
 }
 
 const MISUSED_AS_MIDDLEWARE =
@@ -35,12 +40,14 @@ type State = 'waiting' | 'verifying' | 'authenticated' | 'refused' | 'closed';
 
 /**
  * One socket's way through message mode: held (quarantined) until a valid `authenticate`
- * arrives, refused on a bad one or on timeout. Every timer it starts dies with the socket.
+ * arrives, refused on a bad one or on timeout; once in, later `authenticate` messages
+ * refresh its token. Every timer it starts dies with the socket.
  */
 class MessageSession {
   private state: State = 'waiting';
   private quarantine: Quarantine | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private live: LiveSession | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -51,38 +58,47 @@ class MessageSession {
     if (this.settings.required) {
       this.quarantine = new Quarantine(this.socket, AUTHENTICATE);
       this.timer = setTimeout(() => this.onTimeout(), this.settings.timeoutMs);
+    } else {
+      guardAnonymous(this.socket, this.settings.sessions.settings);
     }
-    this.socket.on(AUTHENTICATE, (payload: unknown) => this.onAuthenticate(payload));
+    onAuthenticateMessage(this.socket, (token, ack) => this.onAuthenticate(token, ack));
     this.socket.once('disconnect', () => this.close());
   }
 
-  private onAuthenticate(payload: unknown): void {
+  private onAuthenticate(token: unknown, ack: Ack | undefined): void {
+    if (this.state === 'authenticated') return this.live!.refresh(token, ack);
+    if (this.state === 'verifying') {
+      ack?.(ackRefusal(new UnauthorizedError('unknown', 'rate_limited', 'an authentication is already being verified')));
+      return;
+    }
     if (this.state !== 'waiting') return;
     this.state = 'verifying';
-    const token = (payload as { token?: unknown } | null | undefined)?.token;
-    this.settings.authenticate(this.socket.request, token).then(
-      (identity) => this.admit(identity),
-      (error: unknown) => this.refuse(asUnauthorizedError(error, { code: 'unknown', reason: 'internal', message: 'authentication failed' })),
+    this.settings.sessions.settings.authenticate(this.socket.request, token).then(
+      (identity) => this.admit(identity, ack),
+      (error: unknown) => this.refuse(asUnauthorizedError(error, { code: 'unknown', reason: 'internal', message: 'authentication failed' }), ack),
     );
   }
 
-  private admit(identity: Identity<unknown>): void {
+  private admit(identity: Identity<unknown>, ack: Ack | undefined): void {
     if (this.state !== 'verifying') return;
     this.state = 'authenticated';
     this.clearTimer();
-    attachIdentity(this.socket, identity, this.settings.names);
+    attachIdentity(this.socket, identity, this.settings.sessions.settings.names);
     this.quarantine?.release();
+    this.live = this.settings.sessions.open(this.socket, identity);
     // The app hears first (socketio-jwt #123): its handlers may join rooms or emit before the client acts.
     emitLocally(this.socket.nsp, 'authenticated', this.socket);
     this.socket.emit('authenticated');
+    ack?.(ackAccepted(identity.payload));
     this.quarantine?.flushHeldEmits();
   }
 
-  private refuse(error: UnauthorizedError): void {
+  private refuse(error: UnauthorizedError, ack: Ack | undefined): void {
     if (this.state !== 'verifying' && this.state !== 'waiting') return;
     this.state = 'refused';
     this.clearTimer();
     this.quarantine?.discard();
+    ack?.(ackRefusal(error));
     const { callback } = this.settings;
     if (callback === false) {
       this.emitToClient('unauthorized', error.toJSON());

@@ -1,6 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { KeyObject } from 'node:crypto';
+import type { ClaimGuards } from './claim-guards.js';
 import type { ErrorCode } from './errors.js';
+import type { IsRevoked } from './revocation.js';
+import type { RevocationStore } from './revocation-store.js';
 
 /** Registered JWT claims (RFC 7519 §4.1) plus whatever the issuer adds. */
 export interface JwtClaims {
@@ -103,6 +106,25 @@ export interface CommonOptions<Claims = JwtClaims> {
    * timeout; handshake mode: no token is not an error). A bad token is still refused. Default true.
    */
   required?: boolean;
+  /**
+   * Drop an authenticated socket when its token's `exp` passes (after `clockTolerance` and
+   * `expiredGraceMs`), telling the client `unauthorized` with reason `expired`. Default true.
+   */
+  enforceExpiry?: boolean;
+  /** Extra milliseconds a live socket keeps after its token's `exp`, e.g. for a refresh in flight. Default 0. */
+  expiredGraceMs?: number;
+  /**
+   * The app's revocation check, sync or async, at connect and at every refresh: return true
+   * to refuse with reason `revoked`. `token` is undefined for a socket recovered by socket.io.
+   */
+  isRevoked?: IsRevoked;
+  /**
+   * Where `revoke()` keeps its rules. Default: a new in-memory store for this `authorize()`;
+   * share one between namespaces, or use `sockjwt/redis` across nodes.
+   */
+  revocationStore?: RevocationStore;
+  /** Claims required for events and rooms, checked against the socket's current claims. */
+  guards?: ClaimGuards<Claims>;
 }
 
 /** Token in the handshake: `io.use(authorize({ handshake: true, ... }))`. */
@@ -133,6 +155,6 @@ export type AuthorizeOptions<Claims = JwtClaims> = HandshakeOptions<Claims> | Me
 export const OPTION_NAMES: ReadonlySet<string> = new Set([
   'secret', 'algorithms', 'audience', 'issuer', 'subject', 'jwtid', 'nonce', 'clockTolerance', 'maxAge',
   'ignoreExpiration', 'ignoreNotBefore', 'maxTokenLength', 'decodedPropertyName', 'encodedPropertyName',
-  'customDecoded', 'additional_auth', 'required', 'handshake', 'auth_header_required', 'queryToken', 'cookie',
+  'customDecoded', 'additional_auth', 'required', 'enforceExpiry', 'expiredGraceMs', 'isRevoked', 'revocationStore', 'guards', 'handshake', 'auth_header_required', 'queryToken', 'cookie',
   'timeout', 'callback',
 ]);

@@ -1,10 +1,15 @@
 import ms from 'ms';
 import { createAuthenticate } from './authenticate.js';
+import { compileGuards } from './claim-guards.js';
+import { ExpiryScheduler } from './expiry-scheduler.js';
 import { ALL_ALGORITHMS } from './keys.js';
 import type { HandshakeSettings } from './handshake-mode.js';
 import type { MessageSettings } from './message-mode.js';
 import { OPTION_NAMES, type Algorithm, type AuthorizeOptions, type HandshakeOptions, type MessageOptions } from './options.js';
 import type { PropertyNames } from './attach.js';
+import { checkNotRevoked, type RevocationSettings } from './revocation.js';
+import { DEFAULT_RETENTION_MS, MemoryRevocationStore, type RevocationStore } from './revocation-store.js';
+import { SessionRegistry } from './session-registry.js';
 import { createTokenVerifier, type ClaimChecks } from './verify.js';
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -24,8 +29,7 @@ const SOCKET_MEMBERS: ReadonlySet<string> = new Set([
 export function handshakeSettings(options: HandshakeOptions<unknown>): HandshakeSettings {
   checkOptionNames(options);
   return {
-    authenticate: authenticateFrom(options),
-    names: propertyNames(options),
+    sessions: sessionsFrom(options),
     required: options.required !== false,
     sources: {
       authHeaderRequired: options.auth_header_required === true,
@@ -39,8 +43,7 @@ export function messageSettings(options: MessageOptions<unknown>): MessageSettin
   checkOptionNames(options);
   const timeoutMs = positiveNumber(options.timeout, 'timeout') ?? DEFAULT_TIMEOUT_MS;
   return {
-    authenticate: authenticateFrom(options),
-    names: propertyNames(options),
+    sessions: sessionsFrom(options),
     required: options.required !== false,
     timeoutMs,
     callback: callbackFrom(options.callback as false | number | true | undefined, timeoutMs),
@@ -67,11 +70,42 @@ function checkOptionNames(options: AuthorizeOptions<unknown>): void {
   }
 }
 
-function authenticateFrom(options: AuthorizeOptions<unknown>) {
+function sessionsFrom(options: AuthorizeOptions<unknown>): SessionRegistry {
+  const checks = claimChecks(options);
+  const revocation = revocationFrom(options);
+  return new SessionRegistry({
+    authenticate: authenticateFrom(options, checks, revocation),
+    names: propertyNames(options),
+    lifetime: {
+      enforceExpiry: booleanOption(options.enforceExpiry, 'enforceExpiry', true) && !checks.ignoreExpiration,
+      clockToleranceMs: checks.clockTolerance ?? 0,
+      expiredGraceMs: nonNegativeNumber(options.expiredGraceMs, 'expiredGraceMs') ?? 0,
+      scheduler: new ExpiryScheduler(),
+    },
+    revocation,
+    guards: compileGuards(options.guards),
+    claimsReshaped: options.customDecoded !== undefined,
+  });
+}
+
+function revocationFrom(options: AuthorizeOptions<unknown>): RevocationSettings {
+  const store = options.revocationStore ?? new MemoryRevocationStore();
+  if (typeof store !== 'object' || store === null || !['add', 'isRevoked', 'subscribe'].every((method) => typeof (store as unknown as Record<string, unknown>)[method] === 'function')) {
+    throw new TypeError('sockjwt: "revocationStore" must implement add(), isRevoked() and subscribe()');
+  }
+  return {
+    store: store as RevocationStore,
+    isRevoked: optionalFunction(options.isRevoked, 'isRevoked'),
+    retentionMs: (store as RevocationStore).retentionMs ?? DEFAULT_RETENTION_MS,
+  };
+}
+
+function authenticateFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks, revocation: RevocationSettings) {
   if (options.secret === undefined || options.secret === null) throw new TypeError('sockjwt: the "secret" option is required');
   return createAuthenticate({
     maxTokenLength: positiveNumber(options.maxTokenLength, 'maxTokenLength') ?? DEFAULT_MAX_TOKEN_LENGTH,
-    verify: createTokenVerifier(options.secret, algorithmsFrom(options.algorithms), claimChecks(options)),
+    verify: createTokenVerifier(options.secret, algorithmsFrom(options.algorithms), checks),
+    checkNotRevoked: (payload, token) => checkNotRevoked(revocation, payload, token),
     additionalAuth: optionalFunction(options.additional_auth, 'additional_auth'),
     customDecoded: optionalFunction(options.customDecoded, 'customDecoded'),
   });
@@ -144,6 +178,12 @@ function propertyName(value: string | undefined, option: string): string | undef
 function optionalName(value: string | undefined, option: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.length === 0) throw new TypeError(`sockjwt: "${option}" must be a non-empty string`);
+  return value;
+}
+
+function booleanOption(value: boolean | undefined, option: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`sockjwt: "${option}" must be a boolean`);
   return value;
 }
 

@@ -1,0 +1,52 @@
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import type { DefaultEventsMap, EventsMap } from '@socket.io/component-emitter';
+import { ClientSession, type GetToken } from './client-session.js';
+
+export interface ConnectOptions extends Partial<ManagerOptions & SocketOptions> {
+  /** Returns a current token (sync or async); called before every connection and refresh. Required. */
+  getToken: GetToken;
+  /** `'handshake'` (the server uses `authorize({ handshake: true })`) or `'message'`. Default `'handshake'`. */
+  mode?: 'handshake' | 'message';
+  /** Refresh this many ms before `exp` (at most half the remaining life). Default 30,000. */
+  refreshLeadMs?: number;
+  /** How long (ms) to wait for the server to answer an `authenticate`. Default 10,000. */
+  ackTimeoutMs?: number;
+  /** Consecutive refusals a new token might fix before giving up. Default 5. */
+  maxRetries?: number;
+  /** First back-off (ms) between those attempts, doubled each time up to 30 s. Default 1,000. */
+  retryDelayMs?: number;
+}
+
+/** A socket.io-client socket whose `session` keeps it authenticated. */
+export type AuthenticatedSocket<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents extends EventsMap = ListenEvents> = Socket<
+  ListenEvents,
+  EmitEvents
+> & { readonly session: ClientSession };
+
+/**
+ * Connects to a sockjwt server and keeps the connection authenticated: the token goes
+ * in the handshake `auth` (or an `authenticate` message), is refreshed in place before it
+ * expires, and a socket dropped for an expired token comes back with a fresh one.
+ */
+export function connect<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents extends EventsMap = ListenEvents>(
+  url: string,
+  options: ConnectOptions,
+): AuthenticatedSocket<ListenEvents, EmitEvents> {
+  const { getToken, mode = 'handshake', refreshLeadMs = 30_000, ackTimeoutMs = 10_000, maxRetries = 5, retryDelayMs = 1000, autoConnect = true, ...ioOptions } =
+    options ?? ({} as ConnectOptions);
+  if (typeof getToken !== 'function') throw new TypeError('sockjwt/client: "getToken" must be a function');
+  if (mode !== 'handshake' && mode !== 'message') throw new TypeError('sockjwt/client: "mode" must be "handshake" or "message"');
+  const session = new ClientSession({ getToken, mode, refreshLeadMs, ackTimeoutMs, maxRetries, retryDelayMs });
+  const auth = mode === 'handshake' ? { auth: (callback: (data: object) => void) => session.handshakeAuth(callback) } : {};
+  const socket = io(url, { ...ioOptions, ...auth, autoConnect: false }) as Socket<ListenEvents, EmitEvents>;
+  session.bind(socket as unknown as Socket);
+  Object.defineProperty(socket, 'session', { value: session, enumerable: false });
+  if (autoConnect) socket.connect();
+  return socket as AuthenticatedSocket<ListenEvents, EmitEvents>;
+}
+
+export { ClientSession } from './client-session.js';
+export type { AuthenticatedInfo, ClientSessionEvents, GetToken } from './client-session.js';
+export { toUnauthorizedError } from './client-error.js';
+export { UnauthorizedError, isUnauthorizedError, ERROR_CODES, ERROR_REASONS } from '../lib/errors.js';
+export type { ErrorCode, ErrorReason, UnauthorizedErrorData } from '../lib/errors.js';

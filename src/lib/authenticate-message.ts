@@ -1,0 +1,61 @@
+import type { Socket } from 'socket.io';
+import type { JwtClaims } from './options.js';
+
+export const AUTHENTICATE = 'authenticate';
+
+/** The acknowledgement a client may pass with `authenticate`. */
+export type Ack = (response: unknown) => void;
+
+/**
+ * Handles `authenticate` messages in a socket middleware and never passes them on: no
+ * app handler, `onAny` listener or logging middleware registered later ever sees a token.
+ */
+export function onAuthenticateMessage(socket: Socket, handler: (token: unknown, ack: Ack | undefined) => void): void {
+  socket.use((packet, next) => {
+    if (packet[0] !== AUTHENTICATE) return next();
+    const args = packet.slice(1);
+    const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
+    handler((args[0] as { token?: unknown } | null | undefined)?.token, ack);
+  });
+}
+
+/** What the client's `authenticate` acknowledgement receives on success. */
+export interface AckAccepted {
+  ok: true;
+  /** The token's `exp` (seconds), or null if it has none. */
+  exp: number | null;
+}
+
+export function ackAccepted(payload: JwtClaims): AckAccepted {
+  return { ok: true, exp: typeof payload.exp === 'number' ? payload.exp : null };
+}
+
+type AnyListener = (event: string, ...args: unknown[]) => void;
+
+/**
+ * socket.io runs `onAny` listeners before socket middlewares, so the middleware above
+ * cannot hide a refresh token from them. Every catch-all listener of this socket, present
+ * and future, is wrapped to skip `authenticate`: a logging `onAny` never logs a token.
+ */
+export function hideAuthenticateFromAnyListeners(socket: Socket): void {
+  const prototype = Object.getPrototypeOf(socket) as Pick<Socket, 'onAny' | 'prependAny' | 'offAny'>;
+  const wrappers = new WeakMap<AnyListener, AnyListener>();
+  const wrap = (listener: AnyListener): AnyListener => {
+    let wrapper = wrappers.get(listener);
+    if (!wrapper) {
+      wrapper = function (this: unknown, event, ...args) {
+        if (event !== AUTHENTICATE) listener.call(this, event, ...args);
+      };
+      wrappers.set(listener, wrapper);
+    }
+    return wrapper;
+  };
+  const existing = socket.listenersAny() as AnyListener[];
+  prototype.offAny.call(socket);
+  Object.assign(socket, {
+    onAny: (listener: AnyListener) => prototype.onAny.call(socket, wrap(listener)),
+    prependAny: (listener: AnyListener) => prototype.prependAny.call(socket, wrap(listener)),
+    offAny: (listener?: AnyListener) => prototype.offAny.call(socket, listener && (wrappers.get(listener) ?? listener)),
+  });
+  for (const listener of existing) socket.onAny(listener);
+}

@@ -1,0 +1,112 @@
+import type { Socket } from 'socket.io';
+import { attachIdentity } from './attach.js';
+import type { Identity } from './authenticate.js';
+import { ackAccepted, hideAuthenticateFromAnyListeners, onAuthenticateMessage, type Ack } from './authenticate-message.js';
+import { ackRefusal, installGuards, leaveForbiddenRooms } from './claim-guards.js';
+import { asUnauthorizedError, UnauthorizedError } from './errors.js';
+import type { ExpiryHandle } from './expiry-scheduler.js';
+import { emitLocally } from './local-events.js';
+import type { JwtClaims } from './options.js';
+import { expiredError, expiryDeadline } from './session-lifetime.js';
+import type { SessionRegistry } from './session-registry.js';
+
+/** Server-side namespace event after an in-band refresh: `(socket, previousClaims)`. */
+export const TOKEN_REFRESHED = 'token_refreshed';
+
+/**
+ * One authenticated socket for as long as its token holds: it is dropped when the token
+ * expires or is revoked, and it may swap in a fresh token of the same subject at any time
+ * without reconnecting.
+ */
+export class LiveSession {
+  private expiry: ExpiryHandle | undefined;
+  private refreshing = false;
+  private ended = false;
+
+  constructor(
+    readonly socket: Socket,
+    private identity: Identity<unknown>,
+    private readonly registry: SessionRegistry,
+  ) {}
+
+  get payload(): JwtClaims {
+    return this.identity.payload;
+  }
+
+  start(): void {
+    const { settings } = this.registry;
+    this.registry.add(this);
+    this.scheduleExpiry();
+    hideAuthenticateFromAnyListeners(this.socket);
+    if (settings.guards) installGuards(this.socket, settings.guards, () => this.identity.claims);
+    this.socket.once('disconnect', () => this.end());
+  }
+
+  /** Handshake mode: `authenticate` after connect is a refresh. Message mode routes it here itself. */
+  listenForRefresh(): void {
+    onAuthenticateMessage(this.socket, (token, ack) => this.refresh(token, ack));
+  }
+
+  refresh(token: unknown, ack: Ack | undefined): void {
+    if (this.ended) return;
+    if (this.refreshing) {
+      ack?.(ackRefusal(new UnauthorizedError('unknown', 'rate_limited', 'a refresh is already being verified')));
+      return;
+    }
+    this.refreshing = true;
+    this.registry.settings.authenticate(this.socket.request, token).then(
+      (identity) => this.acceptRefresh(identity, ack),
+      (error: unknown) => this.refuseRefresh(asUnauthorizedError(error, { code: 'unknown', reason: 'internal', message: 'authentication failed' }), ack),
+    );
+  }
+
+  /** Tells the client why, then disconnects it. */
+  drop(error: UnauthorizedError): void {
+    if (this.ended) return;
+    this.end();
+    this.socket.emit('unauthorized', error.toJSON());
+    this.socket.disconnect();
+  }
+
+  private acceptRefresh(identity: Identity<unknown>, ack: Ack | undefined): void {
+    this.refreshing = false;
+    if (this.ended) return;
+    if (identity.payload.sub !== this.payload.sub) {
+      return this.refuseRefresh(new UnauthorizedError('invalid_token', 'subject_mismatch', 'the new token is for another subject'), ack);
+    }
+    const previous = this.identity;
+    this.identity = identity;
+    attachIdentity(this.socket, identity, this.registry.settings.names);
+    this.registry.reindex(this, previous.payload);
+    this.scheduleExpiry();
+    leaveForbiddenRooms(this.socket);
+    emitLocally(this.socket.nsp, TOKEN_REFRESHED, this.socket, previous.claims);
+    this.socket.emit('authenticated');
+    ack?.(ackAccepted(identity.payload));
+  }
+
+  /** The current token still holds until it expires; the client is told the new one did not. */
+  private refuseRefresh(error: UnauthorizedError, ack: Ack | undefined): void {
+    this.refreshing = false;
+    if (this.ended) return;
+    this.socket.emit('unauthorized', error.toJSON());
+    ack?.(ackRefusal(error));
+  }
+
+  private scheduleExpiry(): void {
+    this.expiry?.cancel();
+    this.expiry = undefined;
+    const { lifetime } = this.registry.settings;
+    const deadline = expiryDeadline(this.payload, lifetime);
+    if (deadline === undefined) return;
+    this.expiry = lifetime.scheduler.schedule(deadline, () => this.drop(expiredError()));
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.expiry?.cancel();
+    this.expiry = undefined;
+    this.registry.remove(this);
+  }
+}

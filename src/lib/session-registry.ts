@@ -1,0 +1,126 @@
+import type { Socket } from 'socket.io';
+import type { PropertyNames } from './attach.js';
+import type { Authenticate, Identity } from './authenticate.js';
+import type { CompiledGuards } from './claim-guards.js';
+import { LiveSession } from './live-session.js';
+import type { JwtClaims } from './options.js';
+import { revokedError, type RevocationSettings } from './revocation.js';
+import { ruleCovers, storedRule, type RevocationRule, type StoredRule } from './revocation-store.js';
+import type { LifetimeSettings } from './session-lifetime.js';
+
+/** Everything a live session needs, decided once by `authorize()`. */
+export interface SessionSettings {
+  authenticate: Authenticate<unknown>;
+  names: PropertyNames;
+  lifetime: LifetimeSettings;
+  revocation: RevocationSettings;
+  guards: CompiledGuards | undefined;
+  /** True when `customDecoded` reshapes claims: stored claims then cannot be re-checked. */
+  claimsReshaped: boolean;
+}
+
+/** What `authorize()` returns besides the middleware: the live sessions it keeps. */
+export interface SessionControl {
+  /**
+   * Revokes a token (`{ jti }`) or a subject's tokens (`{ sub, issuedBefore? }`): every
+   * matching live socket is sent `unauthorized` (reason `revoked`) and disconnected, and
+   * the tokens are refused until they expire. Resolves with the number of sockets dropped
+   * by this `authorize()` (other namespaces and nodes sharing the store drop theirs).
+   */
+  revoke(rule: RevocationRule): Promise<number>;
+  /** Authenticated sockets currently live under this `authorize()`. */
+  readonly sessionCount: number;
+}
+
+/**
+ * The live sessions of one `authorize()`, indexed by `sub` and `jti` so a revocation
+ * finds its sockets without walking them all.
+ */
+export class SessionRegistry implements SessionControl {
+  private readonly bySub = new Map<string, Set<LiveSession>>();
+  private readonly byJti = new Map<string, Set<LiveSession>>();
+  private count = 0;
+
+  constructor(readonly settings: SessionSettings) {
+    settings.revocation.store.subscribe((rule) => this.dropMatching(rule));
+  }
+
+  get sessionCount(): number {
+    return this.count;
+  }
+
+  /** Starts the live session of a socket that has just been admitted. */
+  open(socket: Socket, identity: Identity<unknown>): LiveSession {
+    const session = new LiveSession(socket, identity, this);
+    session.start();
+    return session;
+  }
+
+  async revoke(rule: RevocationRule): Promise<number> {
+    const stored = storedRule(rule, this.settings.revocation.retentionMs, Date.now());
+    // Drop first: a store that fails must not leave the revoked sockets connected.
+    const dropped = this.dropMatching(stored);
+    await this.settings.revocation.store.add(stored);
+    return dropped;
+  }
+
+  dropMatching(rule: StoredRule): number {
+    const candidates = 'jti' in rule ? this.byJti.get(rule.jti) : this.bySub.get(rule.sub);
+    if (!candidates) return 0;
+    let dropped = 0;
+    for (const session of [...candidates]) {
+      if (!ruleCovers(rule, session.payload)) continue;
+      session.drop(revokedError());
+      dropped++;
+    }
+    return dropped;
+  }
+
+  add(session: LiveSession): void {
+    this.count++;
+    this.index(session, session.payload);
+  }
+
+  remove(session: LiveSession): void {
+    this.count--;
+    this.unindex(session, session.payload);
+  }
+
+  /** A refresh may carry a new `jti`. */
+  reindex(session: LiveSession, previous: JwtClaims): void {
+    this.unindex(session, previous);
+    this.index(session, session.payload);
+  }
+
+  private index(session: LiveSession, payload: JwtClaims): void {
+    addTo(this.bySub, payload.sub, session);
+    addTo(this.byJti, payload.jti, session);
+  }
+
+  private unindex(session: LiveSession, payload: JwtClaims): void {
+    removeFrom(this.bySub, payload.sub, session);
+    removeFrom(this.byJti, payload.jti, session);
+  }
+}
+
+function addTo(index: Map<string, Set<LiveSession>>, key: unknown, session: LiveSession): void {
+  if (typeof key !== 'string') return;
+  let sessions = index.get(key);
+  if (!sessions) index.set(key, (sessions = new Set()));
+  sessions.add(session);
+}
+
+function removeFrom(index: Map<string, Set<LiveSession>>, key: unknown, session: LiveSession): void {
+  if (typeof key !== 'string') return;
+  const sessions = index.get(key);
+  if (!sessions?.delete(session)) return;
+  if (sessions.size === 0) index.delete(key);
+}
+
+/** Gives the function `authorize()` returns its `revoke()` and live `sessionCount`. */
+export function withSessionControl<F extends (...args: any[]) => void>(fn: F, sessions: SessionRegistry): F & SessionControl {
+  return Object.defineProperties(fn, {
+    revoke: { value: (rule: RevocationRule) => sessions.revoke(rule), enumerable: true },
+    sessionCount: { get: () => sessions.sessionCount, enumerable: true },
+  }) as F & SessionControl;
+}
