@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import type { Socket as ClientSocket } from 'socket.io-client';
+import { authorize, type AuthorizeOptions } from '../src/index.js';
+import { connected, next, nowSeconds, refusal, SECRET, sign, startServer, type WireError } from './support.js';
+
+const RECOVERY = { connectionStateRecovery: { maxDisconnectionDuration: 30_000, skipMiddlewares: true } };
+
+/**
+ * A server with connection state recovery (middlewares skipped, socket.io's default), and
+ * a client that reconnects by itself after `delayMs`, sending whatever `token.current` is then.
+ */
+async function recoveringSetup(t: TestContext, options: Partial<AuthorizeOptions>, delayMs: number) {
+  const auth = authorize({ secret: SECRET, handshake: true, ...options } as AuthorizeOptions);
+  const h = await startServer(t, (io) => (options.handshake === false ? io.on('connection', auth as never) : io.use(auth as never)), RECOVERY);
+  const token = { current: '' };
+  const client = h.connect('/', {
+    reconnection: true,
+    reconnectionDelay: delayMs,
+    reconnectionDelayMax: delayMs,
+    randomizationFactor: 0,
+    auth: (callback: (data: object) => void) => callback({ token: token.current }),
+  });
+  return { ...h, auth, token, client };
+}
+
+/** Gives the client a recovery offset (a broadcast), then cuts its transport. */
+async function cutTransport(io: import('socket.io').Server, client: ClientSocket): Promise<void> {
+  const hello = next(client, 'hello');
+  io.emit('hello');
+  await hello;
+  const serverSide = io.of('/').sockets.get(client.id!)!;
+  const gone = next(client, 'disconnect');
+  const goneOnServer = next(serverSide, 'disconnect');
+  client.io.engine.close();
+  assert.equal((await gone)[0], 'forced close');
+  // Recovery applies only to a transport the server saw close, not to a socket it dropped.
+  assert.equal((await goneOnServer)[0], 'transport close');
+}
+
+describe('connection state recovery', () => {
+  it('a session recovered while its token is valid keeps its expiry and is dropped at exp', async (t) => {
+    const h = await recoveringSetup(t, {}, 50);
+    const exp = nowSeconds() + 2;
+    h.token.current = sign({ sub: 'u-1', exp });
+    await connected(h.client);
+    await cutTransport(h.io, h.client);
+    await connected(h.client);
+    assert.equal(h.client.recovered, true);
+    const [error] = await next<[WireError]>(h.client, 'unauthorized', 4000);
+    assert.equal(error.data.reason, 'expired');
+    assert.ok(Date.now() - exp * 1000 < 1000);
+  });
+
+  it('a session whose token expired while disconnected is not recovered: no missed packets, a normal handshake', async (t) => {
+    const h = await recoveringSetup(t, {}, 1500);
+    const exp = nowSeconds() + 1;
+    h.token.current = sign({ sub: 'u-1', exp });
+    await connected(h.client);
+    let missed = 0;
+    h.client.on('missed', () => missed++);
+    await cutTransport(h.io, h.client);
+    h.io.emit('missed');
+    h.token.current = sign({ sub: 'u-1' });
+    await connected(h.client, 4000);
+    assert.ok(Date.now() > exp * 1000, 'reconnected after exp');
+    assert.equal(h.client.recovered, false);
+    const barrier = next(h.client, 'barrier');
+    h.io.emit('barrier');
+    await barrier;
+    assert.equal(missed, 0);
+  });
+
+  it('a session revoked while disconnected is not recovered, and its token is refused', async (t) => {
+    const h = await recoveringSetup(t, {}, 500);
+    h.token.current = sign({ sub: 'u-1' });
+    await connected(h.client);
+    await cutTransport(h.io, h.client);
+    await h.auth.revoke({ sub: 'u-1' });
+    const error = await refusal(h.client);
+    assert.equal(error.data.reason, 'revoked');
+  });
+
+  it('message mode: a recovered socket is held until it authenticates again', async (t) => {
+    const h = await recoveringSetup(t, { handshake: false } as never, 50);
+    await connected(h.client);
+    await h.client.timeout(3000).emitWithAck('authenticate', { token: sign({ sub: 'u-1' }) });
+    await cutTransport(h.io, h.client);
+    await connected(h.client);
+    assert.equal(h.client.recovered, true);
+    let early = 0;
+    h.client.on('news', () => early++);
+    h.io.emit('news');
+    const ack = (await h.client.timeout(3000).emitWithAck('authenticate', { token: sign({ sub: 'u-1' }) })) as { ok: boolean };
+    assert.equal(ack.ok, true);
+    const barrier = next(h.client, 'barrier');
+    h.io.emit('barrier');
+    await barrier;
+    assert.equal(early, 0, 'a broadcast reached the held socket');
+  });
+});
