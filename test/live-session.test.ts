@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { Server, Socket } from 'socket.io';
 import type { Socket as ClientSocket } from 'socket.io-client';
-import { ackRefusal, authorize, MemoryRevocationStore, roomRefusal, TOKEN_REFRESHED, type AuthorizeOptions, type HandshakeOptions, type MessageOptions } from '../src/index.js';
+import { ackRefusal, authorize, MemoryRevocationStore, roomRefusal, TOKEN_REFRESHED, type AuthorizeOptions, type HandshakeOptions, type JwtClaims, type MessageOptions } from '../src/index.js';
 import { connected, next, nowSeconds, refusal, SECRET, sign, startServer, type WireError } from './support.js';
 
 type Ack = { ok: boolean; exp?: number | null; message?: string; data?: WireError['data'] };
@@ -269,8 +269,8 @@ describe('revocation across namespaces', () => {
 
 describe('claim guards', () => {
   const guards = {
-    events: { 'admin:*': (claims: { role?: string }) => claims.role === 'admin' },
-    rooms: { 'org:*': (claims: { org?: number }, room: string) => room === `org:${claims.org}` },
+    events: { 'admin:*': (claims: JwtClaims) => claims.role === 'admin' },
+    rooms: { 'org:*': (claims: JwtClaims, room: string) => room === `org:${String(claims.org)}` },
   };
 
   function guardedServer(t: TestContext, options: Partial<HandshakeOptions> = {}) {

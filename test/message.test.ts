@@ -62,16 +62,19 @@ describe('message mode: authentication', () => {
     assert.equal(h.authenticated.length, 2);
   });
 
-  it('ignores a second authenticate: one server-side event, one client event', async (t) => {
+  it('a second authenticate is an in-band refresh: no second server-side authenticated event, a bad one keeps the socket', async (t) => {
     const h = await messageServer(t);
-    const client = h.connect();
+    const client = await (async () => {
+      const c = h.connect();
+      await authenticate(c, sign(PAYLOAD));
+      return c;
+    })();
     let told = 0;
     client.on('authenticated', () => told++);
-    await authenticate(client, sign(PAYLOAD));
-    client.emit('authenticate', { token: sign(PAYLOAD) });
-    client.emit('authenticate', { token: 'garbage' });
-    h.io.emit('barrier');
-    await next(client, 'barrier');
+    const refreshed = (await client.timeout(3000).emitWithAck('authenticate', { token: sign(PAYLOAD) })) as { ok: boolean };
+    const garbage = (await client.timeout(3000).emitWithAck('authenticate', { token: 'garbage' })) as { ok: boolean; data: { reason: string } };
+    assert.equal(refreshed.ok, true);
+    assert.equal(garbage.data.reason, 'malformed');
     assert.equal(h.authenticated.length, 1);
     assert.equal(told, 1);
     assert.equal(client.connected, true);

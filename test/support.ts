@@ -48,7 +48,10 @@ export async function startServer(t: TestContext, configure: (io: Server) => voi
 }
 
 /** Resolves with the arguments of the next `event`; rejects after `ms` so no test hangs. */
-export function next<T extends unknown[] = unknown[]>(emitter: { once(event: string, fn: (...args: any[]) => void): unknown; off(event: string, fn?: (...args: any[]) => void): unknown }, event: string, ms = 3000): Promise<T> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any emitter: node's, socket.io's, component-emitter's typed ones
+type AnyEmitter = { once(event: any, fn: (...args: any[]) => void): unknown; off(event: any, fn?: (...args: any[]) => void): unknown };
+
+export function next<T extends unknown[] = unknown[]>(emitter: AnyEmitter, event: string, ms = 3000): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const listener = (...args: unknown[]) => {
       clearTimeout(timer);

@@ -57,6 +57,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
   private lastToken: string | undefined;
   private stoppedWith: Error | undefined;
   private exp: number | null = null;
+  private closed = false;
 
   constructor(private readonly settings: ClientSessionSettings) {
     super();
@@ -91,10 +92,17 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     );
   }
 
+  /** The app closed the socket: no refresh or reconnection may follow. */
+  close(): void {
+    this.closed = true;
+    this.clearRefreshTimer();
+    this.clearRetryTimer();
+  }
+
   /** Refreshes the token now, in place. Resolves true if the server accepted the new token. */
   async refresh(): Promise<boolean> {
     this.clearRefreshTimer();
-    if (!this.socket.connected || this.stoppedWith) return false;
+    if (!this.socket.connected || this.stoppedWith || this.closed) return false;
     let token: string;
     try {
       token = await this.fetchToken();
@@ -147,6 +155,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
   }
 
   private retryOrStop(): void {
+    if (this.closed) return;
     const error = this.lastError!;
     if (!isRetryable(error)) return this.stop(error);
     if (++this.failures > this.settings.maxRetries) return this.stop(error);

@@ -41,6 +41,12 @@ export function connect<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
   const socket = io(url, { ...ioOptions, ...auth, autoConnect: false }) as Socket<ListenEvents, EmitEvents>;
   session.bind(socket as unknown as Socket);
   Object.defineProperty(socket, 'session', { value: session, enumerable: false });
+  // A socket closed by the app while a retry is pending must stay closed.
+  const disconnect = socket.disconnect.bind(socket);
+  socket.disconnect = socket.close = () => {
+    session.close();
+    return disconnect();
+  };
   if (autoConnect) socket.connect();
   return socket as AuthenticatedSocket<ListenEvents, EmitEvents>;
 }

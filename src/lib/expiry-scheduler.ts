@@ -3,15 +3,61 @@ const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 /** How many expiries run before yielding to I/O, so a wave of expiries cannot stall the server. */
 const EXPIRIES_PER_TURN = 1000;
 
+/** What expires: a live session, in sockjwt. */
+export interface Expirable {
+  expire(): void;
+}
+
 /** One scheduled expiry; `cancel()` is O(1) and safe to call twice. */
 export interface ExpiryHandle {
   readonly deadline: number;
   cancel(): void;
 }
 
-interface Entry extends ExpiryHandle {
-  bucket: number;
-  fire: () => void;
+/**
+ * A pending expiry, linked into its slot's list: no Set, no closure per session, so the
+ * bookkeeping of a socket's expiry is one small object.
+ */
+class Entry implements ExpiryHandle {
+  prev: Entry | undefined = undefined;
+  next: Entry | undefined = undefined;
+  slot: Slot | undefined;
+
+  constructor(
+    readonly deadline: number,
+    readonly target: Expirable,
+    private readonly scheduler: ExpiryScheduler,
+    slot: Slot,
+  ) {
+    this.slot = slot;
+  }
+
+  cancel(): void {
+    if (this.slot) this.scheduler.remove(this);
+  }
+}
+
+/** The expiries due in one `resolutionMs` window, as a doubly linked list. */
+class Slot {
+  head: Entry | undefined = undefined;
+  size = 0;
+
+  constructor(readonly bucket: number) {}
+
+  push(entry: Entry): void {
+    entry.next = this.head;
+    if (this.head) this.head.prev = entry;
+    this.head = entry;
+    this.size++;
+  }
+
+  unlink(entry: Entry): void {
+    if (entry.prev) entry.prev.next = entry.next;
+    else this.head = entry.next;
+    if (entry.next) entry.next.prev = entry.prev;
+    entry.prev = entry.next = entry.slot = undefined;
+    this.size--;
+  }
 }
 
 export interface ExpirySchedulerOptions {
@@ -19,61 +65,69 @@ export interface ExpirySchedulerOptions {
   resolutionMs?: number;
   /** Clock, for benchmarks. Default `Date.now`. */
   now?: () => number;
+  /** Let pending expiries keep the process alive (a standalone scheduler, a test). Default false. */
+  keepProcessAlive?: boolean;
 }
 
 /**
  * Expiries for many sockets behind a single timer. Deadlines fall into slots of
  * `resolutionMs`; one timer is armed for the earliest slot, and a min-heap of slot
- * numbers finds the next one. 50,000 sockets cost 50,000 Set entries and one timer,
- * not 50,000 timers, and cancelling on disconnect is a Set delete.
+ * numbers finds the next one. 50,000 sockets cost 50,000 list entries and one timer,
+ * not 50,000 timers, and cancelling on disconnect is an unlink.
  */
 export class ExpiryScheduler {
-  private readonly slots = new Map<number, Set<Entry>>();
+  private readonly slots = new Map<number, Slot>();
   private readonly heap = new MinHeap();
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Infinity;
   private draining = false;
+  private pending = 0;
   private readonly resolutionMs: number;
   private readonly now: () => number;
+  private readonly keepProcessAlive: boolean;
 
   constructor(options: ExpirySchedulerOptions = {}) {
     this.resolutionMs = options.resolutionMs ?? 100;
     this.now = options.now ?? Date.now;
+    this.keepProcessAlive = options.keepProcessAlive ?? false;
   }
 
   /** Number of pending expiries. */
   get size(): number {
-    let size = 0;
-    for (const slot of this.slots.values()) size += slot.size;
-    return size;
+    return this.pending;
   }
 
-  /** Runs `fire` once `deadline` (epoch ms) has passed, unless cancelled first. */
-  schedule(deadline: number, fire: () => void): ExpiryHandle {
+  /** Calls `target.expire()` once `deadline` (epoch ms) has passed, unless cancelled first. */
+  schedule(deadline: number, target: Expirable): ExpiryHandle {
     const bucket = Math.ceil(deadline / this.resolutionMs);
-    const entry: Entry = { deadline, bucket, fire, cancel: () => this.remove(entry) };
     let slot = this.slots.get(bucket);
     if (!slot) {
-      this.slots.set(bucket, (slot = new Set()));
+      this.slots.set(bucket, (slot = new Slot(bucket)));
       this.heap.push(bucket);
     }
-    slot.add(entry);
+    const entry = new Entry(deadline, target, this, slot);
+    slot.push(entry);
+    this.pending++;
     if (!this.draining && bucket * this.resolutionMs < this.armedFor) this.arm();
     return entry;
   }
 
   /** Cancels every pending expiry and the timer. */
   clear(): void {
+    for (const slot of this.slots.values()) while (slot.head) slot.unlink(slot.head);
     this.slots.clear();
     this.heap.clear();
+    this.pending = 0;
     this.disarm();
   }
 
-  private remove(entry: Entry): void {
-    const slot = this.slots.get(entry.bucket);
-    if (!slot?.delete(entry)) return;
-    // The heap keeps the stale slot number; drain() skips slots that no longer exist.
-    if (slot.size === 0) this.slots.delete(entry.bucket);
+  /** @internal Called by `ExpiryHandle.cancel()`. */
+  remove(entry: Entry): void {
+    const slot = entry.slot!;
+    slot.unlink(entry);
+    this.pending--;
+    // The heap keeps the stale slot number; nextLiveBucket() skips slots that no longer exist.
+    if (slot.size === 0) this.slots.delete(slot.bucket);
     if (this.slots.size === 0) this.disarm();
   }
 
@@ -82,10 +136,13 @@ export class ExpiryScheduler {
     const bucket = this.nextLiveBucket();
     if (bucket === undefined) return;
     this.armedFor = bucket * this.resolutionMs;
-    const delay = Math.min(Math.max(this.armedFor - this.now(), 0), MAX_TIMER_DELAY_MS);
+    this.startTimer(Math.min(Math.max(this.armedFor - this.now(), 0), MAX_TIMER_DELAY_MS));
+  }
+
+  private startTimer(delay: number): void {
     this.timer = setTimeout(() => this.drain(), delay);
-    // Pending expiries alone must not keep a process alive.
-    this.timer.unref();
+    // Sockets keep a server alive; their pending expiries alone must not.
+    if (!this.keepProcessAlive) this.timer.unref();
   }
 
   private disarm(): void {
@@ -103,16 +160,15 @@ export class ExpiryScheduler {
     this.timer = undefined;
     this.armedFor = Infinity;
     this.draining = true;
-    let budget = EXPIRIES_PER_TURN;
+    let budget: number;
     try {
-      budget = this.fireDue(budget);
+      budget = this.fireDue(EXPIRIES_PER_TURN);
     } finally {
       this.draining = false;
     }
     if (budget === 0) {
-      // More are due: let I/O run, then continue.
-      this.timer = setTimeout(() => this.drain(), 0);
-      this.timer.unref();
+      // More may be due: let I/O run, then continue.
+      this.startTimer(0);
       this.armedFor = -Infinity;
       return;
     }
@@ -123,11 +179,13 @@ export class ExpiryScheduler {
     const now = this.now();
     for (let bucket = this.nextLiveBucket(); bucket !== undefined && bucket * this.resolutionMs <= now; bucket = this.nextLiveBucket()) {
       const slot = this.slots.get(bucket)!;
-      for (const entry of slot) {
+      while (slot.head) {
         if (budget === 0) return 0;
         budget--;
-        slot.delete(entry);
-        runSafely(entry.fire);
+        const entry = slot.head;
+        slot.unlink(entry);
+        this.pending--;
+        runSafely(entry.target);
       }
       this.slots.delete(bucket);
     }
@@ -136,9 +194,9 @@ export class ExpiryScheduler {
 }
 
 /** An expiry callback that throws must not stop the others. */
-function runSafely(fire: () => void): void {
+function runSafely(target: Expirable): void {
   try {
-    fire();
+    target.expire();
   } catch (error) {
     process.emitWarning(`sockjwt: an expiry handler threw: ${(error as Error)?.message ?? String(error)}`, { code: 'SOCKJWT_EXPIRY_FAILED' });
   }

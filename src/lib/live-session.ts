@@ -4,7 +4,7 @@ import type { Identity } from './authenticate.js';
 import { ackAccepted, hideAuthenticateFromAnyListeners, onAuthenticateMessage, type Ack } from './authenticate-message.js';
 import { ackRefusal, installGuards, leaveForbiddenRooms } from './claim-guards.js';
 import { asUnauthorizedError, UnauthorizedError } from './errors.js';
-import type { ExpiryHandle } from './expiry-scheduler.js';
+import type { Expirable, ExpiryHandle } from './expiry-scheduler.js';
 import { emitLocally } from './local-events.js';
 import type { JwtClaims } from './options.js';
 import { expiredError, expiryDeadline } from './session-lifetime.js';
@@ -18,7 +18,7 @@ export const TOKEN_REFRESHED = 'token_refreshed';
  * expires or is revoked, and it may swap in a fresh token of the same subject at any time
  * without reconnecting.
  */
-export class LiveSession {
+export class LiveSession implements Expirable {
   private expiry: ExpiryHandle | undefined;
   private refreshing = false;
   private ended = false;
@@ -60,6 +60,11 @@ export class LiveSession {
     );
   }
 
+  /** Called by the expiry scheduler once the token's deadline has passed. */
+  expire(): void {
+    this.drop(expiredError());
+  }
+
   /** Tells the client why, then disconnects it. */
   drop(error: UnauthorizedError): void {
     if (this.ended) return;
@@ -99,7 +104,7 @@ export class LiveSession {
     const { lifetime } = this.registry.settings;
     const deadline = expiryDeadline(this.payload, lifetime);
     if (deadline === undefined) return;
-    this.expiry = lifetime.scheduler.schedule(deadline, () => this.drop(expiredError()));
+    this.expiry = lifetime.scheduler.schedule(deadline, this);
   }
 
   private end(): void {

@@ -1,0 +1,112 @@
+// Expiry at scale: 50,000 sessions on sockjwt's ExpiryScheduler vs one setTimeout per
+// session (the naive baseline), measured in the same process, one after the other.
+//
+//   node --expose-gc --import tsx bench/expiry-scale.ts [sessions]
+//
+// For each: heap retained by the pending expiries, time to schedule them all, time to
+// cancel them all (every socket disconnecting), and, for a wave of expiries spread over
+// 2 s, how late each one runs after its deadline (p50/p99/max) and the CPU spent.
+// This runs at the session layer (no sockets): 50,000 sockets do not fit this machine
+// together with a client process; the socket-level cost is benchmark 3 of issue 8.
+
+import { ExpiryScheduler } from '../src/lib/expiry-scheduler.js';
+
+const SESSIONS = Number(process.argv[2] ?? 50_000);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc');
+
+interface Mechanism {
+  name: string;
+  schedule(deadline: number, fire: () => void): () => void;
+}
+
+const naive: Mechanism = {
+  name: 'setTimeout per session',
+  schedule(deadline, fire) {
+    const timer = setTimeout(fire, deadline - Date.now());
+    return () => clearTimeout(timer);
+  },
+};
+
+function ours(): Mechanism {
+  const scheduler = new ExpiryScheduler({ keepProcessAlive: true });
+  return {
+    name: 'sockjwt ExpiryScheduler',
+    schedule(deadline, fire) {
+      const handle = scheduler.schedule(deadline, { expire: fire });
+      return () => handle.cancel();
+    },
+  };
+}
+
+function heapUsed(): number {
+  gc!();
+  gc!();
+  return process.memoryUsage().heapUsed;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Heap per pending expiry and the cost of scheduling and cancelling them all. */
+function memoryAndCost(mechanism: Mechanism, deadlineOf: (i: number) => number) {
+  const noop = () => {};
+  const base = heapUsed();
+  let start = performance.now();
+  const cancels: Array<() => void> = new Array(SESSIONS);
+  for (let i = 0; i < SESSIONS; i++) cancels[i] = mechanism.schedule(deadlineOf(i), noop);
+  const scheduleMs = performance.now() - start;
+  const bytesPerSession = (heapUsed() - base) / SESSIONS;
+  start = performance.now();
+  for (const cancel of cancels) cancel();
+  return { bytesPerSession, scheduleMs, cancelMs: performance.now() - start };
+}
+
+async function measure(mechanism: Mechanism) {
+  // 1. Deadlines an hour out, never reached. Worst case: every session in its own 50 ms
+  // window. Typical: 15-minute tokens issued over 15 minutes (~6 sessions per 100 ms slot).
+  const now = Date.now();
+  const worst = memoryAndCost(mechanism, (i) => now + 3_600_000 + i * 50);
+  const typical = memoryAndCost(mechanism, (i) => now + 3_600_000 + Math.floor((i / SESSIONS) * 900_000));
+  const { bytesPerSession, scheduleMs, cancelMs } = worst;
+
+  // 2. A wave: every session expires within 2 s, starting 1 s from now.
+  const lateness: number[] = [];
+  const waveStart = Date.now() + 1000;
+  const cpuBefore = process.cpuUsage();
+  await new Promise<void>((resolve) => {
+    for (let i = 0; i < SESSIONS; i++) {
+      const deadline = waveStart + Math.floor((i / SESSIONS) * 2000);
+      mechanism.schedule(deadline, () => {
+        lateness.push(Date.now() - deadline);
+        if (lateness.length === SESSIONS) resolve();
+      });
+    }
+  });
+  const cpu = process.cpuUsage(cpuBefore);
+  lateness.sort((a, b) => a - b);
+  return {
+    mechanism: mechanism.name,
+    bytesPerSession: Math.round(bytesPerSession),
+    bytesTypical: Math.round(typical.bytesPerSession),
+    scheduleMs: Math.round(scheduleMs),
+    cancelMs: Math.round(cancelMs),
+    waveCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    lateP50: percentile(lateness, 50),
+    lateP99: percentile(lateness, 99),
+    lateMax: lateness[lateness.length - 1]!,
+  };
+}
+
+const results = [];
+for (const mechanism of [naive, ours()]) results.push(await measure(mechanism));
+console.log(`expiry at scale: ${SESSIONS} sessions, node ${process.version}, ${new Date().toISOString()}`);
+console.table(results);
+const [baseline, sockjwt] = results as [Awaited<ReturnType<typeof measure>>, Awaited<ReturnType<typeof measure>>];
+console.log(
+  `ratios (sockjwt / setTimeout): memory ${(sockjwt.bytesPerSession / baseline.bytesPerSession).toFixed(2)} (typical ${(sockjwt.bytesTypical / baseline.bytesTypical).toFixed(2)}), ` +
+    `schedule ${(sockjwt.scheduleMs / baseline.scheduleMs).toFixed(2)}, cancel ${(sockjwt.cancelMs / baseline.cancelMs).toFixed(2)}, ` +
+    `wave CPU ${(sockjwt.waveCpuMs / baseline.waveCpuMs).toFixed(2)}`,
+);
+process.exit(0);
