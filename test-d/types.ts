@@ -1,7 +1,8 @@
 // Compiled by `npm run lint`, never run: it proves the public types hold.
 import { Server } from 'socket.io';
 import type { IncomingMessage } from 'node:http';
-import { authorize, type AuthorizedSocketData, type SecretCallback, type ConnectionListener, type HandshakeMiddleware, type JwtClaims, type UnauthorizedErrorData } from '../src/index.js';
+import { ackRefusal, authorize, MemoryRevocationStore, roomRefusal, type AuthorizedSocketData, type SecretCallback, type ConnectionListener, type HandshakeMiddleware, type JwtClaims, type UnauthorizedErrorData } from '../src/index.js';
+import { connect, type AuthenticatedSocket } from '../src/client/index.js';
 
 interface ChatClaims extends JwtClaims {
   sub: string;
@@ -41,3 +42,31 @@ void data;
 authorize({ secret: 'k', algorithms: ['none'] });
 // @ts-expect-error `timeout` belongs to message mode.
 authorize({ secret: 'k', handshake: true, timeout: 5 }).call(null);
+
+// Live sessions: revoke() and sessionCount on what authorize() returns, typed guards.
+const live = authorize<ChatClaims>({
+  secret: 'k',
+  handshake: true,
+  isRevoked: async (claims) => claims.jti === 'gone',
+  revocationStore: new MemoryRevocationStore({ maxEntries: 10 }),
+  guards: { events: { 'admin:*': (claims) => claims.role === 'admin' }, rooms: { 'org:*': (_claims, room) => room.length > 0 } },
+});
+const dropped: Promise<number> = live.revoke({ sub: 'u', issuedBefore: new Date() });
+void dropped;
+const count: number = live.sessionCount;
+void count;
+// @ts-expect-error a rule names a jti or a sub.
+void live.revoke({ iat: 1 });
+io.on('connection', (socket) => {
+  const refusal = roomRefusal(socket, 'org:1');
+  if (refusal) socket.emit('message', 'server', ackRefusal(refusal).data.reason);
+});
+
+// The client helper: a typed socket with a session.
+const client: AuthenticatedSocket<ServerToClient, ClientToServer> = connect<ServerToClient, ClientToServer>('http://localhost', {
+  getToken: async () => 'token',
+  mode: 'message',
+});
+client.emit('message', 'hi');
+client.session.on('stopped', (error: Error) => void error.message);
+client.session.on('unauthorized', (error) => void error.reason);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -26,5 +26,21 @@ describe('the built package (npm run build)', () => {
 
   it('requires as CommonJS', () => {
     assert.equal(run(['-e', `const { authorize, UnauthorizedError } = require('sockjwt'); console.log(${PROBE})`]), 'function function expired');
+  });
+
+  it('sockjwt/client imports as ESM and CJS, without server code', () => {
+    const probe = `typeof connect + ' ' + new UnauthorizedError('invalid_token', 'revoked', 'x').reason`;
+    assert.equal(run(['--input-type=module', '-e', `import { connect, UnauthorizedError } from 'sockjwt/client'; console.log(${probe})`]), 'function revoked');
+    assert.equal(run(['-e', `const { connect, UnauthorizedError } = require('sockjwt/client'); console.log(${probe})`]), 'function revoked');
+    for (const file of ['dist/client.js', 'dist/client.cjs']) {
+      const code = readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
+      assert.doesNotMatch(code, /fast-jwt|from ['"]socket\.io['"]|require\(['"]socket\.io['"]\)|['"]node:/, `${file} pulls in server code`);
+    }
+  });
+
+  it('sockjwt/client/browser is one self-contained ESM file for browsers', () => {
+    const code = readFileSync(new URL('../dist/client.browser.js', import.meta.url), 'utf8');
+    assert.doesNotMatch(code, /\bimport\s*[^(]*from\s*['"]|require\(|node:/);
+    assert.match(code, /export\s*\{/);
   });
 });
