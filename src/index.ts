@@ -8,6 +8,8 @@ export type {
   CommonOptions,
   HandshakeOptions,
   HeaderSecretFunction,
+  JsonWebKey,
+  JsonWebKeySet,
   JwtClaims,
   JwtHeader,
   KeyMaterial,

@@ -1,7 +1,7 @@
 // Compiled by `npm run lint`, never run: it proves the public types hold.
 import { Server } from 'socket.io';
 import type { IncomingMessage } from 'node:http';
-import { authorize, type AuthorizedSocketData, type SecretCallback, type ConnectionListener, type HandshakeMiddleware, type JwtClaims, type UnauthorizedErrorData } from '../src/index.js';
+import { authorize, type AuthorizedSocketData, type SecretCallback, type ConnectionListener, type HandshakeMiddleware, type JsonWebKey, type JsonWebKeySet, type JwtClaims, type UnauthorizedErrorData } from '../src/index.js';
 
 interface ChatClaims extends JwtClaims {
   sub: string;
@@ -41,3 +41,11 @@ void data;
 authorize({ secret: 'k', algorithms: ['none'] });
 // @ts-expect-error `timeout` belongs to message mode.
 authorize({ secret: 'k', handshake: true, timeout: 5 }).call(null);
+
+// Keys: a JWK, a JWK Set, and an array of keys for rotation.
+const jwk: JsonWebKey = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1' };
+const jwkSet: JsonWebKeySet = { keys: [jwk] };
+authorize({ secret: jwk, handshake: true });
+authorize({ secret: jwkSet, handshake: true, algorithms: ['ES256'] });
+authorize({ secret: ['new-secret', 'old-secret'] });
+authorize({ secret: (_request, header, _payload, callback) => callback(null, header.kid === 'k1' ? jwk : null) });

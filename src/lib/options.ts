@@ -29,8 +29,27 @@ export type Algorithm =
   | 'ES256' | 'ES384' | 'ES512'
   | 'EdDSA';
 
-/** A shared secret (string or Buffer), a PEM public key, or a node:crypto KeyObject. */
-export type KeyMaterial = string | Buffer | KeyObject;
+/**
+ * A JSON Web Key (RFC 7517): public (`RSA`, `EC`, `OKP`) or symmetric (`oct`). When it names
+ * an `alg`, only that algorithm is accepted with it; a `use` other than `sig` is refused.
+ */
+export interface JsonWebKey {
+  kty: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  key_ops?: string[];
+  crv?: string;
+  [parameter: string]: unknown;
+}
+
+/** A JSON Web Key Set, as a JWKS endpoint serves it. Its members must be public keys. */
+export interface JsonWebKeySet {
+  keys: JsonWebKey[];
+}
+
+/** A shared secret (string or Buffer), a PEM public key, a node:crypto KeyObject, or a JWK. */
+export type KeyMaterial = string | Buffer | KeyObject | JsonWebKey;
 
 export type SecretCallback = (error: unknown, secret?: KeyMaterial | null) => void;
 
@@ -62,12 +81,14 @@ export type AdditionalAuth = (
 export interface CommonOptions<Claims = JwtClaims> {
   /**
    * Key that verifies signatures: a shared secret (string, Buffer or secret KeyObject), a PEM
-   * public key or public KeyObject, or a function resolving one per token. Required.
+   * public key or public KeyObject, a JWK, a JWK Set (key chosen by `kid`), an array of keys
+   * tried in order (rotation), or a function resolving one per token. Required.
    */
-  secret: KeyMaterial | SecretFunction;
+  secret: KeyMaterial | readonly KeyMaterial[] | JsonWebKeySet | SecretFunction;
   /**
    * Accepted `alg` values. Default: every algorithm of the key's family (HS256/384/512 for a
-   * shared secret). Algorithms outside the key's family are refused; `none` never is accepted.
+   * shared secret; RS/PS/ES/EdDSA for a JWK Set). Algorithms outside the key's family are
+   * refused; `none` never is accepted.
    */
   algorithms?: Algorithm[];
   /** Required `aud` (one of these, exact string or RegExp). Setting it makes `aud` mandatory. */
