@@ -10,6 +10,7 @@ export type {
   HeaderSecretFunction,
   JsonWebKey,
   JsonWebKeySet,
+  JwksOptions,
   JwtClaims,
   JwtHeader,
   KeyMaterial,
