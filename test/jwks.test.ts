@@ -247,6 +247,7 @@ describe('jwks: options', () => {
       ['no uri', { jwks: {} }, TypeError],
       ['a relative uri', { jwks: { uri: '/jwks.json' } }, TypeError],
       ['a file: uri', { jwks: { uri: 'file:///etc/keys.json' } }, TypeError],
+      ['credentials in the uri', { jwks: { uri: 'https://user:pass@login.example/jwks.json' } }, TypeError],
       ['an unknown sub-option (typo)', { jwks: { uri, cacheMaxAge: 1000 } }, TypeError],
       ['headers that are not strings', { jwks: { uri, headers: { 'x-api-key': 42 } } }, TypeError],
       ['HMAC algorithms only', { jwks: { uri }, algorithms: ['HS256'] }, TypeError],

@@ -38,6 +38,8 @@ function urlFrom(uri: unknown): URL {
     throw new TypeError('sockjwt: "jwks.uri" must be an absolute http(s) URL', { cause });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('sockjwt: "jwks.uri" must be an http(s) URL');
+  // fetch() refuses such URLs at request time; say so now, and keep secrets out of warnings.
+  if (url.username || url.password) throw new TypeError('sockjwt: "jwks.uri" must not hold credentials; send them in "jwks.headers"');
   if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
     // Anyone on the path could swap the keys: fine on a private network, so a warning, not an error.
     process.emitWarning(`sockjwt: "jwks.uri" ${url.origin} is plain http; use https outside a trusted network`, { code: 'SOCKJWT_JWKS_INSECURE' });
