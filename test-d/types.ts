@@ -1,7 +1,7 @@
 // Compiled by `npm run lint`, never run: it proves the public types hold.
 import { Server } from 'socket.io';
 import type { IncomingMessage } from 'node:http';
-import { ackRefusal, authorize, MemoryRevocationStore, roomRefusal, type AuthorizedSocketData, type SecretCallback, type ConnectionListener, type HandshakeMiddleware, type JwtClaims, type UnauthorizedErrorData } from '../src/index.js';
+import { ackRefusal, authorize, MemoryRevocationStore, roomRefusal, type AuthorizedSocketData, type SecretCallback, type ConnectionListener, type HandshakeMiddleware, type JsonWebKey, type JsonWebKeySet, type JwksOptions, type JwtClaims, type UnauthorizedErrorData } from '../src/index.js';
 import { connect, type AuthenticatedSocket } from '../src/client/index.js';
 
 interface ChatClaims extends JwtClaims {
@@ -70,3 +70,17 @@ const client: AuthenticatedSocket<ServerToClient, ClientToServer> = connect<Serv
 client.emit('message', 'hi');
 client.session.on('stopped', (error: Error) => void error.message);
 client.session.on('unauthorized', (error) => void error.reason);
+
+// Keys: a JWK, a JWK Set, and an array of keys for rotation.
+const jwk: JsonWebKey = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1' };
+const jwkSet: JsonWebKeySet = { keys: [jwk] };
+authorize({ secret: jwk, handshake: true });
+authorize({ secret: jwkSet, handshake: true, algorithms: ['ES256'] });
+authorize({ secret: ['new-secret', 'old-secret'] });
+authorize({ secret: (_request, header, _payload, callback) => callback(null, header.kid === 'k1' ? jwk : null) });
+
+// A remote JWK Set replaces `secret`.
+const jwks: JwksOptions = { uri: new URL('https://login.example/.well-known/jwks.json'), cooldownMs: 30_000, headers: { 'x-api-key': 'k' } };
+authorize({ handshake: true, jwks, issuer: 'https://login.example/', audience: 'chat', algorithms: ['RS256'] });
+// @ts-expect-error `uri` is a string or URL.
+authorize({ handshake: true, jwks: { uri: 443 } });

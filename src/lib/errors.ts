@@ -22,6 +22,7 @@ export const ERROR_REASONS = [
   'malformed',
   'bad_signature',
   'algorithm_not_allowed',
+  'no_matching_key',
   'claim_invalid',
   'too_large',
   'missing',

@@ -1,12 +1,15 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
-import type { Algorithm, KeyMaterial } from './options.js';
+import { isJwk, keyObjectFromJwk } from './jwk.js';
+import type { Algorithm, JsonWebKey, KeyMaterial } from './options.js';
 
 const HMAC: readonly Algorithm[] = ['HS256', 'HS384', 'HS512'];
 const RSA: readonly Algorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
 const RSA_PSS: readonly Algorithm[] = ['PS256', 'PS384', 'PS512'];
 const EC_BY_CURVE: Readonly<Record<string, Algorithm>> = { 'prime256v1': 'ES256', 'secp384r1': 'ES384', 'secp521r1': 'ES512' };
 
-export const ALL_ALGORITHMS: ReadonlySet<string> = new Set([...HMAC, ...RSA, 'ES256', 'ES384', 'ES512', 'EdDSA']);
+/** What a public key can verify; a JWK Set or JWKS endpoint holds nothing else. */
+export const ASYMMETRIC_ALGORITHMS: readonly Algorithm[] = [...RSA, 'ES256', 'ES384', 'ES512', 'EdDSA'];
+export const ALL_ALGORITHMS: ReadonlySet<string> = new Set([...HMAC, ...ASYMMETRIC_ALGORITHMS]);
 
 /** A key in the form fast-jwt takes, and the algorithms that key can verify. */
 export interface PreparedKey {
@@ -25,7 +28,8 @@ export class KeyError extends Error {
  */
 export function prepareKey(key: KeyMaterial | null | undefined): PreparedKey {
   if (key instanceof KeyObject) return prepareKeyObject(key);
-  if (typeof key !== 'string' && !Buffer.isBuffer(key)) throw new KeyError('secret must be a string, Buffer or KeyObject');
+  if (isJwk(key)) return prepareJwk(key);
+  if (typeof key !== 'string' && !Buffer.isBuffer(key)) throw new KeyError('secret must be a string, Buffer, KeyObject or JWK');
   if (key.length === 0) throw new KeyError('secret is empty');
   if (looksLikePem(key)) return prepareKeyObject(publicKeyFromPem(key));
   return { material: key, family: HMAC };
@@ -41,6 +45,19 @@ function publicKeyFromPem(pem: string | Buffer): KeyObject {
   } catch (cause) {
     throw new KeyError('secret looks like a PEM key but could not be parsed as one', { cause });
   }
+}
+
+/** A JWK that names its `alg` is held to it (RFC 7517 §4.4): an RSA key marked RS256 does not verify PS256. */
+function prepareJwk(jwk: JsonWebKey): PreparedKey {
+  let key: PreparedKey;
+  try {
+    key = prepareKeyObject(keyObjectFromJwk(jwk));
+  } catch (cause) {
+    throw new KeyError(`JWK could not be used: ${(cause as Error).message}`, { cause });
+  }
+  if (jwk.alg === undefined) return key;
+  if (!key.family.includes(jwk.alg as Algorithm)) throw new KeyError(`JWK "alg" ${String(jwk.alg)} does not fit its key type`);
+  return { ...key, family: [jwk.alg as Algorithm] };
 }
 
 function prepareKeyObject(key: KeyObject): PreparedKey {

@@ -32,8 +32,27 @@ export type Algorithm =
   | 'ES256' | 'ES384' | 'ES512'
   | 'EdDSA';
 
-/** A shared secret (string or Buffer), a PEM public key, or a node:crypto KeyObject. */
-export type KeyMaterial = string | Buffer | KeyObject;
+/**
+ * A JSON Web Key (RFC 7517): public (`RSA`, `EC`, `OKP`) or symmetric (`oct`). When it names
+ * an `alg`, only that algorithm is accepted with it; a `use` other than `sig` is refused.
+ */
+export interface JsonWebKey {
+  kty: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  key_ops?: string[];
+  crv?: string;
+  [parameter: string]: unknown;
+}
+
+/** A JSON Web Key Set, as a JWKS endpoint serves it. Its members must be public keys. */
+export interface JsonWebKeySet {
+  keys: JsonWebKey[];
+}
+
+/** A shared secret (string or Buffer), a PEM public key, a node:crypto KeyObject, or a JWK. */
+export type KeyMaterial = string | Buffer | KeyObject | JsonWebKey;
 
 export type SecretCallback = (error: unknown, secret?: KeyMaterial | null) => void;
 
@@ -61,16 +80,46 @@ export type AdditionalAuth = (
   onError: (error: string | Error, code?: ErrorCode | (string & {})) => void,
 ) => void | PromiseLike<unknown>;
 
+/** The `jwks` option: where the key set lives and how long its keys are trusted. */
+export interface JwksOptions {
+  /** URL of the JWK Set, `https:` (or `http:`, which draws a warning unless the host is loopback). Required. */
+  uri: string | URL;
+  /** Milliseconds a fetched key set is used without fetching it again. Default 600000 (10 min). */
+  cacheMaxAgeMs?: number;
+  /**
+   * Milliseconds after a successful fetch during which a token with an unknown `kid` is refused
+   * without fetching again; also the pause after a failed fetch. Default 30000.
+   */
+  cooldownMs?: number;
+  /** Milliseconds one fetch may take, body included, before it counts as failed. Default 3000. */
+  timeoutMs?: number;
+  /**
+   * When fetching fails, keep verifying with the last key set fetched for this many milliseconds
+   * past `cacheMaxAgeMs`. 0 turns this off. Default 3600000 (1 h).
+   */
+  staleIfErrorMs?: number;
+  /** Extra request headers, e.g. an API key for a private endpoint. Default: none. */
+  headers?: Record<string, string>;
+}
+
 /** Options shared by both modes. */
 export interface CommonOptions<Claims = JwtClaims> {
   /**
    * Key that verifies signatures: a shared secret (string, Buffer or secret KeyObject), a PEM
-   * public key or public KeyObject, or a function resolving one per token. Required.
+   * public key or public KeyObject, a JWK, a JWK Set (key chosen by `kid`), an array of keys
+   * tried in order (rotation), or a function resolving one per token. Required unless `jwks`
+   * is set; setting both throws.
    */
-  secret: KeyMaterial | SecretFunction;
+  secret?: KeyMaterial | readonly KeyMaterial[] | JsonWebKeySet | SecretFunction;
+  /**
+   * Verify with public keys fetched from a JWKS endpoint (Auth0, Keycloak, Cognito...), chosen
+   * by the token's `kid`. Replaces `secret`. Set `issuer` and `audience` with it.
+   */
+  jwks?: JwksOptions;
   /**
    * Accepted `alg` values. Default: every algorithm of the key's family (HS256/384/512 for a
-   * shared secret). Algorithms outside the key's family are refused; `none` never is accepted.
+   * shared secret; RS/PS/ES/EdDSA for a JWK Set or `jwks`). Algorithms outside the key's
+   * family are refused; `none` never is accepted.
    */
   algorithms?: Algorithm[];
   /** Required `aud` (one of these, exact string or RegExp). Setting it makes `aud` mandatory. */
@@ -153,7 +202,7 @@ export interface MessageOptions<Claims = JwtClaims> extends CommonOptions<Claims
 export type AuthorizeOptions<Claims = JwtClaims> = HandshakeOptions<Claims> | MessageOptions<Claims>;
 
 export const OPTION_NAMES: ReadonlySet<string> = new Set([
-  'secret', 'algorithms', 'audience', 'issuer', 'subject', 'jwtid', 'nonce', 'clockTolerance', 'maxAge',
+  'secret', 'jwks', 'algorithms', 'audience', 'issuer', 'subject', 'jwtid', 'nonce', 'clockTolerance', 'maxAge',
   'ignoreExpiration', 'ignoreNotBefore', 'maxTokenLength', 'decodedPropertyName', 'encodedPropertyName',
   'customDecoded', 'additional_auth', 'required', 'enforceExpiry', 'expiredGraceMs', 'isRevoked', 'revocationStore', 'guards', 'handshake', 'auth_header_required', 'queryToken', 'cookie',
   'timeout', 'callback',

@@ -10,7 +10,9 @@ import type { PropertyNames } from './attach.js';
 import { checkNotRevoked, type RevocationSettings } from './revocation.js';
 import { DEFAULT_RETENTION_MS, MemoryRevocationStore, type RevocationStore } from './revocation-store.js';
 import { SessionRegistry } from './session-registry.js';
-import { createTokenVerifier, type ClaimChecks } from './verify.js';
+import { createKeySetVerifier, createTokenVerifier, type ClaimChecks, type VerifyToken } from './verify.js';
+import { createRemoteKeySet } from './jwks.js';
+import { jwksSettings } from './jwks-settings.js';
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_TOKEN_LENGTH = 8192;
@@ -101,14 +103,29 @@ function revocationFrom(options: AuthorizeOptions<unknown>): RevocationSettings 
 }
 
 function authenticateFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks, revocation: RevocationSettings) {
-  if (options.secret === undefined || options.secret === null) throw new TypeError('sockjwt: the "secret" option is required');
   return createAuthenticate({
     maxTokenLength: positiveNumber(options.maxTokenLength, 'maxTokenLength') ?? DEFAULT_MAX_TOKEN_LENGTH,
-    verify: createTokenVerifier(options.secret, algorithmsFrom(options.algorithms), checks),
+    verify: verifierFrom(options, checks),
     checkNotRevoked: (payload, token) => checkNotRevoked(revocation, payload, token),
     additionalAuth: optionalFunction(options.additional_auth, 'additional_auth'),
     customDecoded: optionalFunction(options.customDecoded, 'customDecoded'),
   });
+}
+
+/** Exactly one source of keys: `secret` (static or a function) or a remote `jwks`. */
+function verifierFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks): VerifyToken {
+  const algorithms = algorithmsFrom(options.algorithms);
+  if (options.jwks !== undefined) {
+    if (options.secret !== undefined) throw new TypeError('sockjwt: set either "secret" or "jwks", not both');
+    const keySet = createRemoteKeySet(jwksSettings(options.jwks));
+    if (options.issuer === undefined || options.audience === undefined) {
+      // An identity provider's keys sign tokens for every application it serves.
+      process.emitWarning('sockjwt: "jwks" without "issuer" and "audience" accepts tokens issued for any application', { code: 'SOCKJWT_JWKS_UNSCOPED' });
+    }
+    return createKeySetVerifier(keySet, algorithms, checks);
+  }
+  if (options.secret === undefined || options.secret === null) throw new TypeError('sockjwt: the "secret" (or "jwks") option is required');
+  return createTokenVerifier(options.secret, algorithms, checks);
 }
 
 function algorithmsFrom(algorithms: readonly string[] | undefined): Algorithm[] | undefined {

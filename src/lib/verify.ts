@@ -3,8 +3,10 @@ import { KeyObject } from 'node:crypto';
 import { createDecoder, createVerifier, type VerifierOptions } from 'fast-jwt';
 import { UnauthorizedError, type ErrorReason } from './errors.js';
 import { isThenable, messageOf } from './hook-results.js';
-import { allowedFor, KeyError, prepareKey, type PreparedKey } from './keys.js';
-import type { Algorithm, JwtClaims, JwtHeader, KeyMaterial, SecretFunction } from './options.js';
+import { checkPublicJwkSet, isJwkSet } from './jwk.js';
+import { staticKeySet, type KeySet } from './key-set.js';
+import { allowedFor, ASYMMETRIC_ALGORITHMS, KeyError, prepareKey, type PreparedKey } from './keys.js';
+import type { Algorithm, JsonWebKey, JsonWebKeySet, JwtClaims, JwtHeader, KeyMaterial, SecretFunction } from './options.js';
 
 /** Verifies one token's signature and registered claims; the request feeds secret functions. */
 export type VerifyToken = (request: IncomingMessage, token: string) => JwtClaims | Promise<JwtClaims>;
@@ -18,22 +20,43 @@ const VERIFIER_CACHE_SIZE = 256;
 
 /**
  * Normalises every form of `secret` into one function, so the handshake path has a single
- * shape: a static key gets one prebuilt synchronous verifier; a secret function gets a
+ * shape: static keys get prebuilt synchronous verifiers; a JWK Set or a secret function gets a
  * decode → resolve key → verify path, with verifiers cached per key.
  */
 export function createTokenVerifier(
-  secret: KeyMaterial | SecretFunction,
+  secret: KeyMaterial | readonly KeyMaterial[] | JsonWebKeySet | SecretFunction,
   algorithms: readonly Algorithm[] | undefined,
   checks: ClaimChecks,
 ): VerifyToken {
   if (typeof secret === 'function') return verifierForSecretFunction(secret, algorithms, checks);
-  const verifier = buildVerifier(prepareStaticKey(secret), algorithms, checks, (message) => new TypeError(`sockjwt: ${message}`));
-  return (_request, token) => runVerifier(verifier, token);
+  if (isJwkSet(secret)) return createKeySetVerifier(staticKeySet(staticJwkSet(secret)), algorithms, checks);
+  const keys = Array.isArray(secret) ? staticKeyList(secret) : [secret as KeyMaterial];
+  const verifiers = keys.map((key) => buildVerifier(prepareStaticKey(key), algorithms, checks, (message) => new TypeError(`sockjwt: ${message}`)));
+  return (_request, token) => verifyWithFirstMatching(verifiers, token);
+}
+
+/** Old and new keys side by side during a rotation; each one must be usable on its own. */
+function staticKeyList(keys: readonly unknown[]): KeyMaterial[] {
+  if (keys.length === 0) throw new TypeError('sockjwt: "secret" is an empty array');
+  for (const key of keys) {
+    if (typeof key === 'function' || Array.isArray(key) || isJwkSet(key)) {
+      throw new TypeError('sockjwt: a "secret" array holds keys only (no functions, arrays or JWK Sets)');
+    }
+  }
+  return keys as KeyMaterial[];
 }
 
 function prepareStaticKey(secret: KeyMaterial): PreparedKey {
   try {
     return prepareKey(secret);
+  } catch (error) {
+    throw new TypeError(`sockjwt: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function staticJwkSet(set: JsonWebKeySet): JsonWebKeySet {
+  try {
+    return checkPublicJwkSet(set);
   } catch (error) {
     throw new TypeError(`sockjwt: ${(error as Error).message}`, { cause: error });
   }
@@ -52,12 +75,50 @@ function buildVerifier(
   return createVerifier({ ...checks, key: key.material, algorithms, cache: false }) as FastVerifier;
 }
 
-function runVerifier(verifier: FastVerifier, token: string): JwtClaims {
-  try {
-    return verifier(token) as JwtClaims;
-  } catch (error) {
-    throw fromTokenError(error);
+/** A key whose signature does not match hands over to the next; any other failure is final. */
+const KEY_MISMATCH: ReadonlySet<ErrorReason> = new Set(['bad_signature', 'algorithm_not_allowed']);
+
+/**
+ * Tries each key in order. fast-jwt checks the signature before any claim, so an expired token
+ * signed by the second key reports `expired`, not the first key's `bad_signature`.
+ */
+function verifyWithFirstMatching(verifiers: readonly FastVerifier[], token: string): JwtClaims {
+  let refusal: UnauthorizedError | undefined;
+  for (const verifier of verifiers) {
+    try {
+      return verifier(token) as JwtClaims;
+    } catch (error) {
+      const mapped = fromTokenError(error);
+      if (!KEY_MISMATCH.has(mapped.reason)) throw mapped;
+      // "No key has this signature" says more than "this key does not take this alg".
+      if (!refusal || (refusal.reason !== 'bad_signature' && mapped.reason === 'bad_signature')) refusal = mapped;
+    }
   }
+  throw refusal ?? new UnauthorizedError('invalid_token', 'no_matching_key', 'no key matches the token');
+}
+
+/**
+ * A JWK Set, local or remote: the header chooses the key. The `alg` is checked against the
+ * allow-list first, so a token with a refused `alg` never causes a fetch.
+ */
+export function createKeySetVerifier(keySet: KeySet, configured: readonly Algorithm[] | undefined, checks: ClaimChecks): VerifyToken {
+  const allowed: readonly string[] = publicKeyAlgorithms(configured);
+  const decode = createDecoder({ complete: true }) as (token: string) => { header: JwtHeader; payload: unknown };
+  const verifiers = new VerifierCache((key) => buildVerifier(prepareKey(key), allowed as Algorithm[], checks, (message) => new KeyError(message)));
+  return async (_request, token) => {
+    const { header } = decodeForKeySelection(decode, token);
+    if (!allowed.includes(header.alg)) throw new UnauthorizedError('invalid_token', 'algorithm_not_allowed', MESSAGE_BY_REASON.algorithm_not_allowed!);
+    const keys = await keySet(header);
+    return verifyWithFirstMatching(keys.map((key) => verifiers.get(key)), token);
+  };
+}
+
+/** A key set holds public keys only: HS* can never verify against one. */
+function publicKeyAlgorithms(configured: readonly Algorithm[] | undefined): Algorithm[] {
+  if (!configured) return [...ASYMMETRIC_ALGORITHMS];
+  const allowed = configured.filter((algorithm) => ASYMMETRIC_ALGORITHMS.includes(algorithm));
+  if (allowed.length === 0) throw new TypeError(`sockjwt: a JWK Set holds public keys, but algorithms allows only ${configured.join(', ')}`);
+  return allowed;
 }
 
 function verifierForSecretFunction(
@@ -72,7 +133,7 @@ function verifierForSecretFunction(
   return async (request, token) => {
     const { header, payload } = decodeForKeySelection(decode, token);
     const key = await resolveSecret(secretFunction, request, header, payload);
-    return runVerifier(verifiers.get(key), token);
+    return verifyWithFirstMatching([verifiers.get(key)], token);
   };
 }
 
@@ -100,7 +161,7 @@ function resolveSecret(secretFunction: SecretFunction, request: IncomingMessage,
     else if (returned !== undefined) resolve(returned as KeyMaterial | null);
   }).then(
     (key) => {
-      if (key == null || (typeof key !== 'object' && typeof key !== 'string') || (!(key instanceof KeyObject) && key.length === 0)) {
+      if (isMissingKey(key)) {
         throw new UnauthorizedError('invalid_secret', 'key_unavailable', 'secret function returned no key');
       }
       return key;
@@ -111,25 +172,31 @@ function resolveSecret(secretFunction: SecretFunction, request: IncomingMessage,
   );
 }
 
+function isMissingKey(key: KeyMaterial | null | undefined): key is null | undefined {
+  if (typeof key === 'string' || Buffer.isBuffer(key)) return key.length === 0;
+  return typeof key !== 'object' || key === null;
+}
+
 /** Bounded, least-recently-used: per-user keys must not grow memory without limit. */
 class VerifierCache {
   private readonly byValue = new Map<string, FastVerifier>();
-  private readonly byKeyObject = new WeakMap<KeyObject, FastVerifier>();
+  /** KeyObjects and JWK objects: by identity, so they leave with their owner. */
+  private readonly byObject = new WeakMap<object, FastVerifier>();
 
   constructor(private readonly build: (key: KeyMaterial) => FastVerifier) {}
 
   get(key: KeyMaterial): FastVerifier {
     try {
-      return key instanceof KeyObject ? this.forKeyObject(key) : this.forValue(key);
+      return typeof key === 'string' || Buffer.isBuffer(key) ? this.forValue(key) : this.forObject(key);
     } catch (cause) {
       if (cause instanceof KeyError) throw new UnauthorizedError('invalid_secret', 'key_unavailable', `secret is unusable: ${cause.message}`, { cause });
       throw cause;
     }
   }
 
-  private forKeyObject(key: KeyObject): FastVerifier {
-    let verifier = this.byKeyObject.get(key);
-    if (!verifier) this.byKeyObject.set(key, (verifier = this.build(key)));
+  private forObject(key: KeyObject | JsonWebKey): FastVerifier {
+    let verifier = this.byObject.get(key);
+    if (!verifier) this.byObject.set(key, (verifier = this.build(key)));
     return verifier;
   }
 
