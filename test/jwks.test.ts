@@ -2,29 +2,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, it, type TestContext } from 'node:test';
-import { authorize, type HandshakeOptions, type JwksOptions, type JwtClaims } from '../src/index.js';
-import { AUDIENCE, ISSUER, signingKey, signJose, startJwksServer, timed, type JwksServer, type Respond } from './key-support.js';
-import { connected, next, refusal, startServer, type Harness, type WireError } from './support.js';
+import { authorize, type HandshakeOptions, type JwksOptions } from '../src/index.js';
+import { accepted, AUDIENCE, ISSUER, refused, serverWith, signingKey, signJose, startJwksServer, timed, type JwksServer, type Respond } from './key-support.js';
+import { next, startServer, type Harness, type WireError } from './support.js';
 
 /** A socket.io server whose handshake verifies against `endpoint`, one namespace per `jwks` variant. */
 function serverFor(t: TestContext, endpoint: JwksServer, variants: Record<string, Partial<JwksOptions>>, extra: Partial<HandshakeOptions> = {}): Promise<Harness> {
-  return startServer(t, (io) => {
-    for (const [name, jwks] of Object.entries(variants)) {
-      const nsp = io.of(`/${name}`);
-      nsp.use(authorize({ handshake: true, jwks: { uri: endpoint.uri, ...jwks }, issuer: ISSUER, audience: AUDIENCE, ...extra }));
-      nsp.on('connection', (socket) => socket.on('whoami', (ack: (claims: unknown) => void) => ack(socket.data.decoded_token)));
-    }
-  });
-}
-
-async function accepted(h: Harness, name: string, token: string): Promise<JwtClaims> {
-  const client = h.connect(`/${name}`, { auth: { token } });
-  await connected(client);
-  return (await client.emitWithAck('whoami')) as JwtClaims;
-}
-
-async function refused(h: Harness, name: string, token: string): Promise<WireError['data']> {
-  return (await refusal(h.connect(`/${name}`, { auth: { token } }))).data;
+  const namespaces = Object.fromEntries(Object.entries(variants).map(([name, jwks]) => [name, { jwks: { uri: endpoint.uri, ...jwks }, ...extra }]));
+  return serverWith(t, namespaces);
 }
 
 /** Process warnings emitted while the test runs. */

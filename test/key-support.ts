@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { SignJWT } from 'jose';
-import type { JsonWebKey } from '../src/index.js';
+import { authorize, type HandshakeOptions, type JsonWebKey, type JwtClaims } from '../src/index.js';
+import { connected, refusal, startServer, type Harness, type WireError } from './support.js';
 
 export const ISSUER = 'https://login.example';
 export const AUDIENCE = 'chat';
@@ -116,4 +117,27 @@ export async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: n
   const start = performance.now();
   const value = await run();
   return { value, ms: performance.now() - start };
+}
+
+/** One real server; one namespace per entry, each guarded by its own authorize() for ISSUER/AUDIENCE. */
+export function serverWith(t: TestContext, namespaces: Record<string, Partial<HandshakeOptions>>): Promise<Harness> {
+  return startServer(t, (io) => {
+    for (const [name, options] of Object.entries(namespaces)) {
+      const nsp = io.of(`/${name}`);
+      nsp.use(authorize({ handshake: true, issuer: ISSUER, audience: AUDIENCE, ...options } as HandshakeOptions));
+      nsp.on('connection', (socket) => socket.on('whoami', (ack: (claims: unknown) => void) => ack(socket.data.decoded_token)));
+    }
+  });
+}
+
+/** Connects to namespace `name` with `token` and returns the claims the server attached. */
+export async function accepted(h: Harness, name: string, token: string): Promise<JwtClaims> {
+  const client = h.connect(`/${name}`, { auth: { token } });
+  await connected(client);
+  return (await client.emitWithAck('whoami')) as JwtClaims;
+}
+
+/** Connects to namespace `name` with `token` and returns the refusal's data. */
+export async function refused(h: Harness, name: string, token: string): Promise<WireError['data']> {
+  return (await refusal(h.connect(`/${name}`, { auth: { token } }))).data;
 }

@@ -1,32 +1,11 @@
 import assert from 'node:assert/strict';
 import { createSecretKey, generateKeyPairSync } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
-import { authorize, type HandshakeOptions, type JwtClaims } from '../src/index.js';
-import { AUDIENCE, ISSUER, signingKey, signJose, tamper } from './key-support.js';
-import { connected, next, nowSeconds, refusal, startServer, type Harness, type WireError } from './support.js';
+import { authorize, type HandshakeOptions } from '../src/index.js';
+import { accepted, AUDIENCE, ISSUER, refused, serverWith, signingKey, signJose, tamper } from './key-support.js';
+import { next, nowSeconds, startServer, type WireError } from './support.js';
 
 type Options = Partial<HandshakeOptions>;
-
-/** One real server; one namespace per entry, each guarded by its own authorize(). */
-function serverWith(t: TestContext, namespaces: Record<string, Options>): Promise<Harness> {
-  return startServer(t, (io) => {
-    for (const [name, options] of Object.entries(namespaces)) {
-      const nsp = io.of(`/${name}`);
-      nsp.use(authorize({ handshake: true, issuer: ISSUER, audience: AUDIENCE, ...options } as HandshakeOptions));
-      nsp.on('connection', (socket) => socket.on('whoami', (ack: (claims: unknown) => void) => ack(socket.data.decoded_token)));
-    }
-  });
-}
-
-async function accepted(h: Harness, name: string, token: string): Promise<JwtClaims> {
-  const client = h.connect(`/${name}`, { auth: { token } });
-  await connected(client);
-  return (await client.emitWithAck('whoami')) as JwtClaims;
-}
-
-async function refused(h: Harness, name: string, token: string): Promise<WireError['data']> {
-  return (await refusal(h.connect(`/${name}`, { auth: { token } }))).data;
-}
 
 const pemOf = (key: { export(options: { type: 'spki'; format: 'pem' }): string | Buffer }) => key.export({ type: 'spki', format: 'pem' }).toString();
 const unsigned = (header: object, payload: object) =>
