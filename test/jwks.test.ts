@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, it, type TestContext } from 'node:test';
 import { authorize, type HandshakeOptions, type JwksOptions } from '../src/index.js';
-import { accepted, AUDIENCE, ISSUER, refused, serverWith, signingKey, signJose, startJwksServer, timed, type JwksServer, type Respond } from './key-support.js';
-import { next, startServer, type Harness, type WireError } from './support.js';
+import { accepted, assertMessageModeSelectsByKid, AUDIENCE, ISSUER, refused, serverWith, signingKey, signJose, startJwksServer, timed, type JwksServer, type Respond } from './key-support.js';
+import { next, startServer, type Harness } from './support.js';
 
 /** A socket.io server whose handshake verifies against `endpoint`, one namespace per `jwks` variant. */
 function serverFor(t: TestContext, endpoint: JwksServer, variants: Record<string, Partial<JwksOptions>>, extra: Partial<HandshakeOptions> = {}): Promise<Harness> {
@@ -49,21 +49,7 @@ describe('jwks: keys chosen by kid, rotated without a restart', () => {
   it('works in message mode', async (t) => {
     const key = signingKey('EdDSA', 'ed');
     const endpoint = await startJwksServer(t, [key]);
-    const h = await startServer(t, (io) => {
-      io.on('connection', authorize({ jwks: { uri: endpoint.uri }, issuer: ISSUER, audience: AUDIENCE }));
-    });
-    const good = h.connect('/');
-    await next(good, 'connect');
-    const authenticated = next(good, 'authenticated');
-    good.emit('authenticate', { token: await key.sign() });
-    await authenticated;
-
-    const bad = h.connect('/');
-    await next(bad, 'connect');
-    const unauthorized = next<[WireError]>(bad, 'unauthorized');
-    bad.emit('authenticate', { token: await key.sign({}, { kid: 'other' }) });
-    const [error] = await unauthorized;
-    assert.deepEqual([error.data.code, error.data.reason], ['invalid_token', 'no_matching_key']);
+    await assertMessageModeSelectsByKid(t, { jwks: { uri: endpoint.uri } }, key, 'other');
   });
 
   it('refetches for unknown kids at most once per cooldown, however many arrive', async (t) => {

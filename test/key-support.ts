@@ -3,8 +3,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { SignJWT } from 'jose';
-import { authorize, type HandshakeOptions, type JsonWebKey, type JwtClaims } from '../src/index.js';
-import { connected, refusal, startServer, type Harness, type WireError } from './support.js';
+import assert from 'node:assert/strict';
+import { authorize, type HandshakeOptions, type JsonWebKey, type JwtClaims, type MessageOptions } from '../src/index.js';
+import { connected, next, refusal, startServer, type Harness, type WireError } from './support.js';
 
 export const ISSUER = 'https://login.example';
 export const AUDIENCE = 'chat';
@@ -140,4 +141,26 @@ export async function accepted(h: Harness, name: string, token: string): Promise
 /** Connects to namespace `name` with `token` and returns the refusal's data. */
 export async function refused(h: Harness, name: string, token: string): Promise<WireError['data']> {
   return (await refusal(h.connect(`/${name}`, { auth: { token } }))).data;
+}
+
+/**
+ * Message mode with a key set: a token signed by `key` authenticates, and one naming
+ * `unknownKid` is refused with `no_matching_key`.
+ */
+export async function assertMessageModeSelectsByKid(t: TestContext, options: Partial<MessageOptions>, key: SigningKey, unknownKid: string): Promise<void> {
+  const h = await startServer(t, (io) => {
+    io.on('connection', authorize({ issuer: ISSUER, audience: AUDIENCE, ...options } as MessageOptions));
+  });
+  const good = h.connect('/');
+  await next(good, 'connect');
+  const authenticated = next(good, 'authenticated');
+  good.emit('authenticate', { token: await key.sign() });
+  await authenticated;
+
+  const bad = h.connect('/');
+  await next(bad, 'connect');
+  const unauthorized = next<[WireError]>(bad, 'unauthorized');
+  bad.emit('authenticate', { token: await key.sign({}, { kid: unknownKid }) });
+  const [error] = await unauthorized;
+  assert.deepEqual([error.data.code, error.data.reason], ['invalid_token', 'no_matching_key']);
 }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createSecretKey, generateKeyPairSync } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import { authorize, type HandshakeOptions } from '../src/index.js';
-import { accepted, AUDIENCE, ISSUER, refused, serverWith, signingKey, signJose, tamper } from './key-support.js';
-import { next, nowSeconds, startServer, type WireError } from './support.js';
+import { accepted, assertMessageModeSelectsByKid, AUDIENCE, ISSUER, refused, serverWith, signingKey, signJose, tamper } from './key-support.js';
+import { nowSeconds } from './support.js';
 
 type Options = Partial<HandshakeOptions>;
 
@@ -165,21 +165,7 @@ describe('keys: choosing from a JWK Set', () => {
 
   it('works in message mode too', async (t) => {
     const key = signingKey('EdDSA', 'ed-1');
-    const h = await startServer(t, (io) => {
-      io.on('connection', authorize({ secret: { keys: [key.jwk] }, issuer: ISSUER, audience: AUDIENCE }));
-    });
-    const good = h.connect('/');
-    await next(good, 'connect');
-    const authenticated = next(good, 'authenticated');
-    good.emit('authenticate', { token: await key.sign() });
-    await authenticated;
-
-    const bad = h.connect('/');
-    await next(bad, 'connect');
-    const unauthorized = next<[WireError]>(bad, 'unauthorized');
-    bad.emit('authenticate', { token: await key.sign({}, { kid: 'ed-2' }) });
-    const [error] = await unauthorized;
-    assert.deepEqual([error.data.code, error.data.reason], ['invalid_token', 'no_matching_key']);
+    await assertMessageModeSelectsByKid(t, { secret: { keys: [key.jwk] } }, key, 'ed-2');
   });
 });
 
