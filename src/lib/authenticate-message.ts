@@ -1,4 +1,5 @@
 import type { Socket } from 'socket.io';
+import { UnauthorizedError } from './errors.js';
 import type { JwtClaims } from './options.js';
 
 export const AUTHENTICATE = 'authenticate';
@@ -58,4 +59,9 @@ export function hideAuthenticateFromAnyListeners(socket: Socket): void {
     offAny: (listener?: AnyListener) => prototype.offAny.call(socket, listener && (wrappers.get(listener) ?? listener)),
   });
   for (const listener of existing) socket.onAny(listener);
+}
+
+/** The answer to an `authenticate` that arrives while the previous one is still being verified. */
+export function busyError(): UnauthorizedError {
+  return new UnauthorizedError('unknown', 'rate_limited', 'the previous authenticate is still being verified');
 }

@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io';
 import { attachIdentity } from './attach.js';
 import type { Identity } from './authenticate.js';
-import { ackAccepted, hideAuthenticateFromAnyListeners, onAuthenticateMessage, type Ack } from './authenticate-message.js';
+import { ackAccepted, busyError, hideAuthenticateFromAnyListeners, onAuthenticateMessage, type Ack } from './authenticate-message.js';
 import { ackRefusal, installGuards, leaveForbiddenRooms } from './claim-guards.js';
 import { asUnauthorizedError, UnauthorizedError } from './errors.js';
 import type { Expirable, ExpiryHandle } from './expiry-scheduler.js';
@@ -50,7 +50,7 @@ export class LiveSession implements Expirable {
   refresh(token: unknown, ack: Ack | undefined): void {
     if (this.ended) return;
     if (this.refreshing) {
-      ack?.(ackRefusal(new UnauthorizedError('unknown', 'rate_limited', 'a refresh is already being verified')));
+      ack?.(ackRefusal(busyError()));
       return;
     }
     this.refreshing = true;

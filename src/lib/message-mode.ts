@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io';
 import { attachIdentity } from './attach.js';
 import type { Identity } from './authenticate.js';
-import { ackAccepted, AUTHENTICATE, onAuthenticateMessage, type Ack } from './authenticate-message.js';
+import { ackAccepted, busyError, AUTHENTICATE, onAuthenticateMessage, type Ack } from './authenticate-message.js';
 import { ackRefusal, guardAnonymous } from './claim-guards.js';
 import { asUnauthorizedError, UnauthorizedError } from './errors.js';
 import type { LiveSession } from './live-session.js';
@@ -68,7 +68,7 @@ class MessageSession {
   private onAuthenticate(token: unknown, ack: Ack | undefined): void {
     if (this.state === 'authenticated') return this.live!.refresh(token, ack);
     if (this.state === 'verifying') {
-      ack?.(ackRefusal(new UnauthorizedError('unknown', 'rate_limited', 'an authentication is already being verified')));
+      ack?.(ackRefusal(busyError()));
       return;
     }
     if (this.state !== 'waiting') return;
