@@ -66,3 +66,22 @@ export function credentialsRequired(): UnauthorizedError {
     'No token was provided with the handshake',
   );
 }
+
+/**
+ * Hides every handshake field that may carry a bearer token from serialisation: socket.io
+ * ships `socket.handshake` to other nodes in `fetchSockets()`, and apps log it. The fields
+ * stay readable on this socket; they are only made non-enumerable.
+ */
+export function concealCredentials(socket: Socket, sources: TokenSources): void {
+  const { handshake } = socket;
+  conceal(handshake.auth as Record<string, unknown> | undefined, 'token');
+  conceal(handshake.headers, 'authorization');
+  if (conceal(handshake.query, 'token')) conceal(handshake, 'url'); // the query string is in it too
+  if (sources.cookie) conceal(handshake.headers, 'cookie');
+}
+
+function conceal(holder: object | undefined, key: string): boolean {
+  if (typeof holder !== 'object' || holder === null || !Object.prototype.hasOwnProperty.call(holder, key)) return false;
+  Object.defineProperty(holder, key, { enumerable: false });
+  return true;
+}

@@ -2,7 +2,7 @@ import type { Namespace, Socket } from 'socket.io';
 import { attachIdentity } from './attach.js';
 import type { Identity } from './authenticate.js';
 import { asUnauthorizedError } from './errors.js';
-import { credentialsRequired, extractHandshakeToken, type TokenSources } from './extract-token.js';
+import { concealCredentials, credentialsRequired, extractHandshakeToken, type TokenSources } from './extract-token.js';
 import { guardAnonymous } from './claim-guards.js';
 import { guardRecovery, openRecoveredSession } from './recovery.js';
 import { withSessionControl, type SessionControl, type SessionRegistry } from './session-registry.js';
@@ -41,6 +41,7 @@ export function createHandshakeMiddleware(settings: HandshakeSettings): Handshak
       return next(asUnauthorizedError(error, { code: 'unknown', reason: 'internal', message: 'token extraction failed' }));
     }
     if (token === undefined) return next(settings.required ? credentialsRequired() : undefined);
+    concealCredentials(socket, settings.sources);
 
     sessions.settings.authenticate(socket.request, token).then(
       (identity) => {

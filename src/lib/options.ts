@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { KeyObject } from 'node:crypto';
 import type { ClaimGuards } from './claim-guards.js';
 import type { ErrorCode } from './errors.js';
-import type { IsRevoked } from './revocation.js';
+import type { IsRevoked, RevocationFailMode } from './revocation.js';
 import type { RevocationStore } from './revocation-store.js';
 
 /** Registered JWT claims (RFC 7519 §4.1) plus whatever the issuer adds. */
@@ -172,6 +172,13 @@ export interface CommonOptions<Claims = JwtClaims> {
    * share one between namespaces, or use `sockjwt/redis` across nodes.
    */
   revocationStore?: RevocationStore;
+  /**
+   * What a revocation check that cannot answer (store unreachable, `isRevoked` throws) does:
+   * `'closed'` refuses the token with reason `revocation_unavailable`; `'open'` admits it
+   * unchecked, and live sockets are checked again when the store says it is back. Either way
+   * the outage and the recovery are reported as process warnings. Default `'closed'`.
+   */
+  revocationFailMode?: RevocationFailMode;
   /** Claims required for events and rooms, checked against the socket's current claims. */
   guards?: ClaimGuards<Claims>;
 }
@@ -204,6 +211,6 @@ export type AuthorizeOptions<Claims = JwtClaims> = HandshakeOptions<Claims> | Me
 export const OPTION_NAMES: ReadonlySet<string> = new Set([
   'secret', 'jwks', 'algorithms', 'audience', 'issuer', 'subject', 'jwtid', 'nonce', 'clockTolerance', 'maxAge',
   'ignoreExpiration', 'ignoreNotBefore', 'maxTokenLength', 'decodedPropertyName', 'encodedPropertyName',
-  'customDecoded', 'additional_auth', 'required', 'enforceExpiry', 'expiredGraceMs', 'isRevoked', 'revocationStore', 'guards', 'handshake', 'auth_header_required', 'queryToken', 'cookie',
+  'customDecoded', 'additional_auth', 'required', 'enforceExpiry', 'expiredGraceMs', 'isRevoked', 'revocationStore', 'revocationFailMode', 'guards', 'handshake', 'auth_header_required', 'queryToken', 'cookie',
   'timeout', 'callback',
 ]);

@@ -42,6 +42,11 @@ export interface RevocationStore {
   add(rule: StoredRule): void | Promise<void>;
   isRevoked(token: TokenRef): boolean | Promise<boolean>;
   subscribe(listener: (rule: StoredRule) => void): () => void;
+  /**
+   * For a shared store whose notices can be lost (a node cut off from Redis): calls the
+   * listener when rules may have been added unheard, so live sockets are checked again.
+   */
+  onMissedRules?(listener: () => void): () => void;
 }
 
 export interface MemoryRevocationStoreOptions {

@@ -5,27 +5,68 @@ import type { RevocationStore } from './revocation-store.js';
 /** The app's own check, sync or async. `token` is undefined for a socket recovered by socket.io. */
 export type IsRevoked = (claims: JwtClaims, token: string | undefined) => boolean | PromiseLike<boolean>;
 
+/** `'closed'`: a check that cannot answer refuses the token. `'open'`: it admits it unchecked. */
+export type RevocationFailMode = 'closed' | 'open';
+
 export interface RevocationSettings {
   store: RevocationStore;
   isRevoked?: IsRevoked | undefined;
   /** How long a rule without `exp` is kept (ms). */
   retentionMs: number;
+  failMode: RevocationFailMode;
+  health: RevocationHealth;
 }
 
 /**
  * Refuses a revoked token: the store's rules first, then the app's hook. A check that
- * cannot answer refuses too (fail closed), with a reason that says so.
+ * cannot answer follows the fail mode: refused with a reason that says so, or admitted.
  */
 export async function checkNotRevoked(settings: RevocationSettings, payload: JwtClaims, token: string | undefined): Promise<void> {
   let revoked: boolean;
   try {
     revoked = (await settings.store.isRevoked(payload)) || (settings.isRevoked ? (await settings.isRevoked(payload, token)) === true : false);
   } catch (cause) {
+    settings.health.failed(cause);
+    if (settings.failMode === 'open') return;
     throw new UnauthorizedError('invalid_token', 'revocation_unavailable', 'revocation status could not be checked', { cause });
   }
+  settings.health.answered();
   if (revoked) throw revokedError();
 }
 
 export function revokedError(): UnauthorizedError {
   return new UnauthorizedError('invalid_token', 'revoked', 'jwt revoked');
+}
+
+/**
+ * Says once when revocation checks stop answering, and once when they answer again, so
+ * an outage shows in the logs as two lines rather than one per handshake.
+ */
+export class RevocationHealth {
+  private down = false;
+
+  constructor(private readonly failMode: RevocationFailMode) {}
+
+  get available(): boolean {
+    return !this.down;
+  }
+
+  failed(cause: unknown): void {
+    if (this.down) return;
+    this.down = true;
+    const consequence = this.failMode === 'open'
+      ? 'failing open: tokens are admitted unchecked until it answers again'
+      : 'failing closed: tokens are refused with reason revocation_unavailable until it answers again';
+    process.emitWarning(`sockjwt: revocation status cannot be checked (${describe(cause)}); ${consequence}`, { code: 'SOCKJWT_REVOCATION_UNAVAILABLE' });
+  }
+
+  answered(): void {
+    if (!this.down) return;
+    this.down = false;
+    process.emitWarning('sockjwt: revocation checks answer again', { code: 'SOCKJWT_REVOCATION_RESTORED' });
+  }
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message || cause.name : String(cause);
 }

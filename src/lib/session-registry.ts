@@ -42,7 +42,9 @@ export class SessionRegistry implements SessionControl {
   private count = 0;
 
   constructor(readonly settings: SessionSettings) {
-    settings.revocation.store.subscribe((rule) => this.dropMatching(rule));
+    const { store } = settings.revocation;
+    store.subscribe((rule) => this.dropMatching(rule));
+    store.onMissedRules?.(() => void this.recheckAll());
   }
 
   get sessionCount(): number {
@@ -72,6 +74,30 @@ export class SessionRegistry implements SessionControl {
       if (!ruleCovers(rule, session.payload)) continue;
       session.drop(revokedError());
       dropped++;
+    }
+    return dropped;
+  }
+
+  /**
+   * Asks the store again about every live session that a rule could name. Runs after the
+   * store may have missed rules, and after an outage in which `'open'` admitted tokens
+   * unchecked. Stops at the first failure: the next recovery runs it again.
+   */
+  async recheckAll(): Promise<number> {
+    const sessions = new Set<LiveSession>();
+    for (const index of [this.bySub, this.byJti]) for (const group of index.values()) for (const session of group) sessions.add(session);
+    const { store, health } = this.settings.revocation;
+    let dropped = 0;
+    try {
+      const verdicts = await Promise.all([...sessions].map(async (session) => [session, await store.isRevoked(session.payload)] as const));
+      health.answered();
+      for (const [session, revoked] of verdicts) {
+        if (!revoked) continue;
+        session.drop(revokedError());
+        dropped++;
+      }
+    } catch (cause) {
+      health.failed(cause);
     }
     return dropped;
   }

@@ -7,7 +7,7 @@ import type { HandshakeSettings } from './handshake-mode.js';
 import type { MessageSettings } from './message-mode.js';
 import { OPTION_NAMES, type Algorithm, type AuthorizeOptions, type HandshakeOptions, type MessageOptions } from './options.js';
 import type { PropertyNames } from './attach.js';
-import { checkNotRevoked, type RevocationSettings } from './revocation.js';
+import { checkNotRevoked, RevocationHealth, type RevocationSettings } from './revocation.js';
 import { DEFAULT_RETENTION_MS, MemoryRevocationStore, type RevocationStore } from './revocation-store.js';
 import { SessionRegistry } from './session-registry.js';
 import { createKeySetVerifier, createTokenVerifier, type ClaimChecks, type VerifyToken } from './verify.js';
@@ -95,10 +95,14 @@ function revocationFrom(options: AuthorizeOptions<unknown>): RevocationSettings 
   if (typeof store !== 'object' || store === null || !['add', 'isRevoked', 'subscribe'].every((method) => typeof (store as unknown as Record<string, unknown>)[method] === 'function')) {
     throw new TypeError('sockjwt: "revocationStore" must implement add(), isRevoked() and subscribe()');
   }
+  const failMode = options.revocationFailMode ?? 'closed';
+  if (failMode !== 'closed' && failMode !== 'open') throw new TypeError('sockjwt: "revocationFailMode" must be "closed" or "open"');
   return {
     store: store as RevocationStore,
     isRevoked: optionalFunction(options.isRevoked, 'isRevoked'),
     retentionMs: (store as RevocationStore).retentionMs ?? DEFAULT_RETENTION_MS,
+    failMode,
+    health: new RevocationHealth(failMode),
   };
 }
 

@@ -1,0 +1,167 @@
+import type { Server } from 'socket.io';
+import { DEFAULT_RETENTION_MS, ruleCovers, type RevocationStore, type StoredRule, type TokenRef } from '../lib/revocation-store.js';
+
+/**
+ * The part of a node-redis (v4 or later) client the store uses. Commands go through
+ * `sendCommand`, which every version since v4 has with the same shape.
+ */
+export interface RedisCommandClient {
+  readonly isReady: boolean;
+  sendCommand<T = unknown>(args: string[]): Promise<T>;
+  on(event: 'ready', listener: () => void): unknown;
+  off(event: 'ready', listener: () => void): unknown;
+}
+
+export interface RedisRevocationStoreOptions {
+  /** A node-redis client, connected or connecting. The store never closes it. */
+  client: RedisCommandClient;
+  /**
+   * The socket.io server whose adapter carries revocations to the other nodes
+   * (`serverSideEmit`), so each drops its own live sockets. Without it, other nodes still
+   * refuse the token at its next handshake but keep the sockets already open.
+   */
+  io?: Server;
+  /** Prefix of the store's keys, and the name that tells stores sharing a Redis apart. Default `'sockjwt:revoked:'`. */
+  keyPrefix?: string;
+  /** How long (ms) a rule given without `exp` is kept. Default 24 h. */
+  retentionMs?: number;
+  /** A check slower than this (ms) counts as unavailable. Default 1000. */
+  commandTimeoutMs?: number;
+}
+
+/** Event name of a revocation travelling between nodes through the socket.io adapter. */
+export const REVOCATION_EVENT = 'sockjwt:revoked';
+
+interface RevocationNotice {
+  keyPrefix: string;
+  rule: StoredRule;
+}
+
+/**
+ * Keeps the later cut-off and the longer life of two rules for one key, atomically:
+ * a revocation must never be weakened by another that arrives after it.
+ */
+const KEEP_STRONGER_RULE = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
+local value = math.max(current, tonumber(ARGV[1]))
+local ttl = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[2]))
+redis.call('SET', KEYS[1], tostring(value), 'PX', ttl)
+return ttl`;
+
+/**
+ * Revocation rules in Redis, shared by every node: `jti` and `sub` rules are keys that
+ * expire with the tokens they name (TTL), so the store never needs sweeping. A check is
+ * one `MGET`. A revocation is announced to the other nodes through the socket.io adapter.
+ */
+export class RedisRevocationStore implements RevocationStore {
+  readonly retentionMs: number;
+  private readonly client: RedisCommandClient;
+  private readonly io: Server | undefined;
+  private readonly keyPrefix: string;
+  private readonly commandTimeoutMs: number;
+  private readonly listeners = new Set<(rule: StoredRule) => void>();
+  private readonly missedListeners = new Set<() => void>();
+  private readonly onNotice = (notice: unknown) => this.hear(notice);
+  private readonly onReady = () => this.announceMissedRules();
+
+  constructor(options: RedisRevocationStoreOptions) {
+    if (typeof options?.client?.sendCommand !== 'function') throw new TypeError('sockjwt/redis: "client" must be a node-redis client');
+    this.client = options.client;
+    this.io = options.io;
+    this.keyPrefix = options.keyPrefix ?? 'sockjwt:revoked:';
+    this.retentionMs = positive(options.retentionMs, 'retentionMs') ?? DEFAULT_RETENTION_MS;
+    this.commandTimeoutMs = positive(options.commandTimeoutMs, 'commandTimeoutMs') ?? 1000;
+    this.client.on('ready', this.onReady);
+    this.io?.on(REVOCATION_EVENT as 'connection', this.onNotice);
+  }
+
+  async add(rule: StoredRule): Promise<void> {
+    const ttlMs = Math.ceil(rule.expiresAt - Date.now());
+    if (ttlMs <= 0) return;
+    const [key, value] = 'jti' in rule ? [this.jtiKey(rule.jti), 0] : [this.subKey(rule.sub), rule.issuedBefore];
+    await this.command(['EVAL', KEEP_STRONGER_RULE, '1', key, String(value), String(ttlMs)]);
+    this.notify(rule);
+    this.io?.serverSideEmit(REVOCATION_EVENT, { keyPrefix: this.keyPrefix, rule } satisfies RevocationNotice);
+  }
+
+  async isRevoked(token: TokenRef): Promise<boolean> {
+    const jti = typeof token.jti === 'string' ? token.jti : undefined;
+    const sub = typeof token.sub === 'string' ? token.sub : undefined;
+    if (jti === undefined && sub === undefined) return false;
+    const [jtiRule, subRule] = await this.command<(string | null)[]>(['MGET', this.jtiKey(jti ?? ''), this.subKey(sub ?? '')]);
+    if (jti !== undefined && jtiRule != null) return true;
+    if (sub === undefined || subRule == null) return false;
+    return ruleCovers({ sub, issuedBefore: Number(subRule), expiresAt: Infinity }, token);
+  }
+
+  subscribe(listener: (rule: StoredRule) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  onMissedRules(listener: () => void): () => void {
+    this.missedListeners.add(listener);
+    return () => this.missedListeners.delete(listener);
+  }
+
+  /**
+   * Tells subscribers that revocations may have been announced while this node could not
+   * hear them (Redis or the adapter reconnected), so they check their live sockets again.
+   */
+  announceMissedRules(): void {
+    for (const listener of this.missedListeners) listener();
+  }
+
+  /** Stops listening to the client and the adapter. The client stays open. */
+  close(): void {
+    this.client.off('ready', this.onReady);
+    this.io?.off(REVOCATION_EVENT as 'connection', this.onNotice);
+  }
+
+  private hear(notice: unknown): void {
+    const { keyPrefix, rule } = (notice ?? {}) as Partial<RevocationNotice>;
+    if (keyPrefix !== this.keyPrefix || !isStoredRule(rule)) return;
+    this.notify(rule);
+  }
+
+  private notify(rule: StoredRule): void {
+    for (const listener of this.listeners) listener(rule);
+  }
+
+  /** Refuses at once when Redis is not connected, instead of queueing until it returns. */
+  private async command<T>(args: string[]): Promise<T> {
+    if (!this.client.isReady) throw new Error('Redis is not connected');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.commandTimeoutMs} ms`)), this.commandTimeoutMs);
+    });
+    const reply = this.client.sendCommand<T>(args);
+    reply.catch(() => {}); // a late failure after the timeout has nobody left to tell
+    try {
+      return await Promise.race([reply, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private jtiKey(jti: string): string {
+    return `${this.keyPrefix}jti:${jti}`;
+  }
+
+  private subKey(sub: string): string {
+    return `${this.keyPrefix}sub:${sub}`;
+  }
+}
+
+function isStoredRule(rule: unknown): rule is StoredRule {
+  if (typeof rule !== 'object' || rule === null) return false;
+  const { jti, sub, issuedBefore, expiresAt } = rule as Record<string, unknown>;
+  if (typeof expiresAt !== 'number') return false;
+  return typeof jti === 'string' || (typeof sub === 'string' && typeof issuedBefore === 'number');
+}
+
+function positive(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`sockjwt/redis: "${name}" must be a number greater than 0`);
+  return value;
+}

@@ -1,0 +1,77 @@
+// One node of a test cluster, in its own process: a socket.io server on an ephemeral port
+// with the Redis adapter and revocation store, driven by the test through IPC.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { authorize, type RevocationRule } from '../../src/index.js';
+import { RedisCluster } from '../../src/redis/index.js';
+
+const secret = process.env['JWT_SECRET']!;
+const prefix = process.env['SOCKJWT_PREFIX']!;
+const failMode = process.env['FAIL_MODE'] === 'open' ? 'open' : 'closed';
+
+const http = createServer();
+const io = new Server(http, { transports: ['websocket'] });
+const warnings: string[] = [];
+const logger = {
+  warn: (_: object, message: string) => warnings.push(message),
+  info: (_: object, message: string) => warnings.push(message),
+};
+process.on('warning', (warning) => warnings.push(`${(warning as { code?: string }).code}: ${warning.message}`));
+const cluster = new RedisCluster(io, {
+  url: process.env['REDIS_URL'],
+  adapter: { key: `${prefix}socket.io` },
+  keyPrefix: prefix,
+  commandTimeoutMs: 500,
+  logger,
+});
+const auth = authorize({ secret, handshake: true, revocationStore: cluster.revocationStore, revocationFailMode: failMode });
+io.use(auth);
+io.on('connection', (socket) => {
+  socket.on('whoami', (ack: (data: unknown) => void) => ack({ node: process.pid, data: socket.data }));
+});
+
+type Command =
+  | { id: number; cmd: 'revoke'; rule: RevocationRule }
+  | { id: number; cmd: 'fetchSockets' }
+  | { id: number; cmd: 'serverCount' }
+  | { id: number; cmd: 'state' }
+  | { id: number; cmd: 'close' };
+
+const handlers = {
+  async revoke({ rule }: { rule: RevocationRule }) {
+    const startedAt = performance.timeOrigin + performance.now();
+    const dropped = await auth.revoke(rule);
+    return { startedAt, dropped };
+  },
+  async fetchSockets() {
+    const sockets = await io.fetchSockets();
+    // What crossed the wire, as the adapter delivered it.
+    return sockets.map((socket) => ({ id: socket.id, data: socket.data, handshake: socket.handshake }));
+  },
+  async serverCount() {
+    return io.of('/').adapter.serverCount();
+  },
+  async state() {
+    return { sessions: auth.sessionCount, redis: cluster.connected, warnings };
+  },
+  async close() {
+    await io.close();
+    await cluster.close();
+    setImmediate(() => process.exit(0));
+    return true;
+  },
+};
+
+process.on('message', (message: Command) => {
+  const { id, cmd } = message;
+  (handlers[cmd] as (m: Command) => Promise<unknown>)(message).then(
+    (result) => process.send!({ id, result }),
+    (error: unknown) => process.send!({ id, error: error instanceof Error ? error.message : String(error) }),
+  );
+});
+
+http.listen(0, '127.0.0.1', () => {
+  process.send!({ type: 'listening', port: (http.address() as AddressInfo).port });
+  void cluster.ready.then(() => process.send!({ type: 'redis-ready' }));
+});
