@@ -3,8 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test, type TestContext } from 'node:test';
-import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
-import { startNode, untilMeshed, type ClusterNode } from './cluster/nodes.js';
+import { clientsOf, startNode, untilMeshed, type ClusterNode } from './cluster/nodes.js';
 import { SHARED_REDIS_URL, sharedRedis, uniquePrefix } from './redis-support.js';
 import { connected, next, nowSeconds, refusal, sign, type WireError } from './support.js';
 
@@ -14,16 +13,6 @@ async function startCluster(t: TestContext, size = 3): Promise<ClusterNode[]> {
   const nodes = await Promise.all(Array.from({ length: size }, () => startNode(t, { redisUrl: SHARED_REDIS_URL, prefix })));
   await untilMeshed(nodes);
   return nodes;
-}
-
-function clientsOf(t: TestContext) {
-  const clients: ClientSocket[] = [];
-  t.after(() => clients.forEach((client) => client.disconnect()));
-  return (node: ClusterNode, token: string, extra: Record<string, unknown> = {}) => {
-    const client = connectClient(node.url, { forceNew: true, reconnection: false, transports: ['websocket'], auth: { token }, ...extra });
-    clients.push(client);
-    return client;
-  };
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;

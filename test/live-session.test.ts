@@ -203,6 +203,25 @@ for (const [mode, serve] of MODES) {
       }
     });
 
+    it("revocationFailMode 'open' admits when the check cannot answer, and warns once", async (t) => {
+      const warned = new Set<string>();
+      const onWarning = (warning: Error & { code?: string }) => warned.add(`${warning.code}: ${warning.message}`);
+      process.on('warning', onWarning);
+      t.after(() => process.off('warning', onWarning));
+      const h = await serve(t, {
+        revocationFailMode: 'open',
+        isRevoked: () => {
+          throw new Error('database down');
+        },
+      });
+      await h.connectWith(sign({ sub: 'u-1' }));
+      await h.connectWith(sign({ sub: 'u-2' }));
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      assert.deepEqual([...warned].filter((line) => line.startsWith('SOCKJWT_REVOCATION_UNAVAILABLE')), [
+        'SOCKJWT_REVOCATION_UNAVAILABLE: sockjwt: revocation status cannot be checked (database down); failing open: tokens are admitted unchecked until it answers again',
+      ]);
+    });
+
     it('revoke({ sub }) drops every live socket of the subject, and its tokens are refused afterwards', async (t) => {
       const h = await serve(t);
       const token = sign({ sub: 'ann' });

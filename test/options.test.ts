@@ -31,6 +31,7 @@ describe('authorize(): bad options fail at construction, loudly', () => {
     ['a non-function customDecoded', { ...ok, customDecoded: 'x' }, TypeError],
     ['a non-function additional_auth', { ...ok, additional_auth: {} }, TypeError],
     ['an empty cookie name', { ...ok, handshake: true, cookie: '' }, TypeError],
+    ['an unknown revocationFailMode', { ...ok, revocationFailMode: 'sometimes' }, TypeError],
     ['an unparseable PEM', { secret: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----' }, TypeError],
   ];
   for (const [name, options, type] of bad) {

@@ -38,6 +38,16 @@ describe('the built package (npm run build)', () => {
     }
   });
 
+  it('sockjwt/redis imports as ESM and CJS; the core never loads Redis', () => {
+    const probe = `typeof RedisCluster + ' ' + typeof RedisRevocationStore`;
+    assert.equal(run(['--input-type=module', '-e', `import { RedisCluster, RedisRevocationStore } from 'sockjwt/redis'; console.log(${probe})`]), 'function function');
+    assert.equal(run(['-e', `const { RedisCluster, RedisRevocationStore } = require('sockjwt/redis'); console.log(${probe})`]), 'function function');
+    for (const file of ['dist/index.js', 'dist/index.cjs']) {
+      const code = readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
+      assert.doesNotMatch(code, /['"]redis['"]|@socket\.io\/redis-adapter/, `${file} loads Redis code`);
+    }
+  });
+
   it('sockjwt/client/browser is one self-contained ESM file for browsers', () => {
     const code = readFileSync(new URL('../dist/client.browser.js', import.meta.url), 'utf8');
     assert.doesNotMatch(code, /\bimport\s*[^(]*from\s*['"]|require\(|node:/);

@@ -37,6 +37,8 @@ export interface RedisClusterOptions {
   logger?: RedisClusterLogger;
 }
 
+const MAX_QUEUED_COMMANDS = 10_000;
+
 const consoleLogger: RedisClusterLogger = {
   warn: (_fields, message) => console.warn(message),
   info: (_fields, message) => console.info(message),
@@ -60,11 +62,16 @@ export class RedisCluster {
   private readonly logger: RedisClusterLogger;
   private readonly where: string;
   private down = false;
+  private adapterFailureReported = false;
 
   constructor(io: Server, options: RedisClusterOptions = {}) {
     this.logger = options.logger ?? consoleLogger;
     this.ownsClient = options.client === undefined;
-    this.client = options.client ?? (createClient({ url: options.url ?? process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379' }) as AnyRedisClient);
+    this.client = options.client ?? (createClient({
+      url: options.url ?? process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+      // Broadcasts made while Redis is away wait for it, up to a bound; beyond, they are lost.
+      commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
+    }) as AnyRedisClient);
     this.subscriber = this.client.duplicate();
     this.where = redactedAddress(this.client.options?.url);
     this.watch(this.client, 'commands');
@@ -93,7 +100,11 @@ export class RedisCluster {
   }
 
   private installAdapter(io: Server, adapterOptions: Partial<RedisAdapterOptions>): void {
-    const report = (error: unknown) => this.logger.warn({ err: error }, `sockjwt/redis: a socket.io adapter command failed: ${describe(error)}`);
+    const report = (error: unknown) => {
+      if (this.adapterFailureReported) return; // once per outage, not once per broadcast
+      this.adapterFailureReported = true;
+      this.logger.warn({ err: error }, `sockjwt/redis: socket.io adapter commands are failing (${describe(error)}); broadcasts to other nodes are lost until Redis is back`);
+    };
     io.adapter(createAdapter(withHandledRejections(this.client, report), withHandledRejections(this.subscriber, report), adapterOptions));
   }
 
@@ -114,6 +125,7 @@ export class RedisCluster {
     client.on('ready', () => {
       if (role === 'commands' && this.down) {
         this.down = false;
+        this.adapterFailureReported = false;
         this.logger.info({ redis: this.where }, `sockjwt/redis: Redis at ${this.where} is back; checking live sockets for revocations missed meanwhile`);
       }
       // The store rechecks when its own connection returns; the adapter's may return later.

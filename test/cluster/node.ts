@@ -35,6 +35,7 @@ type Command =
   | { id: number; cmd: 'revoke'; rule: RevocationRule }
   | { id: number; cmd: 'fetchSockets' }
   | { id: number; cmd: 'serverCount' }
+  | { id: number; cmd: 'broadcast'; forMs: number }
   | { id: number; cmd: 'state' }
   | { id: number; cmd: 'close' };
 
@@ -48,6 +49,12 @@ const handlers = {
     const sockets = await io.fetchSockets();
     // What crossed the wire, as the adapter delivered it.
     return sockets.map((socket) => ({ id: socket.id, data: socket.data, handshake: socket.handshake }));
+  },
+  /** Broadcasts every millisecond for `forMs`, so publishes are in flight whatever happens to Redis. */
+  async broadcast({ forMs }: { forMs: number }) {
+    const timer = setInterval(() => io.emit('news', 'hello'), 1);
+    setTimeout(() => clearInterval(timer), forMs);
+    return true;
   },
   async serverCount() {
     return io.of('/').adapter.serverCount();

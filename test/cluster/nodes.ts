@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { SECRET } from '../support.js';
 
 const NODE_SCRIPT = fileURLToPath(new URL('./node.ts', import.meta.url));
@@ -81,11 +82,43 @@ export async function startNode(t: TestContext, options: NodeOptions): Promise<C
  */
 export async function untilMeshed(nodes: ClusterNode[], timeoutMs = 10_000): Promise<void> {
   await Promise.all(nodes.map((node) => node.redisReady));
+  await until(async () => {
+    const counts = await Promise.all(nodes.map((node) => node.call<number>('serverCount')));
+    return counts.every((count) => count === nodes.length) || `nodes not meshed: ${counts.join(', ')}`;
+  }, timeoutMs);
+}
+
+/** Polls `check` until it returns true; its last other answer explains a timeout. */
+async function until(check: () => Promise<true | string>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const counts = await Promise.all(nodes.map((node) => node.call<number>('serverCount')));
-    if (counts.every((count) => count === nodes.length)) return;
-    if (Date.now() > deadline) throw new Error(`nodes not meshed after ${timeoutMs} ms: ${counts.join(', ')}`);
+    const answer = await check();
+    if (answer === true) return;
+    if (Date.now() > deadline) throw new Error(`${answer} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+export interface NodeState {
+  sessions: number;
+  redis: boolean;
+  warnings: string[];
+}
+
+/** Waits for a node's state to satisfy `ready` (connection changes have no IPC event). */
+export async function untilState(node: ClusterNode, ready: (state: NodeState) => boolean, timeoutMs = 10_000): Promise<NodeState> {
+  let state!: NodeState;
+  await until(async () => ready((state = await node.call<NodeState>('state'))) || `node state not reached: ${JSON.stringify(state)}`, timeoutMs);
+  return state;
+}
+
+/** Connects real clients (websocket, no reconnection) with a token; all disconnected when the test ends. */
+export function clientsOf(t: TestContext) {
+  const clients: ClientSocket[] = [];
+  t.after(() => clients.forEach((client) => client.disconnect()));
+  return (node: ClusterNode, token: string, extra: Record<string, unknown> = {}) => {
+    const client = connectClient(node.url, { forceNew: true, reconnection: false, transports: ['websocket'], auth: { token }, ...extra });
+    clients.push(client);
+    return client;
+  };
 }

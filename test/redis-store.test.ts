@@ -1,0 +1,68 @@
+// RedisRevocationStore's rules on a real Redis: what they cover, how long they live, and
+// that a stronger rule is never weakened by a later, weaker one.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { createClient } from 'redis';
+import { RedisRevocationStore } from '../src/redis/index.js';
+import { sharedRedis, SHARED_REDIS_URL, uniquePrefix } from './redis-support.js';
+
+const inSeconds = (ms: number) => Math.floor(ms / 1000);
+
+async function storeOn(t: import('node:test').TestContext) {
+  const keyPrefix = uniquePrefix();
+  const client = await sharedRedis(t, keyPrefix);
+  return { store: new RedisRevocationStore({ client, keyPrefix }), client, keyPrefix };
+}
+
+test('a jti rule covers that token only, and expires with it', async (t) => {
+  const { store, client, keyPrefix } = await storeOn(t);
+  const jti = randomUUID();
+  await store.add({ jti, expiresAt: Date.now() + 30_000 });
+  assert.equal(await store.isRevoked({ jti, sub: 'ann' }), true);
+  assert.equal(await store.isRevoked({ jti: randomUUID(), sub: 'ann' }), false);
+  const ttl = await client.pTTL(`${keyPrefix}jti:${jti}`);
+  assert.ok(ttl > 28_000 && ttl <= 30_000, `TTL follows exp (${ttl} ms)`);
+});
+
+test('a subject rule covers tokens issued up to its cut-off, not after', async (t) => {
+  const { store } = await storeOn(t);
+  const cutOff = Date.now() - 10_000;
+  await store.add({ sub: 'bob', issuedBefore: cutOff, expiresAt: Date.now() + 60_000 });
+  assert.equal(await store.isRevoked({ sub: 'bob', iat: inSeconds(cutOff) - 5 }), true);
+  assert.equal(await store.isRevoked({ sub: 'bob', iat: inSeconds(cutOff) + 5 }), false);
+  assert.equal(await store.isRevoked({ sub: 'bob' }), true, 'no iat cannot prove it came later');
+  assert.equal(await store.isRevoked({ sub: 'carol', iat: inSeconds(cutOff) - 5 }), false);
+  assert.equal(await store.isRevoked({}), false);
+});
+
+test('a later, weaker rule neither moves the cut-off back nor shortens the life', async (t) => {
+  const { store, client, keyPrefix } = await storeOn(t);
+  const now = Date.now();
+  await store.add({ sub: 'dan', issuedBefore: now, expiresAt: now + 60_000 });
+  await store.add({ sub: 'dan', issuedBefore: now - 30_000, expiresAt: now + 5_000 });
+  assert.equal(await store.isRevoked({ sub: 'dan', iat: inSeconds(now) - 10 }), true);
+  assert.ok((await client.pTTL(`${keyPrefix}sub:dan`)) > 50_000);
+});
+
+test('a rule whose tokens have expired is not stored', async (t) => {
+  const { store, client, keyPrefix } = await storeOn(t);
+  await store.add({ jti: 'old', expiresAt: Date.now() - 1 });
+  assert.equal(await client.exists(`${keyPrefix}jti:old`), 0);
+});
+
+test('with Redis unreachable a check fails at once instead of waiting for it', async () => {
+  const client = createClient({ url: SHARED_REDIS_URL });
+  client.on('error', () => {});
+  const store = new RedisRevocationStore({ client, keyPrefix: uniquePrefix() }); // never connected
+  const started = performance.now();
+  await assert.rejects(store.isRevoked({ sub: 'erin' }), /not connected/);
+  await assert.rejects(store.add({ sub: 'erin', issuedBefore: Date.now(), expiresAt: Date.now() + 1000 }), /not connected/);
+  assert.ok(performance.now() - started < 100);
+});
+
+test('options are checked when the store is built', () => {
+  assert.throws(() => new RedisRevocationStore({} as never), TypeError);
+  const client = createClient({ url: SHARED_REDIS_URL });
+  assert.throws(() => new RedisRevocationStore({ client, commandTimeoutMs: 0 }), RangeError);
+});
