@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import jwt from 'jsonwebtoken';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildClient } from '../examples/chat/build.js';
+import { AUDIENCE, ISSUER } from '../examples/chat/server/access-tokens.js';
 import { createChatServer, type ChatServer } from '../examples/chat/server/app.js';
 import { hashPassword, loadUsers } from '../examples/chat/server/users.js';
 
@@ -19,7 +21,7 @@ const CHROMIUM_FLAGS = [
   '--no-first-run',
 ];
 /** Short, so a token expires (and is refreshed) during the test. */
-const ACCESS_TOKEN_TTL_SECONDS = 3;
+const ACCESS_TOKEN_TTL_SECONDS = 4;
 const RESULTS = new URL('../test-results/', import.meta.url);
 const seedUsers = loadUsers(new URL('../examples/chat/users.json', import.meta.url));
 const password = (username: string) => seedUsers.find((u) => u.username === username)!.demoPassword!;
@@ -129,7 +131,7 @@ describe('examples/chat in Chromium', () => {
     await alice.locator('#online li', { hasText: 'Bob' }).waitFor();
     await bob.locator('#online li', { hasText: 'Alice' }).waitFor();
 
-    await say(alice, 'Hi Bob! My token lives 3 seconds and is refreshed in place.');
+    await say(alice, `Hi Bob! My token lives ${ACCESS_TOKEN_TTL_SECONDS} seconds and is refreshed in place.`);
     await bob.locator('#messages li', { hasText: 'Hi Bob!' }).waitFor();
     await say(bob, 'Hello Alice, same socket here the whole time.');
     await alice.locator('#messages li', { hasText: 'Hello Alice' }).waitFor();
@@ -169,11 +171,33 @@ describe('examples/chat in Chromium', () => {
     assert.notEqual(await page.locator('#token-jti').textContent(), firstJti, 'a new token is in use');
     assert.ok(Number(await page.locator('#token-remaining').getAttribute('data-expires-at')) > firstExpiry);
     assert.equal(await page.locator('#session-log li', { hasText: 'Disconnected' }).count(), 0);
-    assert.match((await page.locator('#token-remaining').textContent())!, /^expires in [0-3] s$/);
+    assert.match((await page.locator('#token-remaining').textContent())!, new RegExp(`^expires in [0-${ACCESS_TOKEN_TTL_SECONDS}] s$`));
 
     // And the refreshed socket still talks.
     await say(page, 'still here after my first token expired');
     await page.locator('#messages li', { hasText: 'still here after my first token expired' }).waitFor();
+  });
+
+  it('a session that cannot be refreshed ends with a clear message: expired, or refused', async (t) => {
+    // Two tabs of bob's whose /refresh is replaced: one gets 401s, the other a forged token.
+    const expiring = await signIn(t, 'bob');
+    const forged = await signIn(t, 'bob');
+    await expiring.route('**/refresh', (route) => route.fulfill({ status: 401, json: { error: 'Your session has ended. Please sign in again.' } }));
+    const forgery = jwt.sign({ name: 'Bob', role: 'member' }, 'not-the-server-secret', {
+      subject: 'bob',
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      expiresIn: ACCESS_TOKEN_TTL_SECONDS,
+      jwtid: 'forged',
+    });
+    await forged.route('**/refresh', (route) =>
+      route.fulfill({ json: { token: forgery, expiresAt: Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000, user: { username: 'bob', name: 'Bob', role: 'member' } } }),
+    );
+
+    await expiring.locator('#session-banner[data-state="expired"]', { hasText: 'Your session has ended. Please sign in again.' }).waitFor({ timeout: 10_000 });
+    await forged.locator('#session-banner[data-state="refused"]', { hasText: 'The server refused this session: invalid signature (invalid_token, bad_signature).' }).waitFor({ timeout: 10_000 });
+    await forged.locator('#session-log li', { hasText: 'Refused: invalid signature (bad_signature)' }).first().waitFor();
+    for (const page of [expiring, forged]) assert.equal(await page.locator('#connection-state').getAttribute('data-state'), 'ended');
   });
 
   it('a member cannot join the admin room; an admin is in it', async (t) => {

@@ -192,6 +192,10 @@ class ChatSession {
     ui.banner.hidden = false;
     for (const control of [ui.messageInput, ui.signOut, ui.signOutEverywhere, ...ui.roomButtons]) control.disabled = true;
     for (const button of document.querySelectorAll<HTMLButtonElement>('.people button')) button.disabled = true;
+    // What the page showed of the live session no longer holds.
+    ui.tokenRemaining.textContent = 'no longer used';
+    ui.tokenProgress.value = 0;
+    ui.online.replaceChildren(element('li', 'empty', 'Offline: sign in again to see who is here.'));
     ui.messageForm.querySelector('button')!.disabled = true;
     ui.signInAgain.focus();
   }
