@@ -1,0 +1,32 @@
+// Bundles the page's TypeScript (client/main.ts) into dist/app.js with esbuild.
+//
+// The page imports `sockjwt/client` like any app would. esbuild resolves it through this
+// package's own "exports" with the "browser" condition, to dist/client.browser.js: the
+// published browser build, socket.io-client included. So `npm run build` comes first.
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export async function buildClient(): Promise<void> {
+  if (!existsSync(here('../../dist/client.browser.js'))) {
+    throw new Error('examples/chat: dist/client.browser.js is missing; run `npm run build` first (npm start does)');
+  }
+  await build({
+    entryPoints: [here('client/main.ts')],
+    outfile: here('dist/app.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2020',
+    minify: true,
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await buildClient();
+  console.log(`examples/chat: bundled ${here('dist/app.js')}`);
+}

@@ -1,0 +1,30 @@
+// Short-lived access tokens: what the browser hands socket.io, and what sockjwt verifies.
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { PublicUser, TokenResponse } from '../shared/protocol.js';
+
+/** Pinned on both sides: the secret could sign tokens for other apps, these claims say "for this chat". */
+export const ISSUER = 'sockjwt-chat-example';
+export const AUDIENCE = 'sockjwt-chat';
+export const ALGORITHM = 'HS256';
+
+export class AccessTokenIssuer {
+  constructor(
+    private readonly secret: string,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  /** A token carrying `sub`, `name`, `role` and a fresh `jti`. */
+  issue(user: PublicUser): TokenResponse {
+    const token = jwt.sign({ name: user.name, role: user.role }, this.secret, {
+      algorithm: ALGORITHM,
+      subject: user.username,
+      jwtid: randomUUID(),
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      expiresIn: this.ttlSeconds,
+    });
+    const { exp } = jwt.decode(token) as { exp: number };
+    return { token, expiresAt: exp * 1000, user };
+  }
+}
