@@ -75,6 +75,8 @@ class ChatSession {
     let lastToken = grant.token;
 
     this.socket = connect<ServerToClientEvents, ClientToServerEvents>(location.origin, {
+      // One websocket, no long-polling: a load balancer needs no sticky sessions for it.
+      transports: ['websocket'],
       // Called before every connection and before each in-place refresh: the login's token
       // once, then a new one from /refresh, which reads the httpOnly cookie.
       getToken: async () => {

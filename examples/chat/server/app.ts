@@ -34,8 +34,18 @@ export interface ChatServerConfig {
   revocationStore?: RevocationStore;
   /** Runs on the socket.io server before it accepts connections, e.g. to set a cluster adapter. */
   configureIo?: (io: ChatIo) => void | Promise<void>;
+  /**
+   * Joins a cluster: called with the socket.io server, returns the shared revocation store
+   * and what to close on shutdown (`new RedisCluster(io, …)` from `sockjwt/redis` is one).
+   */
+  cluster?: (io: ChatIo) => ClusterLink;
   /** Where log lines go. Default console.log. */
   log?: (line: string) => void;
+}
+
+export interface ClusterLink {
+  revocationStore: RevocationStore;
+  close(): Promise<void>;
 }
 
 export interface ChatServer {
@@ -70,6 +80,7 @@ export async function createChatServer(config: ChatServerConfig): Promise<ChatSe
   // serveClient: false, the page's bundle carries socket.io-client (inside sockjwt/client).
   const io: ChatIo = new Server(httpServer, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
   await config.configureIo?.(io);
+  const cluster = config.cluster?.(io);
 
   const isAdmin = (claims: ChatClaims) => claims.role === 'admin';
   const auth = authorize<ChatClaims>({
@@ -80,7 +91,7 @@ export async function createChatServer(config: ChatServerConfig): Promise<ChatSe
     audience: AUDIENCE,
     // The token only in the handshake `auth` payload, never in a URL that ends up in logs.
     queryToken: false,
-    revocationStore: config.revocationStore,
+    revocationStore: cluster?.revocationStore ?? config.revocationStore,
     // A banned user's tokens are refused at connect and at every refresh, whatever their age.
     isRevoked: (claims) => typeof claims.sub !== 'string' || users.isBanned(claims.sub),
     guards: {
@@ -113,6 +124,7 @@ export async function createChatServer(config: ChatServerConfig): Promise<ChatSe
       const closing = io.close();
       httpServer.closeAllConnections();
       await closing;
+      await cluster?.close();
     },
   };
 }

@@ -16,8 +16,10 @@ export interface EnvConfig {
   refreshTokenTtlSeconds: number;
   /** USERS_FILE, default examples/chat/users.json. */
   usersFile: string;
-  /** REDIS_URL, for cluster mode. */
+  /** REDIS_URL: cluster mode, with every node on this Redis (see `npm run cluster`). */
   redisUrl: string | undefined;
+  /** REDIS_KEY_PREFIX: names this cluster's keys and channels, to run several clusters on one Redis. */
+  redisKeyPrefix: string | undefined;
   /** What the operator should know (printed at startup). */
   warnings: string[];
 }
@@ -44,6 +46,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     refreshTokenTtlSeconds: duration(env, 'REFRESH_TOKEN_TTL', 8 * 60 * 60),
     usersFile: env['USERS_FILE'] || fileURLToPath(new URL('../users.json', import.meta.url)),
     redisUrl: env['REDIS_URL'] || undefined,
+    redisKeyPrefix: env['REDIS_KEY_PREFIX'] || undefined,
     warnings,
   };
 }

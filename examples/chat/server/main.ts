@@ -1,18 +1,24 @@
 // `npm start`: the chat example with its settings from the environment.
+import { RedisCluster } from 'sockjwt/redis';
 import { createChatServer } from './app.js';
 import { readConfig, redactUrl } from './config.js';
 import { loadUsers } from './users.js';
 
 const env = readConfig();
 for (const warning of env.warnings) console.warn(`WARNING: ${warning}`);
-if (env.redisUrl) {
-  console.log(`REDIS_URL is set (${redactUrl(env.redisUrl)}), but cluster mode is wired by the cluster issue: this server runs alone, with its state in memory.`);
+const redisUrl = env.redisUrl;
+if (redisUrl) {
+  console.log(`Cluster mode: Redis at ${redactUrl(redisUrl)} carries broadcasts, who is online and revocations between nodes.`);
 }
 
 const users = loadUsers(env.usersFile);
 let server: Awaited<ReturnType<typeof createChatServer>>;
 try {
-  server = await createChatServer({ ...env, users });
+  server = await createChatServer({
+    ...env,
+    users,
+    cluster: redisUrl ? (io) => new RedisCluster(io, clusterOptions(redisUrl, env.redisKeyPrefix)) : undefined,
+  });
 } catch (error) {
   if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     console.error(`Port ${env.port} is already in use: start with another one, e.g. PORT=${env.port + 1} npm start`);
@@ -37,4 +43,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     console.log('\nstopping');
     void server.close().then(() => process.exit(0));
   });
+}
+
+/** REDIS_KEY_PREFIX keeps clusters that share a Redis apart: their revocations and their broadcasts. */
+function clusterOptions(url: string, keyPrefix: string | undefined) {
+  return keyPrefix ? { url, keyPrefix, adapter: { key: `${keyPrefix}socket.io` } } : { url };
 }
