@@ -98,10 +98,11 @@ export async function startJwksServer(t: TestContext, keys: readonly { jwk: obje
   publish(keys);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  // close() first: a refetch arriving between the two would otherwise hold close() open forever.
   const stop = () =>
     new Promise<void>((resolve) => {
-      server.closeAllConnections();
       server.close(() => resolve());
+      server.closeAllConnections();
     });
   t.after(() => (server.listening ? stop() : undefined));
   return {
