@@ -51,6 +51,8 @@ function run(config: SoakClientConfig): Promise<SoakClientReport> {
   };
   const latencies: number[] = [];
   const open = new Set<Socket>();
+  /** Sockets the ramp has started; a refused or churned socket is replaced in its slot. */
+  let slots = 0;
   let serial = 0;
   let stopping = false;
 
@@ -122,8 +124,8 @@ function run(config: SoakClientConfig): Promise<SoakClientReport> {
     // Ramp up in 100 ms steps.
     const perStep = Math.max(1, Math.round(config.rampPerSecond / 10));
     const ramp = setInterval(() => {
-      for (let i = 0; i < perStep && report.attempts < config.sockets; i++) openOne();
-      if (report.attempts >= config.sockets) clearInterval(ramp);
+      for (let i = 0; i < perStep && slots < config.sockets; i++, slots++) openOne();
+      if (slots >= config.sockets) clearInterval(ramp);
     }, 100);
     // Churn: every 100 ms, some connected sockets leave and are replaced by new ones.
     const churnPerStep = config.churnPerSecond / 10;
@@ -137,7 +139,7 @@ function run(config: SoakClientConfig): Promise<SoakClientReport> {
       }
     }, 100);
     const ready = setInterval(() => {
-      if (report.attempts >= config.sockets) {
+      if (slots >= config.sockets) {
         clearInterval(ready);
         process.send?.({ type: 'ramped', open: open.size });
       }
