@@ -29,12 +29,23 @@ export interface SoakClientReport {
   /** What the unanswered attempts got instead (transport errors, timeouts), by message. */
   unansweredBy: Record<string, number>;
   refusedByReason: Record<string, number>;
-  latencyMs: { p50: number; p90: number; p99: number; max: number; samples: number };
+  /** Handshakes while the ramp-up was opening sockets as fast as this one process can. */
+  latencyMs: Quantiles;
+  /** Handshakes after it: churn replacing sockets among the open ones. */
+  steadyLatencyMs: Quantiles;
   peakOpen: number;
   clientRssMb: number;
 }
 
 type Kind = 'good' | 'bad';
+
+interface Quantiles { p50: number; p90: number; p99: number; max: number; samples: number }
+
+function quantiles(values: number[]): Quantiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) * 10) / 10;
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1), samples: sorted.length };
+}
 
 const BAD_TOKENS: Array<(secret: string) => string> = [
   () => jwt.sign({ sub: 'mallory' }, 'not-the-secret', { expiresIn: 3600 }),
@@ -47,9 +58,11 @@ const BAD_TOKENS: Array<(secret: string) => string> = [
 function run(config: SoakClientConfig): Promise<SoakClientReport> {
   const report: SoakClientReport = {
     attempts: 0, admitted: 0, refused: 0, wrongDecisions: 0, wrongSamples: [], unanswered: 0, unansweredBy: {},
-    refusedByReason: {}, latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, samples: 0 }, peakOpen: 0, clientRssMb: 0,
+    refusedByReason: {}, latencyMs: quantiles([]), steadyLatencyMs: quantiles([]), peakOpen: 0, clientRssMb: 0,
   };
-  const latencies: number[] = [];
+  const rampLatencies: number[] = [];
+  const steadyLatencies: number[] = [];
+  let latencies = rampLatencies;
   const open = new Set<Socket>();
   /** Sockets the ramp has started; a refused or churned socket is replaced in its slot. */
   let slots = 0;
@@ -69,6 +82,7 @@ function run(config: SoakClientConfig): Promise<SoakClientReport> {
       : BAD_TOKENS[serial++ % BAD_TOKENS.length]!(config.secret);
     const message = Math.random() < config.messageRatio;
     const started = performance.now();
+    const phase = latencies; // counted in the phase the attempt started in
     const socket = io(message ? `${config.url}/m` : config.url, {
       forceNew: true,
       reconnection: false,
@@ -81,7 +95,7 @@ function run(config: SoakClientConfig): Promise<SoakClientReport> {
     report.peakOpen = Math.max(report.peakOpen, open.size);
     const answered = (admitted: boolean, reason?: string) => {
       if (!open.has(socket)) return; // churned out while its answer was on the way
-      latencies.push(performance.now() - started);
+      phase.push(performance.now() - started);
       if (admitted) report.admitted++;
       else {
         report.refused++;
@@ -141,6 +155,7 @@ function run(config: SoakClientConfig): Promise<SoakClientReport> {
     const ready = setInterval(() => {
       if (slots >= config.sockets) {
         clearInterval(ready);
+        latencies = steadyLatencies;
         process.send?.({ type: 'ramped', open: open.size });
       }
     }, 100);
@@ -152,9 +167,8 @@ function run(config: SoakClientConfig): Promise<SoakClientReport> {
       clearInterval(ready);
       report.clientRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
       for (const socket of [...open]) close(socket, false);
-      latencies.sort((a, b) => a - b);
-      const at = (q: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 10) / 10;
-      report.latencyMs = { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1), samples: latencies.length };
+      report.latencyMs = quantiles(rampLatencies);
+      report.steadyLatencyMs = quantiles(steadyLatencies);
       resolve(report);
     });
   });

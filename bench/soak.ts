@@ -195,7 +195,7 @@ async function main(): Promise<void> {
     unanswered: report.unanswered,
     unansweredBy: report.unansweredBy,
     peakOpen: report.peakOpen,
-    handshakeLatencyMs: report.latencyMs,
+    handshakeLatencyMs: { rampUp: report.latencyMs, steady: report.steadyLatencyMs },
     verificationMs: quantiles(verifyMs),
     clientRssMb: report.clientRssMb,
     heapTrendMb: loaded.length >= 2 ? Math.round((loaded.at(-1)!.heapUsedMb - loaded[0]!.heapUsedMb) * 10) / 10 : null,
