@@ -13,7 +13,7 @@
  *
  * Environment (or --name=value): SOAK_SOCKETS (10000), SOAK_DURATION_S (60), SOAK_BAD_RATIO
  * (0.1), SOAK_MESSAGE_RATIO (0.2), SOAK_CHURN_PER_SECOND (50), SOAK_RAMP_PER_SECOND (1000),
- * SOAK_SAMPLE_S (10).
+ * SOAK_SAMPLE_S (10), SOAK_CONTROL (0; 1 runs the same load on socket.io alone, for comparison).
  *
  * File descriptors: each socket is one descriptor in each process (server and client are
  * separate processes, each with its own limit). The script checks `ulimit -n` against the
@@ -47,6 +47,8 @@ const MESSAGE_RATIO = setting('SOAK_MESSAGE_RATIO', 0.2);
 const CHURN_PER_SECOND = setting('SOAK_CHURN_PER_SECOND', 50);
 const RAMP_PER_SECOND = setting('SOAK_RAMP_PER_SECOND', 1000);
 const SAMPLE_S = setting('SOAK_SAMPLE_S', 10);
+/** 1: the same load on socket.io without sockjwt (no bad tokens), to tell its memory from ours. */
+const CONTROL = setting('SOAK_CONTROL', 0) === 1;
 
 /** The soft limit on open files, as the shell reports it (Node has no getrlimit). */
 function openFileLimit(): number {
@@ -146,19 +148,24 @@ async function main(): Promise<void> {
   const judge = (socket: Socket) => {
     if (!admittedRightly((socket as unknown as { encoded_token?: unknown }).encoded_token)) wronglyAdmitted++;
   };
-  io.use(handshake);
-  io.on('connection', judge);
-  io.of('/m').on('connection', message).on('authenticated', judge);
+  if (CONTROL) {
+    io.of('/m').on('connection', (socket) => socket.on('authenticate', (_payload: unknown, ack: (answer: object) => void) => ack({ ok: true })));
+  } else {
+    io.use(handshake);
+    io.on('connection', judge);
+    io.of('/m').on('connection', message).on('authenticated', judge);
+  }
   const sessions = () => handshake.sessionCount + message.sessionCount;
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 
   const samples: Sample[] = [sample('before', io, sessions)];
+  if (CONTROL) console.log('soak: CONTROL run: socket.io without sockjwt, good tokens only');
   console.log(`soak: ${SOCKETS} sockets (${BAD_RATIO * 100} % bad tokens, ${MESSAGE_RATIO * 100} % message mode), churn ${CHURN_PER_SECOND}/s, ${DURATION_S} s after ramp-up; Node ${process.version}; ulimit -n ${limit}`);
 
   const client = fork(fileURLToPath(new URL('./soak-client.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx', '--max-old-space-size=4096'] });
   const config: SoakClientConfig = {
-    url, secret: SECRET, sockets: SOCKETS, badRatio: BAD_RATIO, messageRatio: MESSAGE_RATIO,
+    url, secret: SECRET, sockets: SOCKETS, badRatio: CONTROL ? 0 : BAD_RATIO, messageRatio: MESSAGE_RATIO,
     rampPerSecond: RAMP_PER_SECOND, churnPerSecond: CHURN_PER_SECOND,
   };
   const messages = (type: string) => new Promise<any>((resolve, reject) => {
