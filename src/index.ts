@@ -30,3 +30,5 @@ export { ackRefusal, roomRefusal } from './lib/claim-guards.js';
 export type { AckRefusal, ClaimGuards, ClaimPredicate } from './lib/claim-guards.js';
 export type { AckAccepted } from './lib/authenticate-message.js';
 export { TOKEN_REFRESHED } from './lib/live-session.js';
+export type { AuthStage, SockjwtEvent, SockjwtLogger, SockjwtObserver } from './lib/observer.js';
+export type { RateLimitOptions, RefreshLimitOptions } from './lib/rate-limit.js';

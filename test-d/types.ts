@@ -84,3 +84,19 @@ const jwks: JwksOptions = { uri: new URL('https://login.example/.well-known/jwks
 authorize({ handshake: true, jwks, issuer: 'https://login.example/', audience: 'chat', algorithms: ['RS256'] });
 // @ts-expect-error `uri` is a string or URL.
 authorize({ handshake: true, jwks: { uri: 443 } });
+
+// Hardening options, and the metrics entry point.
+import { sockjwtMetrics } from '../src/metrics/index.js';
+import type { RateLimitOptions, SockjwtEvent, SockjwtLogger } from '../src/index.js';
+const rateLimit: RateLimitOptions = { maxFailures: 5, windowMs: 60_000, maxAddresses: 1000, trustedProxies: 1 };
+const pinoLike: SockjwtLogger = { warn: (_object, _message) => {}, info: () => {}, debug: () => {} };
+authorize({
+  secret: 'k', handshake: true, typ: 'at+jwt', secretTimeoutMs: 1000, rateLimit,
+  refreshLimit: { max: 5, windowMs: 10_000 }, metrics: sockjwtMetrics(), logger: pinoLike,
+});
+authorize({ secret: 'k', metrics: { observe: (event: SockjwtEvent) => void (event.event === 'refused' && event.reason) } });
+// @ts-expect-error a reason outside ERROR_REASONS is not an event
+const wrongEvent: SockjwtEvent = { event: 'refused', stage: 'connect', code: 'x', reason: 'bogus', nsp: '/', address: 'a' };
+void wrongEvent;
+const limitedData: UnauthorizedErrorData = { message: 'm', code: 'unknown', type: 'UnauthorizedError', reason: 'rate_limited', retryAfterMs: 1000 };
+void limitedData;

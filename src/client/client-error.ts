@@ -17,7 +17,13 @@ export function toUnauthorizedError(wire: unknown): UnauthorizedError | undefine
   const data = ((wire as { data?: unknown } | null)?.data ?? wire) as Partial<UnauthorizedErrorData> | null;
   if (!data || data.type !== 'UnauthorizedError' || typeof data.code !== 'string') return undefined;
   const reason = (ERROR_REASONS as readonly string[]).includes(data.reason ?? '') ? (data.reason as ErrorReason) : 'internal';
-  return new UnauthorizedError(data.code, reason, typeof data.message === 'string' ? data.message : data.code);
+  const retryAfterMs = typeof data.retryAfterMs === 'number' && data.retryAfterMs > 0 ? data.retryAfterMs : undefined;
+  return new UnauthorizedError(data.code, reason, typeof data.message === 'string' ? data.message : data.code, retryAfterMs === undefined ? undefined : { retryAfterMs });
+}
+
+/** At least this long before trying again: the server says when (`rate_limited`), else 0. */
+export function retryAfter(error: UnauthorizedError | undefined): number {
+  return error?.data.retryAfterMs ?? 0;
 }
 
 export function isRetryable(error: UnauthorizedError): boolean {

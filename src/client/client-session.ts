@@ -1,7 +1,7 @@
 import { Emitter } from '@socket.io/component-emitter';
 import type { Socket } from 'socket.io-client';
 import { UnauthorizedError } from '../lib/errors.js';
-import { isRetryable, toUnauthorizedError } from './client-error.js';
+import { isRetryable, retryAfter, toUnauthorizedError } from './client-error.js';
 import { readExpiry, refreshDelay } from './token-expiry.js';
 
 /** Supplies a current token: from memory, a refresh endpoint, an auth SDK. */
@@ -160,7 +160,9 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     if (!isRetryable(error)) return this.stop(error);
     if (++this.failures > this.settings.maxRetries) return this.stop(error);
     // An expiry is fixed by the next token at once; anything else backs off.
-    const delay = error.reason === 'expired' && this.failures === 1 ? 0 : Math.min(this.settings.retryDelayMs * 2 ** (this.failures - 1), MAX_RETRY_DELAY_MS);
+    const backOff = error.reason === 'expired' && this.failures === 1 ? 0 : Math.min(this.settings.retryDelayMs * 2 ** (this.failures - 1), MAX_RETRY_DELAY_MS);
+    // A rate-limited client waits as long as the server says; trying sooner only counts against it.
+    const delay = Math.max(backOff, retryAfter(error));
     this.clearRetryTimer();
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
@@ -197,7 +199,9 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     const remaining = this.exp * 1000 - Date.now();
     if (remaining <= 0) return;
     this.clearRefreshTimer();
-    this.refreshTimer = setTimeout(() => void this.refresh(), Math.min(this.settings.retryDelayMs, remaining / 2));
+    const delay = Math.max(Math.min(this.settings.retryDelayMs, remaining / 2), retryAfter(this.lastError));
+    if (delay >= remaining) return;
+    this.refreshTimer = setTimeout(() => void this.refresh(), delay);
   }
 
   private async fetchToken(): Promise<string> {

@@ -44,6 +44,8 @@ export interface UnauthorizedErrorData {
   code: ErrorCode | (string & {});
   type: 'UnauthorizedError';
   reason: ErrorReason;
+  /** With `rate_limited`: milliseconds after which trying again can succeed. */
+  retryAfterMs?: number;
 }
 
 /**
@@ -57,11 +59,12 @@ export class UnauthorizedError extends Error {
   readonly reason: ErrorReason;
   readonly data: UnauthorizedErrorData;
 
-  constructor(code: ErrorCode | (string & {}), reason: ErrorReason, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode | (string & {}), reason: ErrorReason, message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
     super(message, options);
     this.code = code;
     this.reason = reason;
     this.data = { message, code, type: 'UnauthorizedError', reason };
+    if (options?.retryAfterMs !== undefined) this.data.retryAfterMs = options.retryAfterMs;
   }
 
   /** socketio-jwt exposed the underlying error as `inner`; kept for code that reads it. */

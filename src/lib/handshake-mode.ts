@@ -1,7 +1,7 @@
 import type { Namespace, Socket } from 'socket.io';
 import { attachIdentity } from './attach.js';
 import type { Identity } from './authenticate.js';
-import { asUnauthorizedError } from './errors.js';
+import { asUnauthorizedError, type UnauthorizedError } from './errors.js';
 import { concealCredentials, credentialsRequired, extractHandshakeToken, type TokenSources } from './extract-token.js';
 import { guardAnonymous } from './claim-guards.js';
 import { guardRecovery, openRecoveredSession } from './recovery.js';
@@ -34,16 +34,21 @@ export function createHandshakeMiddleware(settings: HandshakeSettings): Handshak
       watched.add(socket.nsp);
       watchNamespace(socket.nsp, sessions, admitted);
     }
+    const { gate } = sessions.settings;
+    const refuse = (error: UnauthorizedError) => {
+      gate.refused(socket, error, 'connect');
+      next(error);
+    };
     let token: unknown;
     try {
       token = extractHandshakeToken(socket, settings.sources);
     } catch (error) {
-      return next(asUnauthorizedError(error, { code: 'unknown', reason: 'internal', message: 'token extraction failed' }));
+      return refuse(asUnauthorizedError(error, { code: 'unknown', reason: 'internal', message: 'token extraction failed' }));
     }
-    if (token === undefined) return next(settings.required ? credentialsRequired() : undefined);
+    if (token === undefined) return settings.required ? refuse(credentialsRequired()) : next();
     concealCredentials(socket, settings.sources);
 
-    sessions.settings.authenticate(socket.request, token).then(
+    gate.authenticate(socket, token, 'connect').then(
       (identity) => {
         attachIdentity(socket, identity, sessions.settings.names);
         admitted.set(socket, identity);

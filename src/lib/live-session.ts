@@ -9,6 +9,7 @@ import { emitLocally } from './local-events.js';
 import type { JwtClaims } from './options.js';
 import { expiredError, expiryDeadline } from './session-lifetime.js';
 import type { SessionRegistry } from './session-registry.js';
+import { rateLimitedError, RefreshBudget } from './rate-limit.js';
 
 /** Server-side namespace event after an in-band refresh: `(socket, previousClaims)`. */
 export const TOKEN_REFRESHED = 'token_refreshed';
@@ -22,12 +23,15 @@ export class LiveSession implements Expirable {
   private expiry: ExpiryHandle | undefined;
   private refreshing = false;
   private ended = false;
+  private readonly refreshBudget: RefreshBudget;
 
   constructor(
     readonly socket: Socket,
     private identity: Identity<unknown>,
     private readonly registry: SessionRegistry,
-  ) {}
+  ) {
+    this.refreshBudget = new RefreshBudget(registry.settings.refreshLimit);
+  }
 
   get payload(): JwtClaims {
     return this.identity.payload;
@@ -36,6 +40,7 @@ export class LiveSession implements Expirable {
   start(): void {
     const { settings } = this.registry;
     this.registry.add(this);
+    settings.gate.session(this.socket, this.payload, 'session_opened');
     this.scheduleExpiry();
     hideAuthenticateFromAnyListeners(this.socket);
     if (settings.guards) installGuards(this.socket, settings.guards, () => this.identity.claims);
@@ -53,8 +58,15 @@ export class LiveSession implements Expirable {
       ack?.(ackRefusal(busyError()));
       return;
     }
+    const { gate } = this.registry.settings;
+    const wait = this.refreshBudget.spend();
+    if (wait > 0) {
+      const error = rateLimitedError(wait, 'too many refreshes on this socket');
+      gate.refused(this.socket, error, 'refresh', this.payload);
+      return this.refuseRefresh(error, ack);
+    }
     this.refreshing = true;
-    this.registry.settings.authenticate(this.socket.request, token).then(
+    gate.authenticate(this.socket, token, 'refresh', this.payload).then(
       (identity) => this.acceptRefresh(identity, ack),
       (error: unknown) => this.refuseRefresh(asUnauthorizedError(error, { code: 'unknown', reason: 'internal', message: 'authentication failed' }), ack),
     );
@@ -68,6 +80,7 @@ export class LiveSession implements Expirable {
   /** Tells the client why, then disconnects it. */
   drop(error: UnauthorizedError): void {
     if (this.ended) return;
+    this.registry.settings.gate.dropped(this.socket, this.payload, error);
     this.end();
     this.socket.emit('unauthorized', error.toJSON());
     this.socket.disconnect();
@@ -76,9 +89,6 @@ export class LiveSession implements Expirable {
   private acceptRefresh(identity: Identity<unknown>, ack: Ack | undefined): void {
     this.refreshing = false;
     if (this.ended) return;
-    if (identity.payload.sub !== this.payload.sub) {
-      return this.refuseRefresh(new UnauthorizedError('invalid_token', 'subject_mismatch', 'the new token is for another subject'), ack);
-    }
     const previous = this.identity;
     this.identity = identity;
     attachIdentity(this.socket, identity, this.registry.settings.names);
@@ -113,5 +123,6 @@ export class LiveSession implements Expirable {
     this.expiry?.cancel();
     this.expiry = undefined;
     this.registry.remove(this);
+    this.registry.settings.gate.session(this.socket, this.payload, 'session_closed');
   }
 }

@@ -73,7 +73,7 @@ class MessageSession {
     }
     if (this.state !== 'waiting') return;
     this.state = 'verifying';
-    this.settings.sessions.settings.authenticate(this.socket.request, token).then(
+    this.settings.sessions.settings.gate.authenticate(this.socket, token, 'connect').then(
       (identity) => this.admit(identity, ack),
       (error: unknown) => this.refuse(asUnauthorizedError(error, { code: 'unknown', reason: 'internal', message: 'authentication failed' }), ack),
     );
@@ -115,6 +115,7 @@ class MessageSession {
     this.state = 'refused';
     this.quarantine?.discard();
     const error = new UnauthorizedError('authentication_timeout', 'timeout', `no valid authenticate message within ${this.settings.timeoutMs} ms`);
+    this.settings.sessions.settings.gate.refused(this.socket, error, 'connect');
     this.emitToClient('unauthorized', error.toJSON());
     this.socket.disconnect();
   }

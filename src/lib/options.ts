@@ -2,6 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { KeyObject } from 'node:crypto';
 import type { ClaimGuards } from './claim-guards.js';
 import type { ErrorCode } from './errors.js';
+import type { SockjwtLogger, SockjwtObserver } from './observer.js';
+import type { RateLimitOptions, RefreshLimitOptions } from './rate-limit.js';
 import type { IsRevoked, RevocationFailMode } from './revocation.js';
 import type { RevocationStore } from './revocation-store.js';
 
@@ -181,6 +183,24 @@ export interface CommonOptions<Claims = JwtClaims> {
   revocationFailMode?: RevocationFailMode;
   /** Claims required for events and rooms, checked against the socket's current claims. */
   guards?: ClaimGuards<Claims>;
+  /**
+   * Required `typ` header (RFC 8725 §3.11), e.g. `'at+jwt'` so an ID token is not taken for an
+   * access token. Compared case-insensitively, `application/` optional. Makes `typ` mandatory.
+   */
+  typ?: string;
+  /**
+   * Milliseconds a secret function may take to give a key; then the token is refused with
+   * reason `key_unavailable`. Default 3000. (`jwks` has its own `timeoutMs`.)
+   */
+  secretTimeoutMs?: number;
+  /** Throttle failed authentications per client address (reason `rate_limited`). Default: off. */
+  rateLimit?: RateLimitOptions;
+  /** In-band refreshes a live socket may send per window. Default `{ max: 10, windowMs: 60000 }`. */
+  refreshLimit?: RefreshLimitOptions;
+  /** Told of every authentication, refusal and drop: `sockjwtMetrics()` from `sockjwt/metrics`, or your own. */
+  metrics?: SockjwtObserver;
+  /** pino-compatible logger: refusals at `warn` with their code and reason, never the token. */
+  logger?: SockjwtLogger;
 }
 
 /** Token in the handshake: `io.use(authorize({ handshake: true, ... }))`. */
@@ -213,4 +233,5 @@ export const OPTION_NAMES: ReadonlySet<string> = new Set([
   'ignoreExpiration', 'ignoreNotBefore', 'maxTokenLength', 'decodedPropertyName', 'encodedPropertyName',
   'customDecoded', 'additional_auth', 'required', 'enforceExpiry', 'expiredGraceMs', 'isRevoked', 'revocationStore', 'revocationFailMode', 'guards', 'handshake', 'auth_header_required', 'queryToken', 'cookie',
   'timeout', 'callback',
+  'typ', 'secretTimeoutMs', 'rateLimit', 'refreshLimit', 'metrics', 'logger',
 ]);

@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io';
 import type { PropertyNames } from './attach.js';
+import type { AuthGate } from './auth-gate.js';
 import type { Authenticate, Identity } from './authenticate.js';
 import type { CompiledGuards } from './claim-guards.js';
 import { LiveSession } from './live-session.js';
@@ -7,10 +8,14 @@ import type { JwtClaims } from './options.js';
 import { revokedError, type RevocationSettings } from './revocation.js';
 import { ruleCovers, storedRule, type RevocationRule, type StoredRule } from './revocation-store.js';
 import type { LifetimeSettings } from './session-lifetime.js';
+import type { RefreshLimitOptions } from './rate-limit.js';
 
 /** Everything a live session needs, decided once by `authorize()`. */
 export interface SessionSettings {
   authenticate: Authenticate<unknown>;
+  /** `authenticate` behind the failure limit, with metrics and logging: what the modes call. */
+  gate: AuthGate;
+  refreshLimit: Required<RefreshLimitOptions>;
   names: PropertyNames;
   lifetime: LifetimeSettings;
   revocation: RevocationSettings;

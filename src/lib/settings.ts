@@ -1,5 +1,6 @@
 import ms from 'ms';
-import { createAuthenticate } from './authenticate.js';
+import { AuthGate } from './auth-gate.js';
+import { createAuthenticate, type Authenticate } from './authenticate.js';
 import { compileGuards } from './claim-guards.js';
 import { ExpiryScheduler } from './expiry-scheduler.js';
 import { ALL_ALGORITHMS } from './keys.js';
@@ -13,9 +14,14 @@ import { SessionRegistry } from './session-registry.js';
 import { createKeySetVerifier, createTokenVerifier, type ClaimChecks, type VerifyToken } from './verify.js';
 import { createRemoteKeySet } from './jwks.js';
 import { jwksSettings } from './jwks-settings.js';
+import { observerFrom } from './observer.js';
+import { FailureLimiter, type RateLimitOptions, type RefreshLimitOptions } from './rate-limit.js';
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_TOKEN_LENGTH = 8192;
+const DEFAULT_SECRET_TIMEOUT_MS = 3000;
+const DEFAULT_RATE_LIMIT = { maxFailures: 10, windowMs: 60_000, maxAddresses: 10_000, trustedProxies: 0 };
+const DEFAULT_REFRESH_LIMIT = { max: 10, windowMs: 60_000 };
 
 /** Socket members a claims property must never overwrite. */
 const SOCKET_MEMBERS: ReadonlySet<string> = new Set([
@@ -75,8 +81,11 @@ function checkOptionNames(options: AuthorizeOptions<unknown>): void {
 function sessionsFrom(options: AuthorizeOptions<unknown>): SessionRegistry {
   const checks = claimChecks(options);
   const revocation = revocationFrom(options);
+  const authenticate = authenticateFrom(options, checks, revocation);
   return new SessionRegistry({
-    authenticate: authenticateFrom(options, checks, revocation),
+    authenticate,
+    gate: gateFrom(options, authenticate),
+    refreshLimit: refreshLimitFrom(options.refreshLimit),
     names: propertyNames(options),
     lifetime: {
       enforceExpiry: booleanOption(options.enforceExpiry, 'enforceExpiry', true) && !checks.ignoreExpiration,
@@ -88,6 +97,33 @@ function sessionsFrom(options: AuthorizeOptions<unknown>): SessionRegistry {
     guards: compileGuards(options.guards),
     claimsReshaped: options.customDecoded !== undefined,
   });
+}
+
+/** The failure limit and the observers, composed once around `authenticate`. */
+function gateFrom(options: AuthorizeOptions<unknown>, authenticate: Authenticate<unknown>): AuthGate {
+  const observe = observerFrom(options.metrics, options.logger);
+  if (options.rateLimit === undefined) return new AuthGate(authenticate, undefined, observe, 0);
+  const limit = objectOption<RateLimitOptions>(options.rateLimit, 'rateLimit', DEFAULT_RATE_LIMIT);
+  const limiter = new FailureLimiter(
+    positiveInteger(limit.maxFailures, 'rateLimit.maxFailures'),
+    positiveNumber(limit.windowMs, 'rateLimit.windowMs')!,
+    positiveInteger(limit.maxAddresses, 'rateLimit.maxAddresses'),
+  );
+  return new AuthGate(authenticate, limiter, observe, nonNegativeInteger(limit.trustedProxies, 'rateLimit.trustedProxies'));
+}
+
+function refreshLimitFrom(option: RefreshLimitOptions | undefined): Required<RefreshLimitOptions> {
+  const limit = objectOption<RefreshLimitOptions>(option, 'refreshLimit', DEFAULT_REFRESH_LIMIT);
+  return { max: positiveInteger(limit.max, 'refreshLimit.max'), windowMs: positiveNumber(limit.windowMs, 'refreshLimit.windowMs')! };
+}
+
+function objectOption<T extends object>(value: T | undefined, option: string, defaults: Required<T>): Required<T> {
+  if (value === undefined) return defaults;
+  if (typeof value !== 'object' || value === null) throw new TypeError(`sockjwt: "${option}" must be an object`);
+  for (const name of Object.keys(value)) {
+    if (!(name in defaults)) throw new TypeError(`sockjwt: unknown option "${option}.${name}"`);
+  }
+  return { ...defaults, ...value };
 }
 
 function revocationFrom(options: AuthorizeOptions<unknown>): RevocationSettings {
@@ -129,7 +165,8 @@ function verifierFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks): 
     return createKeySetVerifier(keySet, algorithms, checks);
   }
   if (options.secret === undefined || options.secret === null) throw new TypeError('sockjwt: the "secret" (or "jwks") option is required');
-  return createTokenVerifier(options.secret, algorithms, checks);
+  const secretTimeoutMs = positiveNumber(options.secretTimeoutMs, 'secretTimeoutMs') ?? DEFAULT_SECRET_TIMEOUT_MS;
+  return createTokenVerifier(options.secret, algorithms, checks, secretTimeoutMs);
 }
 
 function algorithmsFrom(algorithms: readonly string[] | undefined): Algorithm[] | undefined {
@@ -162,6 +199,10 @@ function claimChecks(options: AuthorizeOptions<unknown>): ClaimChecks {
   allow(options.subject, 'sub', 'allowedSub');
   allow(options.jwtid, 'jti', 'allowedJti');
   allow(options.nonce, 'nonce', 'allowedNonce');
+  if (options.typ !== undefined) {
+    // fast-jwt compares it with the header's `typ` lowercased, without `application/`.
+    checks.checkTyp = optionalName(options.typ, 'typ')!.toLowerCase().replace(/^application\//, '');
+  }
   const maxAgeMs = maxAgeFrom(options.maxAge);
   if (maxAgeMs !== undefined) {
     checks.maxAge = maxAgeMs;
@@ -210,6 +251,16 @@ function booleanOption(value: boolean | undefined, option: string, fallback: boo
 
 function optionalFunction<F>(value: F | undefined, option: string): F | undefined {
   if (value !== undefined && typeof value !== 'function') throw new TypeError(`sockjwt: "${option}" must be a function`);
+  return value;
+}
+
+function positiveInteger(value: number, option: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`sockjwt: "${option}" must be a positive integer`);
+  return value;
+}
+
+function nonNegativeInteger(value: number, option: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`sockjwt: "${option}" must be a non-negative integer`);
   return value;
 }
 

@@ -27,8 +27,9 @@ export function createTokenVerifier(
   secret: KeyMaterial | readonly KeyMaterial[] | JsonWebKeySet | SecretFunction,
   algorithms: readonly Algorithm[] | undefined,
   checks: ClaimChecks,
+  secretTimeoutMs: number,
 ): VerifyToken {
-  if (typeof secret === 'function') return verifierForSecretFunction(secret, algorithms, checks);
+  if (typeof secret === 'function') return verifierForSecretFunction(secret, algorithms, checks, secretTimeoutMs);
   if (isJwkSet(secret)) return createKeySetVerifier(staticKeySet(staticJwkSet(secret)), algorithms, checks);
   const keys = Array.isArray(secret) ? staticKeyList(secret) : [secret as KeyMaterial];
   const verifiers = keys.map((key) => buildVerifier(prepareStaticKey(key), algorithms, checks, (message) => new TypeError(`sockjwt: ${message}`)));
@@ -86,8 +87,9 @@ function verifyWithFirstMatching(verifiers: readonly FastVerifier[], token: stri
   let refusal: UnauthorizedError | undefined;
   for (const verifier of verifiers) {
     try {
-      return verifier(token) as JwtClaims;
+      return checkIssuedAt(verifier(token) as JwtClaims);
     } catch (error) {
+      if (error instanceof UnauthorizedError) throw error;
       const mapped = fromTokenError(error);
       if (!KEY_MISMATCH.has(mapped.reason)) throw mapped;
       // "No key has this signature" says more than "this key does not take this alg".
@@ -95,6 +97,17 @@ function verifyWithFirstMatching(verifiers: readonly FastVerifier[], token: stri
     }
   }
   throw refusal ?? new UnauthorizedError('invalid_token', 'no_matching_key', 'no key matches the token');
+}
+
+/**
+ * fast-jwt checks the type of `exp` and `nbf` but reads `iat` only for `maxAge`. RFC 7519 makes it
+ * a NumericDate; revocation by `issuedBefore` compares it, so a string there is refused.
+ */
+function checkIssuedAt(payload: JwtClaims): JwtClaims {
+  if (payload.iat !== undefined && (typeof payload.iat !== 'number' || !Number.isFinite(payload.iat))) {
+    throw new UnauthorizedError('invalid_token', 'claim_invalid', 'The iat claim must be a number.');
+  }
+  return payload;
 }
 
 /**
@@ -125,6 +138,7 @@ function verifierForSecretFunction(
   secretFunction: SecretFunction,
   configured: readonly Algorithm[] | undefined,
   checks: ClaimChecks,
+  timeoutMs: number,
 ): VerifyToken {
   const decode = createDecoder({ complete: true }) as (token: string) => { header: JwtHeader; payload: unknown };
   const verifiers = new VerifierCache((key) =>
@@ -132,7 +146,7 @@ function verifierForSecretFunction(
   );
   return async (request, token) => {
     const { header, payload } = decodeForKeySelection(decode, token);
-    const key = await resolveSecret(secretFunction, request, header, payload);
+    const key = await resolveSecret(secretFunction, request, header, payload, timeoutMs);
     return verifyWithFirstMatching([verifiers.get(key)], token);
   };
 }
@@ -150,16 +164,21 @@ function decodeForKeySelection(decode: (token: string) => { header: JwtHeader; p
   return { header: decoded.header, payload: decoded.payload as JwtClaims };
 }
 
-/** Calls a secret function in whichever style it was written: callback, return value or Promise. */
-function resolveSecret(secretFunction: SecretFunction, request: IncomingMessage, header: JwtHeader, payload: JwtClaims): Promise<KeyMaterial> {
+/**
+ * Calls a secret function in whichever style it was written: callback, return value or Promise.
+ * One that does not answer within `timeoutMs` refuses the token instead of holding the handshake.
+ */
+function resolveSecret(secretFunction: SecretFunction, request: IncomingMessage, header: JwtHeader, payload: JwtClaims, timeoutMs: number): Promise<KeyMaterial> {
+  let timer: NodeJS.Timeout | undefined;
   return new Promise<KeyMaterial | null | undefined>((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`secret function did not answer within ${timeoutMs} ms`)), timeoutMs);
     const callback = (error: unknown, key?: KeyMaterial | null) => (error ? reject(error) : resolve(key));
     const returned = secretFunction.length >= 4
       ? (secretFunction as (r: IncomingMessage, h: JwtHeader, p: JwtClaims, cb: typeof callback) => unknown)(request, header, payload, callback)
       : (secretFunction as (r: IncomingMessage, p: JwtClaims, cb: typeof callback) => unknown)(request, payload, callback);
     if (isThenable<KeyMaterial | null | undefined>(returned)) returned.then(resolve, reject);
     else if (returned !== undefined) resolve(returned as KeyMaterial | null);
-  }).then(
+  }).finally(() => clearTimeout(timer)).then(
     (key) => {
       if (isMissingKey(key)) {
         throw new UnauthorizedError('invalid_secret', 'key_unavailable', 'secret function returned no key');
@@ -218,7 +237,8 @@ const REASON_BY_FAST_JWT_CODE: Readonly<Record<string, ErrorReason>> = {
   FAST_JWT_EXPIRED: 'expired',
   FAST_JWT_INACTIVE: 'not_yet_valid',
   FAST_JWT_MALFORMED: 'malformed',
-  FAST_JWT_INVALID_TYPE: 'malformed',
+  // Only the `typ` check raises it here: the token is always a string by then.
+  FAST_JWT_INVALID_TYPE: 'claim_invalid',
   FAST_JWT_INVALID_PAYLOAD: 'malformed',
   FAST_JWT_INVALID_CRIT_HEADER: 'malformed',
   FAST_JWT_INVALID_SIGNATURE: 'bad_signature',
