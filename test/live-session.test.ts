@@ -222,6 +222,26 @@ for (const [mode, serve] of MODES) {
       ]);
     });
 
+    it('with a logger, an outage of revocation checks is logged there, once, and its end too', async (t) => {
+      const lines: [string, object, string][] = [];
+      const logger = { warn: (o: object, m: string) => lines.push(['warn', o, m]), info: (o: object, m: string) => lines.push(['info', o, m]), debug: () => {} };
+      let down = true;
+      const h = await serve(t, {
+        logger,
+        revocationFailMode: 'open',
+        isRevoked: () => {
+          if (down) throw new Error('database down');
+          return false;
+        },
+      });
+      await h.connectWith(sign({ sub: 'u-1' }));
+      await h.connectWith(sign({ sub: 'u-2' }));
+      down = false;
+      await h.connectWith(sign({ sub: 'u-3' }));
+      const outage = lines.filter(([, object]) => String((object as { event?: string }).event).startsWith('revocation_'));
+      assert.deepEqual(outage.map(([level, object]) => [level, (object as { event: string }).event]), [['warn', 'revocation_unavailable'], ['info', 'revocation_restored']]);
+    });
+
     it('revoke({ sub }) drops every live socket of the subject, and its tokens are refused afterwards', async (t) => {
       const h = await serve(t);
       const token = sign({ sub: 'ann' });

@@ -1,4 +1,5 @@
 import { UnauthorizedError } from './errors.js';
+import type { SockjwtLogger } from './observer.js';
 import type { JwtClaims } from './options.js';
 import type { RevocationStore } from './revocation-store.js';
 
@@ -45,7 +46,11 @@ export function revokedError(): UnauthorizedError {
 export class RevocationHealth {
   private down = false;
 
-  constructor(private readonly failMode: RevocationFailMode) {}
+  /** Reports to `logger` when `authorize()` has one, else as process warnings. */
+  constructor(
+    private readonly failMode: RevocationFailMode,
+    private readonly logger?: Pick<SockjwtLogger, 'warn' | 'info'>,
+  ) {}
 
   get available(): boolean {
     return !this.down;
@@ -57,13 +62,17 @@ export class RevocationHealth {
     const consequence = this.failMode === 'open'
       ? 'failing open: tokens are admitted unchecked until it answers again'
       : 'failing closed: tokens are refused with reason revocation_unavailable until it answers again';
-    process.emitWarning(`sockjwt: revocation status cannot be checked (${describe(cause)}); ${consequence}`, { code: 'SOCKJWT_REVOCATION_UNAVAILABLE' });
+    const message = `sockjwt: revocation status cannot be checked (${describe(cause)}); ${consequence}`;
+    if (this.logger) this.logger.warn({ event: 'revocation_unavailable', failMode: this.failMode, error: describe(cause) }, message);
+    else process.emitWarning(message, { code: 'SOCKJWT_REVOCATION_UNAVAILABLE' });
   }
 
   answered(): void {
     if (!this.down) return;
     this.down = false;
-    process.emitWarning('sockjwt: revocation checks answer again', { code: 'SOCKJWT_REVOCATION_RESTORED' });
+    const message = 'sockjwt: revocation checks answer again';
+    if (this.logger) this.logger.info({ event: 'revocation_restored' }, message);
+    else process.emitWarning(message, { code: 'SOCKJWT_REVOCATION_RESTORED' });
   }
 }
 

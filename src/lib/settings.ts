@@ -138,7 +138,7 @@ function revocationFrom(options: AuthorizeOptions<unknown>): RevocationSettings 
     isRevoked: optionalFunction(options.isRevoked, 'isRevoked'),
     retentionMs: (store as RevocationStore).retentionMs ?? DEFAULT_RETENTION_MS,
     failMode,
-    health: new RevocationHealth(failMode),
+    health: new RevocationHealth(failMode, options.logger),
   };
 }
 
