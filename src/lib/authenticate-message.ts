@@ -32,6 +32,36 @@ export function ackAccepted(payload: JwtClaims): AckAccepted {
 }
 
 type AnyListener = (event: string, ...args: unknown[]) => void;
+type AnyMethods = Pick<Socket, 'onAny' | 'prependAny' | 'offAny'>;
+
+/** One wrapper per listener function, shared by every socket it is registered on (it calls with `this`). */
+const wrappers = new WeakMap<AnyListener, AnyListener>();
+
+function wrap(listener: AnyListener): AnyListener {
+  let wrapper = wrappers.get(listener);
+  if (!wrapper) {
+    wrapper = function (this: unknown, event, ...args) {
+      if (event !== AUTHENTICATE) listener.call(this, event, ...args);
+    };
+    wrappers.set(listener, wrapper);
+  }
+  return wrapper;
+}
+
+const prototypeOf = (socket: Socket): AnyMethods => Object.getPrototypeOf(socket) as AnyMethods;
+
+/** Put on each live socket; shared, so a socket costs three property slots rather than closures of its own. */
+const hidingMethods = {
+  onAny(this: Socket, listener: AnyListener) {
+    return prototypeOf(this).onAny.call(this, wrap(listener));
+  },
+  prependAny(this: Socket, listener: AnyListener) {
+    return prototypeOf(this).prependAny.call(this, wrap(listener));
+  },
+  offAny(this: Socket, listener?: AnyListener) {
+    return prototypeOf(this).offAny.call(this, listener && (wrappers.get(listener) ?? listener));
+  },
+};
 
 /**
  * socket.io runs `onAny` listeners before socket middlewares, so the middleware above
@@ -39,25 +69,9 @@ type AnyListener = (event: string, ...args: unknown[]) => void;
  * and future, is wrapped to skip `authenticate`: a logging `onAny` never logs a token.
  */
 export function hideAuthenticateFromAnyListeners(socket: Socket): void {
-  const prototype = Object.getPrototypeOf(socket) as Pick<Socket, 'onAny' | 'prependAny' | 'offAny'>;
-  const wrappers = new WeakMap<AnyListener, AnyListener>();
-  const wrap = (listener: AnyListener): AnyListener => {
-    let wrapper = wrappers.get(listener);
-    if (!wrapper) {
-      wrapper = function (this: unknown, event, ...args) {
-        if (event !== AUTHENTICATE) listener.call(this, event, ...args);
-      };
-      wrappers.set(listener, wrapper);
-    }
-    return wrapper;
-  };
   const existing = socket.listenersAny() as AnyListener[];
-  prototype.offAny.call(socket);
-  Object.assign(socket, {
-    onAny: (listener: AnyListener) => prototype.onAny.call(socket, wrap(listener)),
-    prependAny: (listener: AnyListener) => prototype.prependAny.call(socket, wrap(listener)),
-    offAny: (listener?: AnyListener) => prototype.offAny.call(socket, listener && (wrappers.get(listener) ?? listener)),
-  });
+  if (existing.length > 0) prototypeOf(socket).offAny.call(socket);
+  Object.assign(socket, hidingMethods);
   for (const listener of existing) socket.onAny(listener);
 }
 

@@ -39,7 +39,8 @@ export class LiveSession implements Expirable {
     this.scheduleExpiry();
     hideAuthenticateFromAnyListeners(this.socket);
     if (settings.guards) installGuards(this.socket, settings.guards, () => this.identity.claims);
-    this.socket.once('disconnect', () => this.end());
+    // `on`, not `once`: socket.io emits `disconnect` once, and `once` allocates a wrapper per socket.
+    this.socket.on('disconnect', () => this.end());
   }
 
   /** Handshake mode: `authenticate` after connect is a refresh. Message mode routes it here itself. */
