@@ -13,11 +13,17 @@ export type Ack = (response: unknown) => void;
  */
 export function onAuthenticateMessage(socket: Socket, handler: (token: unknown, ack: Ack | undefined) => void): void {
   socket.use((packet, next) => {
-    if (packet[0] !== AUTHENTICATE) return next();
-    const args = packet.slice(1);
-    const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
-    handler((args[0] as { token?: unknown } | null | undefined)?.token, ack);
+    if (!takeAuthenticate(packet, handler)) next();
   });
+}
+
+/** If the packet is `authenticate`, hands its token and acknowledgement to `handler` and returns true. */
+export function takeAuthenticate(packet: unknown[], handler: (token: unknown, ack: Ack | undefined) => void): boolean {
+  if (packet[0] !== AUTHENTICATE) return false;
+  const args = packet.slice(1);
+  const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
+  handler((args[0] as { token?: unknown } | null | undefined)?.token, ack);
+  return true;
 }
 
 /** What the client's `authenticate` acknowledgement receives on success. */

@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io';
 import { attachIdentity } from './attach.js';
 import type { Identity } from './authenticate.js';
-import { ackAccepted, busyError, hideAuthenticateFromAnyListeners, onAuthenticateMessage, type Ack } from './authenticate-message.js';
+import { ackAccepted, busyError, hideAuthenticateFromAnyListeners, takeAuthenticate, type Ack } from './authenticate-message.js';
 import { ackRefusal, installGuards, leaveForbiddenRooms } from './claim-guards.js';
 import { asUnauthorizedError, UnauthorizedError } from './errors.js';
 import type { Expirable, ExpiryHandle } from './expiry-scheduler.js';
@@ -22,30 +22,38 @@ export class LiveSession implements Expirable {
   private expiry: ExpiryHandle | undefined;
   private refreshing = false;
   private ended = false;
+  /** The verified payload: expiry, revocation and refresh look at this. */
+  payload: JwtClaims;
+  /** What the app sees on the socket (the payload, or what `customDecoded` made of it). */
+  private claims: unknown;
 
   constructor(
     readonly socket: Socket,
-    private identity: Identity<unknown>,
+    identity: Identity<unknown>,
     private readonly registry: SessionRegistry,
-  ) {}
-
-  get payload(): JwtClaims {
-    return this.identity.payload;
+  ) {
+    this.payload = identity.payload;
+    this.claims = identity.claims;
   }
 
-  start(): void {
+  /**
+   * `listenForRefresh`: handshake mode, where an `authenticate` after connect is a refresh;
+   * message mode routes it here itself. Everything a session allocates per socket is kept
+   * small on purpose (bench/memory.ts): the two listeners below share one closure context.
+   */
+  start(listenForRefresh: boolean): void {
     const { settings } = this.registry;
     this.registry.add(this);
     this.scheduleExpiry();
     hideAuthenticateFromAnyListeners(this.socket);
-    if (settings.guards) installGuards(this.socket, settings.guards, () => this.identity.claims);
+    if (settings.guards) installGuards(this.socket, settings.guards, () => this.claims);
+    if (listenForRefresh) {
+      this.socket.use((packet, next) => {
+        if (!takeAuthenticate(packet, (token, ack) => this.refresh(token, ack))) next();
+      });
+    }
     // `on`, not `once`: socket.io emits `disconnect` once, and `once` allocates a wrapper per socket.
     this.socket.on('disconnect', () => this.end());
-  }
-
-  /** Handshake mode: `authenticate` after connect is a refresh. Message mode routes it here itself. */
-  listenForRefresh(): void {
-    onAuthenticateMessage(this.socket, (token, ack) => this.refresh(token, ack));
   }
 
   refresh(token: unknown, ack: Ack | undefined): void {
@@ -80,13 +88,15 @@ export class LiveSession implements Expirable {
     if (identity.payload.sub !== this.payload.sub) {
       return this.refuseRefresh(new UnauthorizedError('invalid_token', 'subject_mismatch', 'the new token is for another subject'), ack);
     }
-    const previous = this.identity;
-    this.identity = identity;
+    const previousPayload = this.payload;
+    const previousClaims = this.claims;
+    this.payload = identity.payload;
+    this.claims = identity.claims;
     attachIdentity(this.socket, identity, this.registry.settings.names);
-    this.registry.reindex(this, previous.payload);
+    this.registry.reindex(this, previousPayload);
     this.scheduleExpiry();
     leaveForbiddenRooms(this.socket);
-    emitLocally(this.socket.nsp, TOKEN_REFRESHED, this.socket, previous.claims);
+    emitLocally(this.socket.nsp, TOKEN_REFRESHED, this.socket, previousClaims);
     this.socket.emit('authenticated');
     ack?.(ackAccepted(identity.payload));
   }

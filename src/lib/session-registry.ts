@@ -58,10 +58,13 @@ export class SessionRegistry implements SessionControl {
     return this.count;
   }
 
-  /** Starts the live session of a socket that has just been admitted. */
-  open(socket: Socket, identity: Identity<unknown>): LiveSession {
+  /**
+   * Starts the live session of a socket that has just been admitted. `listenForRefresh`:
+   * the session takes `authenticate` messages itself (message mode routes them to it).
+   */
+  open(socket: Socket, identity: Identity<unknown>, listenForRefresh = false): LiveSession {
     const session = new LiveSession(socket, identity, this);
-    session.start();
+    session.start(listenForRefresh);
     return session;
   }
 
