@@ -6,7 +6,7 @@
 // Also reported: the server process's CPU time per connection, which the client process
 // (on the same 2 cores) does not blur.
 //
-//   node --import tsx bench/handshake.ts [--rounds 5] [--count 2000] [--in-flight 200]
+//   node --import tsx bench/handshake.ts [--rounds 7] [--count 2000] [--in-flight 200]
 import { parseArgs } from 'node:util';
 import { fmt, load, median, provenance, verdict, writeSection } from './lib/report.js';
 import { closeSockets, openSockets, startHarness } from './socket/harness.js';
@@ -15,7 +15,7 @@ import type { Child } from './lib/child.js';
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '7' },
     count: { type: 'string', default: '2000' },
     'in-flight': { type: 'string', default: '200' },
     scenarios: { type: 'string' },
