@@ -6,12 +6,11 @@
 //
 //   node --import tsx bench/cluster.ts [--trials 200]
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { createClient } from 'redis';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { startNode, untilMeshed, type Cleanup } from '../test/cluster/nodes.js';
-import { sign } from '../test/support.js';
+import { connected, next, sign } from '../test/support.js';
 import { fmt, load, percentile, provenance, verdict, writeSection } from './lib/report.js';
 
 const { values } = parseArgs({ options: { trials: { type: 'string', default: '200' }, 'no-write': { type: 'boolean', default: false } } });
@@ -32,7 +31,7 @@ const users = Array.from({ length: TRIALS }, (_, i) => `user-${i}-${randomUUID()
 const sockets: Socket[][] = [];
 for (const sub of users) {
   const row = nodes.map((node) => connectClient(node.url, { forceNew: true, reconnection: false, transports: ['websocket'], auth: { token: sign({ sub }) } }));
-  await Promise.all(row.map((socket) => (socket.connected ? undefined : once(socket, 'connect'))));
+  await Promise.all(row.map((socket) => connected(socket, 10_000)));
   sockets.push(row);
 }
 
@@ -41,7 +40,7 @@ const remote: number[] = [];
 for (const [trial, sub] of users.entries()) {
   const revoker = trial % nodes.length;
   const drops = sockets[trial]!.map(async (socket) => {
-    await once(socket, 'disconnect');
+    await next(socket, 'disconnect', 5000);
     return performance.timeOrigin + performance.now();
   });
   const { startedAt } = await nodes[revoker]!.call<{ startedAt: number }>('revoke', { rule: { sub } });

@@ -1,6 +1,6 @@
 // Tokens for the benchmarks, signed with bare node:crypto: distinct per connection (own
 // `sub` and `jti`, `exp` an hour out), so no verifier can answer from a cache.
-import { createHmac, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 
 export const HS_SECRET = 'a-benchmark-secret-of-reasonable-length';
 
@@ -16,11 +16,11 @@ export interface SigningKeys {
 }
 
 export function generateSigningKeys(): SigningKeys {
-  const pem = { privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } } as const;
+  const pem = (key: KeyObject) => key.export({ type: 'pkcs8', format: 'pem' }).toString();
   return {
-    es256: generateKeyPairSync('ec', { namedCurve: 'P-256', ...pem }).privateKey,
-    rs256: generateKeyPairSync('rsa', { modulusLength: 2048, ...pem }).privateKey,
-    eddsa: generateKeyPairSync('ed25519', pem).privateKey,
+    es256: pem(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey),
+    rs256: pem(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey),
+    eddsa: pem(generateKeyPairSync('ed25519').privateKey),
   };
 }
 
