@@ -74,13 +74,7 @@ export function credentialsRequired(): UnauthorizedError {
  */
 export function concealCredentials(socket: Socket, sources: TokenSources): void {
   const { handshake } = socket;
-  const auth = handshake.auth as Record<string, unknown> | undefined;
-  if (typeof auth === 'object' && auth !== null && Object.prototype.hasOwnProperty.call(auth, 'token')) {
-    // A new object with `token` added as non-enumerable follows a cached hidden-class transition;
-    // reconfiguring the existing property gave every socket's auth object a hidden class of its own.
-    const { token, ...rest } = auth;
-    handshake.auth = Object.defineProperty(rest, 'token', { value: token, writable: true, configurable: true, enumerable: false });
-  }
+  conceal(handshake.auth as Record<string, unknown> | undefined, 'token');
   conceal(handshake.headers, 'authorization');
   if (conceal(handshake.query, 'token')) conceal(handshake, 'url'); // the query string is in it too
   if (sources.cookie) conceal(handshake.headers, 'cookie');
