@@ -1,16 +1,20 @@
 #!/usr/bin/env node
-// Verify throughput of JOSE libraries on HS256 and ES256 tokens.
+// Benchmark 1: verify throughput, HS256 / RS256 / ES256 / EdDSA.
 //
-//   node bench/verify-libs.mjs
+//   node --import tsx bench/verify-libs.mjs [--no-write]
 //
-// Cases per algorithm: jose jwtVerify, fast-jwt createVerifier (cache off and
-// on), jsonwebtoken verify, and a "floor" that does only the signature check
-// with bare node:crypto (no header/claims parsing). Every case verifies the
-// same token. Rounds are interleaved (each round runs every case once) and the
+// Cases per algorithm: sockjwt's own verification path, jose jwtVerify, fast-jwt
+// createVerifier (cache off and on), jsonwebtoken verify (what socketio-jwt and
+// @thream/socketio-jwt use), and a "floor" that does only the signature check with bare
+// node:crypto (no header/claims parsing). sockjwt appears twice: its verifier (what
+// `authorize()` builds from `secret`, src/lib/verify.ts) and the whole per-handshake
+// authenticate step (token shape, verify, revocation check, as a Promise). Every case
+// verifies the same token. Rounds are interleaved (each round runs every case once) and the
 // median ops/s across rounds is reported, so numbers within one run compare.
 
 import {
   createHmac,
+  createPublicKey,
   createSecretKey,
   generateKeyPairSync,
   randomBytes,
@@ -22,16 +26,20 @@ import { performance } from 'node:perf_hooks';
 import { jwtVerify } from 'jose';
 import { createVerifier } from 'fast-jwt';
 import jsonwebtoken from 'jsonwebtoken';
+import { createTokenVerifier } from '../src/lib/verify.js';
+import { handshakeSettings } from '../src/lib/settings.js';
+import { fmt, load, median, provenance, verdict, writeSection } from './lib/report.js';
 
-const ROUNDS = 3;
-const ITERATIONS = { HS256: 30_000, ES256: 5_000 };
+const ROUNDS = 5;
+const ITERATIONS = { HS256: 30_000, RS256: 10_000, ES256: 5_000, EdDSA: 5_000 };
 const WARMUP_FRACTION = 0.2;
+const loadBefore = load();
 
 // ------------------------------------------------------------ tokens & keys
 
 const b64u = (buf) => Buffer.from(buf).toString('base64url');
 const now = Math.floor(Date.now() / 1000);
-const payload = { sub: 'user-42', name: 'Ada Lovelace', iat: now, exp: now + 3600 };
+const payload = { sub: 'user-42', name: 'Ada Lovelace', jti: 'c6b1b0f6-1a3e-4c55-9a53-0d1e4f3b8a21', iat: now, exp: now + 3600 };
 
 function makeToken(alg, signFn) {
   const signingInput = `${b64u(JSON.stringify({ alg, typ: 'JWT' }))}.${b64u(JSON.stringify(payload))}`;
@@ -39,13 +47,18 @@ function makeToken(alg, signFn) {
 }
 
 const secret = randomBytes(32);
-const hsToken = makeToken('HS256', (data) => createHmac('sha256', secret).update(data).digest());
-
-const { privateKey: ecPrivate, publicKey: ecPublic } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const ecPublicPem = ecPublic.export({ type: 'spki', format: 'pem' });
-const esToken = makeToken('ES256', (data) =>
-  cryptoSign('sha256', data, { key: ecPrivate, dsaEncoding: 'ieee-p1363' }),
-);
+const pairs = {
+  RS256: generateKeyPairSync('rsa', { modulusLength: 2048 }),
+  ES256: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+  EdDSA: generateKeyPairSync('ed25519'),
+};
+const signers = {
+  HS256: (data) => createHmac('sha256', secret).update(data).digest(),
+  RS256: (data) => cryptoSign('sha256', data, pairs.RS256.privateKey),
+  ES256: (data) => cryptoSign('sha256', data, { key: pairs.ES256.privateKey, dsaEncoding: 'ieee-p1363' }),
+  EdDSA: (data) => cryptoSign(null, data, pairs.EdDSA.privateKey),
+};
+const tokens = Object.fromEntries(Object.keys(ITERATIONS).map((alg) => [alg, makeToken(alg, signers[alg])]));
 
 // ------------------------------------------------------------ floor (node:crypto)
 
@@ -54,37 +67,50 @@ function splitToken(token) {
   return [token.slice(0, dot), Buffer.from(token.slice(dot + 1), 'base64url')];
 }
 
-function floorHS256(token) {
+function floor(alg, token) {
   const [signingInput, sig] = splitToken(token);
-  const expected = createHmac('sha256', secret).update(signingInput).digest();
-  if (sig.length !== expected.length || !timingSafeEqual(sig, expected)) throw new Error('bad signature');
-  return true;
-}
-
-function floorES256(token) {
-  const [signingInput, sig] = splitToken(token);
-  const ok = cryptoVerify('sha256', Buffer.from(signingInput), { key: ecPublic, dsaEncoding: 'ieee-p1363' }, sig);
-  if (!ok) throw new Error('bad signature');
+  if (alg === 'HS256') {
+    const expected = createHmac('sha256', secret).update(signingInput).digest();
+    if (sig.length !== expected.length || !timingSafeEqual(sig, expected)) throw new Error('bad signature');
+    return true;
+  }
+  const key = alg === 'ES256' ? { key: pairs.ES256.publicKey, dsaEncoding: 'ieee-p1363' } : pairs[alg].publicKey;
+  if (!cryptoVerify(alg === 'EdDSA' ? null : 'sha256', Buffer.from(signingInput), key, sig)) throw new Error('bad signature');
   return true;
 }
 
 // ------------------------------------------------------------ cases
 
 const secretKeyObject = createSecretKey(secret);
+const pem = (alg) => pairs[alg].publicKey.export({ type: 'spki', format: 'pem' });
+const request = /** @type {import('node:http').IncomingMessage} */ ({ headers: {} });
+// What `authorize()` hands fast-jwt with no claim options set (src/lib/settings.ts claimChecks).
+const defaultChecks = { clockTolerance: 0, ignoreExpiration: false, ignoreNotBefore: false };
 
 function casesFor(alg) {
-  const token = alg === 'HS256' ? hsToken : esToken;
-  const joseKey = alg === 'HS256' ? new Uint8Array(secret) : ecPublic; // Uint8Array / public KeyObject
-  const fastKey = alg === 'HS256' ? secret : ecPublicPem; // Buffer / PEM (fast-jwt prepares a KeyObject once)
-  const jwtKey = alg === 'HS256' ? secretKeyObject : ecPublic; // KeyObject: jsonwebtoken's cheapest input
+  const token = tokens[alg];
+  const publicKey = alg === 'HS256' ? undefined : createPublicKey(pem(alg));
+  const joseKey = alg === 'HS256' ? new Uint8Array(secret) : publicKey; // Uint8Array / public KeyObject
+  const fastKey = alg === 'HS256' ? secret : pem(alg); // Buffer / PEM (fast-jwt prepares a KeyObject once)
+  const jwtKey = alg === 'HS256' ? secretKeyObject : publicKey; // KeyObject: jsonwebtoken's cheapest input
+  const ourKey = alg === 'HS256' ? secret : pem(alg); // what a user passes as `secret`
   const fastNoCache = createVerifier({ key: fastKey, algorithms: [alg], cache: false });
   const fastCache = createVerifier({ key: fastKey, algorithms: [alg], cache: true });
+  const ourVerifier = createTokenVerifier(ourKey, undefined, defaultChecks);
+  const ourCachedVerifier = createTokenVerifier(ourKey, undefined, defaultChecks, 1000);
+  const ourAuthenticate = handshakeSettings({ secret: ourKey, handshake: true }).sessions.settings.authenticate;
+  const ourCachedAuthenticate = handshakeSettings({ secret: ourKey, handshake: true, verifiedTokenCache: 1000 }).sessions.settings.authenticate;
   return [
+    { lib: 'sockjwt verifier', async: false, fn: () => ourVerifier(request, token) },
+    { lib: 'sockjwt verifier, verifiedTokenCache hits', async: false, fn: () => ourCachedVerifier(request, token) },
+    { lib: 'sockjwt authenticate (whole handshake step)', async: true, fn: () => ourAuthenticate(request, token) },
+    { lib: 'sockjwt authenticate, verifiedTokenCache hits', async: true, fn: () => ourCachedAuthenticate(request, token) },
     { lib: 'jose', async: true, fn: () => jwtVerify(token, joseKey, { algorithms: [alg] }) },
     { lib: 'fast-jwt (cache: false)', async: false, fn: () => fastNoCache(token) },
     { lib: 'fast-jwt (cache: true)', async: false, fn: () => fastCache(token) },
-    { lib: 'jsonwebtoken', async: false, fn: () => jsonwebtoken.verify(token, jwtKey, { algorithms: [alg] }) },
-    { lib: 'node:crypto (floor)', async: false, fn: () => (alg === 'HS256' ? floorHS256(token) : floorES256(token)) },
+    // jsonwebtoken 9 has no EdDSA.
+    ...(alg === 'EdDSA' ? [] : [{ lib: 'jsonwebtoken', async: false, fn: () => jsonwebtoken.verify(token, jwtKey, { algorithms: [alg] }) }]),
+    { lib: 'node:crypto (floor)', async: false, fn: () => floor(alg, token) },
   ].map((c) => ({ ...c, alg, samples: [] }));
 }
 
@@ -104,15 +130,10 @@ async function run(c, n) {
   return performance.now() - start;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 // ------------------------------------------------------------ main
 
-const cases = [...casesFor('HS256'), ...casesFor('ES256')];
+const algs = Object.keys(ITERATIONS);
+const cases = algs.flatMap(casesFor);
 
 for (const c of cases) await sanityCheck(c);
 for (const c of cases) await run(c, Math.round(ITERATIONS[c.alg] * WARMUP_FRACTION));
@@ -123,25 +144,54 @@ for (let round = 1; round <= ROUNDS; round++) {
     const ms = await run(c, n);
     c.samples.push((n / ms) * 1000);
   }
-  process.stderr.write(`round ${round}/${ROUNDS} done\n`);
+  process.stderr.write(`round ${round}/${ROUNDS} done (load ${load()})\n`);
 }
 
-const fmtOps = (x) => Math.round(x).toLocaleString('en-US');
-const fmtRatio = (x) => `${x.toFixed(2)}×`;
-
-console.log(`Node ${process.version} (${process.platform}/${process.arch}), ${new Date().toISOString()}`);
-console.log(
-  `${ROUNDS} interleaved rounds, median reported; iterations per round: ` +
-    Object.entries(ITERATIONS).map(([a, n]) => `${a} ${n.toLocaleString('en-US')}`).join(', '),
-);
-console.log('');
-console.log('| library | alg | ops/s | vs jose | vs floor |');
-console.log('|---|---|---:|---:|---:|');
-for (const alg of Object.keys(ITERATIONS)) {
-  const rows = cases.filter((c) => c.alg === alg).map((c) => ({ ...c, ops: median(c.samples) }));
-  const jose = rows.find((r) => r.lib === 'jose').ops;
-  const floor = rows.find((r) => r.lib === 'node:crypto (floor)').ops;
+const ops = (alg, lib) => median(cases.find((c) => c.alg === alg && c.lib === lib).samples);
+const ratio = (x) => `${x.toFixed(2)}×`;
+const lines = ['| library | alg | ops/s | vs jsonwebtoken | vs floor |', '|---|---|---:|---:|---:|'];
+for (const alg of algs) {
+  const rows = cases.filter((c) => c.alg === alg);
+  const jwt = alg === 'EdDSA' ? undefined : ops(alg, 'jsonwebtoken');
+  const fl = ops(alg, 'node:crypto (floor)');
   for (const r of rows) {
-    console.log(`| ${r.lib} | ${alg} | ${fmtOps(r.ops)} | ${fmtRatio(r.ops / jose)} | ${fmtRatio(r.ops / floor)} |`);
+    const x = median(r.samples);
+    lines.push(`| ${r.lib} | ${alg} | ${fmt(x)} | ${jwt ? ratio(x / jwt) : 'n/a'} | ${ratio(x / fl)} |`);
   }
+  if (alg === 'EdDSA') lines.push('| jsonwebtoken | EdDSA | not supported | — | — |');
 }
+
+const hsOurs = ops('HS256', 'sockjwt verifier');
+const hsCached = ops('HS256', 'sockjwt verifier, verifiedTokenCache hits');
+const hsAuth = ops('HS256', 'sockjwt authenticate (whole handshake step)');
+const hsAuthCached = ops('HS256', 'sockjwt authenticate, verifiedTokenCache hits');
+const hsJwt = ops('HS256', 'jsonwebtoken');
+const hsFloor = ops('HS256', 'node:crypto (floor)');
+const targets = [
+  `- HS256 verify path ≥ 3× jsonwebtoken: with cache hits ${ratio(hsCached / hsJwt)} (verifier), ${ratio(hsAuthCached / hsJwt)} (whole authenticate step) — ${verdict(hsCached / hsJwt >= 3)}; ` +
+    `on a first verification (no cache hit possible) ${ratio(hsOurs / hsJwt)} (verifier), ${ratio(hsAuth / hsJwt)} (authenticate step) — ${verdict(hsOurs / hsJwt >= 3)}. ` +
+    `The floor itself is ${ratio(hsFloor / hsJwt)} jsonwebtoken, so 3× without a cache would need ${((3 * hsJwt) / hsFloor * 100).toFixed(0)} % of the floor while also parsing header and claims.`,
+  `- within 1.5× of the node:crypto floor with cache hits: the cached verifier takes ${(hsFloor / hsCached).toFixed(2)}× the floor's time per token, the whole authenticate step ${(hsFloor / hsAuthCached).toFixed(2)}× — ${verdict(hsFloor / hsCached <= 1.5)} (verifier), ${verdict(hsFloor / hsAuthCached <= 1.5)} (authenticate step).`,
+].join('\n');
+
+const body = `## Verify path (issue 8, benchmark 1)
+
+${provenance('npm run bench:verify', loadBefore)}
+
+Every case verifies the same token (payload \`sub\`, \`name\`, \`jti\`, \`iat\`, \`exp\` = now + 1 h); RSA 2048, P-256, Ed25519.
+Warm-up first, then ${ROUNDS} interleaved rounds (iterations per case and round: ${Object.entries(ITERATIONS).map(([a, n]) => `${a} ${fmt(n)}`).join(', ')});
+the table gives the median. Async APIs are awaited on each call. **sockjwt verifier** is the function \`authorize()\` builds
+from a static \`secret\` (src/lib/verify.ts: the key type bound once, a prebuilt fast-jwt verifier, errors mapped to reasons).
+**sockjwt authenticate** is the whole per-token step both modes run (src/lib/authenticate.ts): token shape and size,
+verify, revocation check against the default in-memory store, as a Promise. jsonwebtoken and jose get \`KeyObject\`s
+(their cheapest input), fast-jwt and sockjwt the Buffer secret or PEM a user would pass. The \`cache: true\` and
+\`verifiedTokenCache\` rows verify the same token again and again, so they measure cache hits (sockjwt's cache is off
+by default; \`verifiedTokenCache: 1000\` here). The floor is the signature check alone.
+
+${lines.join('\n')}
+
+Targets:
+${targets}
+`;
+console.log(body);
+if (!process.argv.includes('--no-write')) writeSection('verify', body);

@@ -25,6 +25,8 @@ describe('authorize(): bad options fail at construction, loudly', () => {
     ['a negative clockTolerance', { ...ok, clockTolerance: -5 }, RangeError],
     ['an unparseable maxAge', { ...ok, maxAge: 'soon' }, RangeError],
     ['a zero maxTokenLength', { ...ok, maxTokenLength: 0 }, RangeError],
+    ['a negative verifiedTokenCache', { ...ok, verifiedTokenCache: -1 }, RangeError],
+    ['a fractional verifiedTokenCache', { ...ok, verifiedTokenCache: 2.5 }, RangeError],
     ['decodedPropertyName clobbering socket.id', { ...ok, decodedPropertyName: 'id' }, TypeError],
     ['encodedPropertyName clobbering socket.data', { ...ok, encodedPropertyName: 'data' }, TypeError],
     ['an empty decodedPropertyName', { ...ok, decodedPropertyName: '' }, TypeError],

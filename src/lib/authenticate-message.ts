@@ -13,11 +13,17 @@ export type Ack = (response: unknown) => void;
  */
 export function onAuthenticateMessage(socket: Socket, handler: (token: unknown, ack: Ack | undefined) => void): void {
   socket.use((packet, next) => {
-    if (packet[0] !== AUTHENTICATE) return next();
-    const args = packet.slice(1);
-    const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
-    handler((args[0] as { token?: unknown } | null | undefined)?.token, ack);
+    if (!takeAuthenticate(packet, handler)) next();
   });
+}
+
+/** If the packet is `authenticate`, hands its token and acknowledgement to `handler` and returns true. */
+export function takeAuthenticate(packet: unknown[], handler: (token: unknown, ack: Ack | undefined) => void): boolean {
+  if (packet[0] !== AUTHENTICATE) return false;
+  const args = packet.slice(1);
+  const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
+  handler((args[0] as { token?: unknown } | null | undefined)?.token, ack);
+  return true;
 }
 
 /** What the client's `authenticate` acknowledgement receives on success. */
@@ -32,6 +38,36 @@ export function ackAccepted(payload: JwtClaims): AckAccepted {
 }
 
 type AnyListener = (event: string, ...args: unknown[]) => void;
+type AnyMethods = Pick<Socket, 'onAny' | 'prependAny' | 'offAny'>;
+
+/** One wrapper per listener function, shared by every socket it is registered on (it calls with `this`). */
+const wrappers = new WeakMap<AnyListener, AnyListener>();
+
+function wrap(listener: AnyListener): AnyListener {
+  let wrapper = wrappers.get(listener);
+  if (!wrapper) {
+    wrapper = function (this: unknown, event, ...args) {
+      if (event !== AUTHENTICATE) listener.call(this, event, ...args);
+    };
+    wrappers.set(listener, wrapper);
+  }
+  return wrapper;
+}
+
+const prototypeOf = (socket: Socket): AnyMethods => Object.getPrototypeOf(socket) as AnyMethods;
+
+/** Put on each live socket; shared, so a socket costs three property slots rather than closures of its own. */
+const hidingMethods = {
+  onAny(this: Socket, listener: AnyListener) {
+    return prototypeOf(this).onAny.call(this, wrap(listener));
+  },
+  prependAny(this: Socket, listener: AnyListener) {
+    return prototypeOf(this).prependAny.call(this, wrap(listener));
+  },
+  offAny(this: Socket, listener?: AnyListener) {
+    return prototypeOf(this).offAny.call(this, listener && (wrappers.get(listener) ?? listener));
+  },
+};
 
 /**
  * socket.io runs `onAny` listeners before socket middlewares, so the middleware above
@@ -39,25 +75,9 @@ type AnyListener = (event: string, ...args: unknown[]) => void;
  * and future, is wrapped to skip `authenticate`: a logging `onAny` never logs a token.
  */
 export function hideAuthenticateFromAnyListeners(socket: Socket): void {
-  const prototype = Object.getPrototypeOf(socket) as Pick<Socket, 'onAny' | 'prependAny' | 'offAny'>;
-  const wrappers = new WeakMap<AnyListener, AnyListener>();
-  const wrap = (listener: AnyListener): AnyListener => {
-    let wrapper = wrappers.get(listener);
-    if (!wrapper) {
-      wrapper = function (this: unknown, event, ...args) {
-        if (event !== AUTHENTICATE) listener.call(this, event, ...args);
-      };
-      wrappers.set(listener, wrapper);
-    }
-    return wrapper;
-  };
   const existing = socket.listenersAny() as AnyListener[];
-  prototype.offAny.call(socket);
-  Object.assign(socket, {
-    onAny: (listener: AnyListener) => prototype.onAny.call(socket, wrap(listener)),
-    prependAny: (listener: AnyListener) => prototype.prependAny.call(socket, wrap(listener)),
-    offAny: (listener?: AnyListener) => prototype.offAny.call(socket, listener && (wrappers.get(listener) ?? listener)),
-  });
+  if (existing.length > 0) prototypeOf(socket).offAny.call(socket);
+  Object.assign(socket, hidingMethods);
   for (const listener of existing) socket.onAny(listener);
 }
 

@@ -10,7 +10,6 @@ export interface Expirable {
 
 /** One scheduled expiry; `cancel()` is O(1) and safe to call twice. */
 export interface ExpiryHandle {
-  readonly deadline: number;
   cancel(): void;
 }
 
@@ -23,17 +22,16 @@ class Entry implements ExpiryHandle {
   next: Entry | undefined = undefined;
   slot: Slot | undefined;
 
+  /** Four fields, 56 B: the deadline is not kept (its slot says when), the scheduler is the slot's. */
   constructor(
-    readonly deadline: number,
     readonly target: Expirable,
-    private readonly scheduler: ExpiryScheduler,
     slot: Slot,
   ) {
     this.slot = slot;
   }
 
   cancel(): void {
-    if (this.slot) this.scheduler.remove(this);
+    if (this.slot) this.slot.scheduler.remove(this);
   }
 }
 
@@ -42,7 +40,10 @@ class Slot {
   head: Entry | undefined = undefined;
   size = 0;
 
-  constructor(readonly bucket: number) {}
+  constructor(
+    readonly bucket: number,
+    readonly scheduler: ExpiryScheduler,
+  ) {}
 
   push(entry: Entry): void {
     entry.next = this.head;
@@ -102,10 +103,10 @@ export class ExpiryScheduler {
     const bucket = Math.ceil(deadline / this.resolutionMs);
     let slot = this.slots.get(bucket);
     if (!slot) {
-      this.slots.set(bucket, (slot = new Slot(bucket)));
+      this.slots.set(bucket, (slot = new Slot(bucket, this)));
       this.heap.push(bucket);
     }
-    const entry = new Entry(deadline, target, this, slot);
+    const entry = new Entry(target, slot);
     slot.push(entry);
     this.pending++;
     if (!this.draining && bucket * this.resolutionMs < this.armedFor) this.arm();

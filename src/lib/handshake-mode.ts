@@ -71,7 +71,7 @@ function watchNamespace(nsp: Namespace, sessions: SessionRegistry, admitted: Wea
     const identity = admitted.get(socket);
     if (identity) {
       admitted.delete(socket);
-      sessions.open(socket, identity).listenForRefresh();
+      sessions.open(socket, identity, true);
     } else if (socket.recovered && socket.data?.[sessions.settings.names.decoded] !== undefined) {
       openRecoveredSession(socket, sessions);
     } else {

@@ -1,15 +1,15 @@
 import type { Socket } from 'socket.io';
 import { attachIdentity } from './attach.js';
 import type { Identity } from './authenticate.js';
-import { ackAccepted, busyError, hideAuthenticateFromAnyListeners, onAuthenticateMessage, type Ack } from './authenticate-message.js';
+import { ackAccepted, busyError, hideAuthenticateFromAnyListeners, takeAuthenticate, type Ack } from './authenticate-message.js';
 import { ackRefusal, installGuards, leaveForbiddenRooms } from './claim-guards.js';
 import { asUnauthorizedError, UnauthorizedError } from './errors.js';
 import type { Expirable, ExpiryHandle } from './expiry-scheduler.js';
+import { rateLimitedError, RefreshBudget } from './rate-limit.js';
 import { emitLocally } from './local-events.js';
 import type { JwtClaims } from './options.js';
 import { expiredError, expiryDeadline } from './session-lifetime.js';
 import type { SessionRegistry } from './session-registry.js';
-import { rateLimitedError, RefreshBudget } from './rate-limit.js';
 
 /** Server-side namespace event after an in-band refresh: `(socket, previousClaims)`. */
 export const TOKEN_REFRESHED = 'token_refreshed';
@@ -23,33 +23,41 @@ export class LiveSession implements Expirable {
   private expiry: ExpiryHandle | undefined;
   private refreshing = false;
   private ended = false;
-  private readonly refreshBudget: RefreshBudget;
+  /** The verified payload: expiry, revocation and refresh look at this. */
+  payload: JwtClaims;
+  /** What the app sees on the socket (the payload, or what `customDecoded` made of it). */
+  private claims: unknown;
+  /** Made at the first refresh: most sockets never refresh, and each byte counts ×10k. */
+  private refreshBudget: RefreshBudget | undefined;
 
   constructor(
     readonly socket: Socket,
-    private identity: Identity<unknown>,
+    identity: Identity<unknown>,
     private readonly registry: SessionRegistry,
   ) {
-    this.refreshBudget = new RefreshBudget(registry.settings.refreshLimit);
+    this.payload = identity.payload;
+    this.claims = identity.claims;
   }
 
-  get payload(): JwtClaims {
-    return this.identity.payload;
-  }
-
-  start(): void {
+  /**
+   * `listenForRefresh`: handshake mode, where an `authenticate` after connect is a refresh;
+   * message mode routes it here itself. Everything a session allocates per socket is kept
+   * small on purpose (bench/memory.ts): the two listeners below share one closure context.
+   */
+  start(listenForRefresh: boolean): void {
     const { settings } = this.registry;
     this.registry.add(this);
     settings.gate.session(this.socket, this.payload, 'session_opened');
     this.scheduleExpiry();
     hideAuthenticateFromAnyListeners(this.socket);
-    if (settings.guards) installGuards(this.socket, settings.guards, () => this.identity.claims);
-    this.socket.once('disconnect', () => this.end());
-  }
-
-  /** Handshake mode: `authenticate` after connect is a refresh. Message mode routes it here itself. */
-  listenForRefresh(): void {
-    onAuthenticateMessage(this.socket, (token, ack) => this.refresh(token, ack));
+    if (settings.guards) installGuards(this.socket, settings.guards, () => this.claims);
+    if (listenForRefresh) {
+      this.socket.use((packet, next) => {
+        if (!takeAuthenticate(packet, (token, ack) => this.refresh(token, ack))) next();
+      });
+    }
+    // `on`, not `once`: socket.io emits `disconnect` once, and `once` allocates a wrapper per socket.
+    this.socket.on('disconnect', () => this.end());
   }
 
   refresh(token: unknown, ack: Ack | undefined): void {
@@ -59,7 +67,7 @@ export class LiveSession implements Expirable {
       return;
     }
     const { gate } = this.registry.settings;
-    const wait = this.refreshBudget.spend();
+    const wait = (this.refreshBudget ??= new RefreshBudget(this.registry.settings.refreshLimit)).spend();
     if (wait > 0) {
       const error = rateLimitedError(wait, 'too many refreshes on this socket');
       gate.refused(this.socket, error, 'refresh', this.payload);
@@ -89,13 +97,15 @@ export class LiveSession implements Expirable {
   private acceptRefresh(identity: Identity<unknown>, ack: Ack | undefined): void {
     this.refreshing = false;
     if (this.ended) return;
-    const previous = this.identity;
-    this.identity = identity;
+    const previousPayload = this.payload;
+    const previousClaims = this.claims;
+    this.payload = identity.payload;
+    this.claims = identity.claims;
     attachIdentity(this.socket, identity, this.registry.settings.names);
-    this.registry.reindex(this, previous.payload);
+    this.registry.reindex(this, previousPayload);
     this.scheduleExpiry();
     leaveForbiddenRooms(this.socket);
-    emitLocally(this.socket.nsp, TOKEN_REFRESHED, this.socket, previous.claims);
+    emitLocally(this.socket.nsp, TOKEN_REFRESHED, this.socket, previousClaims);
     this.socket.emit('authenticated');
     ack?.(ackAccepted(identity.payload));
   }

@@ -144,6 +144,14 @@ export interface CommonOptions<Claims = JwtClaims> {
   ignoreNotBefore?: boolean;
   /** Tokens longer than this many characters are refused before any parsing. Default 8192. */
   maxTokenLength?: number;
+  /**
+   * Remember up to this many tokens that verified, keyed on the whole token, so a client
+   * reconnecting with the same token skips the signature check. Failures are never kept; an
+   * entry is used only while `exp`/`nbf`/`maxAge` still hold. Static keys only (a key or an
+   * array of keys; not a JWK Set, a secret function or `jwks`). Revocation and `additional_auth` still run every time.
+   * Default 0 (off).
+   */
+  verifiedTokenCache?: number;
   /** Property of the socket (and of `socket.data`) that receives the claims. Default `'decoded_token'`. */
   decodedPropertyName?: string;
   /** Property of the socket that receives the raw token (never `socket.data`). Default `'encoded_token'`. */
@@ -230,7 +238,7 @@ export type AuthorizeOptions<Claims = JwtClaims> = HandshakeOptions<Claims> | Me
 
 export const OPTION_NAMES: ReadonlySet<string> = new Set([
   'secret', 'jwks', 'algorithms', 'audience', 'issuer', 'subject', 'jwtid', 'nonce', 'clockTolerance', 'maxAge',
-  'ignoreExpiration', 'ignoreNotBefore', 'maxTokenLength', 'decodedPropertyName', 'encodedPropertyName',
+  'ignoreExpiration', 'ignoreNotBefore', 'maxTokenLength', 'verifiedTokenCache', 'decodedPropertyName', 'encodedPropertyName',
   'customDecoded', 'additional_auth', 'required', 'enforceExpiry', 'expiredGraceMs', 'isRevoked', 'revocationStore', 'revocationFailMode', 'guards', 'handshake', 'auth_header_required', 'queryToken', 'cookie',
   'timeout', 'callback',
   'typ', 'secretTimeoutMs', 'rateLimit', 'refreshLimit', 'metrics', 'logger',

@@ -62,8 +62,7 @@ export function openRecoveredSession(socket: Socket, sessions: SessionRegistry):
   if (hasExpired(payload, settings.lifetime)) return refuse(socket, expiredError());
   const identity = { token: undefined, payload, claims: payload };
   attachIdentity(socket, identity, settings.names);
-  const session = sessions.open(socket, identity);
-  session.listenForRefresh();
+  const session = sessions.open(socket, identity, true);
   checkNotRevoked(settings.revocation, payload, undefined).catch((error: UnauthorizedError) => session.drop(error));
 }
 

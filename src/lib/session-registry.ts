@@ -38,12 +38,19 @@ export interface SessionControl {
 }
 
 /**
+ * The sessions under one `sub` or `jti`: the session itself while it is the only one (a
+ * `jti` always is, a `sub` usually), a Set from the second on. A Set per key would cost
+ * ~150 B per session in each index.
+ */
+type Group = LiveSession | Set<LiveSession>;
+
+/**
  * The live sessions of one `authorize()`, indexed by `sub` and `jti` so a revocation
  * finds its sockets without walking them all.
  */
 export class SessionRegistry implements SessionControl {
-  private readonly bySub = new Map<string, Set<LiveSession>>();
-  private readonly byJti = new Map<string, Set<LiveSession>>();
+  private readonly bySub = new Map<string, Group>();
+  private readonly byJti = new Map<string, Group>();
   private count = 0;
 
   constructor(readonly settings: SessionSettings) {
@@ -56,10 +63,13 @@ export class SessionRegistry implements SessionControl {
     return this.count;
   }
 
-  /** Starts the live session of a socket that has just been admitted. */
-  open(socket: Socket, identity: Identity<unknown>): LiveSession {
+  /**
+   * Starts the live session of a socket that has just been admitted. `listenForRefresh`:
+   * the session takes `authenticate` messages itself (message mode routes them to it).
+   */
+  open(socket: Socket, identity: Identity<unknown>, listenForRefresh = false): LiveSession {
     const session = new LiveSession(socket, identity, this);
-    session.start();
+    session.start(listenForRefresh);
     return session;
   }
 
@@ -72,10 +82,9 @@ export class SessionRegistry implements SessionControl {
   }
 
   dropMatching(rule: StoredRule): number {
-    const candidates = 'jti' in rule ? this.byJti.get(rule.jti) : this.bySub.get(rule.sub);
-    if (!candidates) return 0;
+    const candidates = membersOf('jti' in rule ? this.byJti.get(rule.jti) : this.bySub.get(rule.sub));
     let dropped = 0;
-    for (const session of [...candidates]) {
+    for (const session of candidates) {
       if (!ruleCovers(rule, session.payload)) continue;
       session.drop(revokedError());
       dropped++;
@@ -90,7 +99,7 @@ export class SessionRegistry implements SessionControl {
    */
   async recheckAll(): Promise<number> {
     const sessions = new Set<LiveSession>();
-    for (const index of [this.bySub, this.byJti]) for (const group of index.values()) for (const session of group) sessions.add(session);
+    for (const index of [this.bySub, this.byJti]) for (const group of index.values()) for (const session of membersOf(group)) sessions.add(session);
     const { store, health } = this.settings.revocation;
     let dropped = 0;
     try {
@@ -134,18 +143,29 @@ export class SessionRegistry implements SessionControl {
   }
 }
 
-function addTo(index: Map<string, Set<LiveSession>>, key: unknown, session: LiveSession): void {
+function addTo(index: Map<string, Group>, key: unknown, session: LiveSession): void {
   if (typeof key !== 'string') return;
-  let sessions = index.get(key);
-  if (!sessions) index.set(key, (sessions = new Set()));
-  sessions.add(session);
+  const group = index.get(key);
+  if (group === undefined) index.set(key, session);
+  else if (group instanceof Set) group.add(session);
+  else if (group !== session) index.set(key, new Set([group, session]));
 }
 
-function removeFrom(index: Map<string, Set<LiveSession>>, key: unknown, session: LiveSession): void {
+function removeFrom(index: Map<string, Group>, key: unknown, session: LiveSession): void {
   if (typeof key !== 'string') return;
-  const sessions = index.get(key);
-  if (!sessions?.delete(session)) return;
-  if (sessions.size === 0) index.delete(key);
+  const group = index.get(key);
+  if (group === session) index.delete(key);
+  else if (group instanceof Set && group.delete(session) && group.size <= 1) {
+    const [last] = group;
+    if (last) index.set(key, last);
+    else index.delete(key);
+  }
+}
+
+/** A snapshot: dropping a session while iterating changes its group. */
+function membersOf(group: Group | undefined): LiveSession[] {
+  if (group === undefined) return [];
+  return group instanceof Set ? [...group] : [group];
 }
 
 /** Gives the function `authorize()` returns its `revoke()` and live `sessionCount`. */

@@ -155,6 +155,8 @@ function authenticateFrom(options: AuthorizeOptions<unknown>, checks: ClaimCheck
 /** Exactly one source of keys: `secret` (static or a function) or a remote `jwks`. */
 function verifierFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks): VerifyToken {
   const algorithms = algorithmsFrom(options.algorithms);
+  const cacheSize = nonNegativeNumber(options.verifiedTokenCache, 'verifiedTokenCache') ?? 0;
+  if (!Number.isInteger(cacheSize)) throw new RangeError('sockjwt: "verifiedTokenCache" must be a whole number of tokens');
   if (options.jwks !== undefined) {
     if (options.secret !== undefined) throw new TypeError('sockjwt: set either "secret" or "jwks", not both');
     const keySet = createRemoteKeySet(jwksSettings(options.jwks));
@@ -166,7 +168,7 @@ function verifierFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks): 
   }
   if (options.secret === undefined || options.secret === null) throw new TypeError('sockjwt: the "secret" (or "jwks") option is required');
   const secretTimeoutMs = positiveNumber(options.secretTimeoutMs, 'secretTimeoutMs') ?? DEFAULT_SECRET_TIMEOUT_MS;
-  return createTokenVerifier(options.secret, algorithms, checks, secretTimeoutMs);
+  return createTokenVerifier(options.secret, algorithms, checks, secretTimeoutMs, cacheSize);
 }
 
 function algorithmsFrom(algorithms: readonly string[] | undefined): Algorithm[] | undefined {

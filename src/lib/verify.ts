@@ -5,6 +5,7 @@ import { UnauthorizedError, type ErrorReason } from './errors.js';
 import { isThenable, messageOf } from './hook-results.js';
 import { checkPublicJwkSet, isJwkSet } from './jwk.js';
 import { staticKeySet, type KeySet } from './key-set.js';
+import { withVerifiedTokenCache } from './token-cache.js';
 import { allowedFor, ASYMMETRIC_ALGORITHMS, KeyError, prepareKey, type PreparedKey } from './keys.js';
 import type { Algorithm, JsonWebKey, JsonWebKeySet, JwtClaims, JwtHeader, KeyMaterial, SecretFunction } from './options.js';
 
@@ -28,12 +29,14 @@ export function createTokenVerifier(
   algorithms: readonly Algorithm[] | undefined,
   checks: ClaimChecks,
   secretTimeoutMs: number,
+  verifiedTokenCache = 0,
 ): VerifyToken {
   if (typeof secret === 'function') return verifierForSecretFunction(secret, algorithms, checks, secretTimeoutMs);
   if (isJwkSet(secret)) return createKeySetVerifier(staticKeySet(staticJwkSet(secret)), algorithms, checks);
   const keys = Array.isArray(secret) ? staticKeyList(secret) : [secret as KeyMaterial];
   const verifiers = keys.map((key) => buildVerifier(prepareStaticKey(key), algorithms, checks, (message) => new TypeError(`sockjwt: ${message}`)));
-  return (_request, token) => verifyWithFirstMatching(verifiers, token);
+  const verify: VerifyToken = (_request, token) => verifyWithFirstMatching(verifiers, token);
+  return verifiedTokenCache > 0 ? withVerifiedTokenCache(verify, verifiedTokenCache, checks) : verify;
 }
 
 /** Old and new keys side by side during a rotation; each one must be usable on its own. */

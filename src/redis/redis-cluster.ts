@@ -38,6 +38,7 @@ export interface RedisClusterOptions {
 }
 
 const MAX_QUEUED_COMMANDS = 10_000;
+const CLOSE_GRACE_MS = 1000;
 
 const consoleLogger: RedisClusterLogger = {
   warn: (_fields, message) => console.warn(message),
@@ -95,8 +96,7 @@ export class RedisCluster {
   /** Closes the connections sockjwt opened. Close the socket.io server first. */
   async close(): Promise<void> {
     this.revocationStore.close();
-    const closing = [this.subscriber, ...(this.ownsClient ? [this.client] : [])].map((client) => (client.isReady ? client.close() : client.destroy()));
-    await Promise.allSettled(closing);
+    await Promise.all([this.subscriber, ...(this.ownsClient ? [this.client] : [])].map(closeWithin(CLOSE_GRACE_MS)));
   }
 
   private installAdapter(io: Server, adapterOptions: Partial<RedisAdapterOptions>): void {
@@ -132,6 +132,22 @@ export class RedisCluster {
       if (role === 'subscriptions') this.revocationStore.announceMissedRules();
     });
   }
+}
+
+/**
+ * A graceful QUIT, bounded: when Redis has just died and the client has not noticed yet, QUIT
+ * waits for a reconnection that may never come, and shutdown must not hang on it.
+ */
+function closeWithin(graceMs: number) {
+  return async (client: AnyRedisClient): Promise<void> => {
+    if (!client.isOpen) return;
+    if (!client.isReady) return client.destroy();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([client.close().catch(() => {}), grace]);
+    clearTimeout(timer);
+    if (client.isOpen) client.destroy();
+  };
 }
 
 function redactedAddress(url: string | undefined): string {

@@ -23,8 +23,11 @@ export interface NodeOptions {
   failMode?: 'closed' | 'open';
 }
 
+/** What startNode needs of a test: somewhere to register cleanup (a bench passes its own). */
+export type Cleanup = Pick<TestContext, 'after'>;
+
 /** Starts one node process; it is closed (or killed) when the test ends. */
-export async function startNode(t: TestContext, options: NodeOptions): Promise<ClusterNode> {
+export async function startNode(t: Cleanup, options: NodeOptions): Promise<ClusterNode> {
   const child = fork(NODE_SCRIPT, [], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, REDIS_URL: options.redisUrl, SOCKJWT_PREFIX: options.prefix, FAIL_MODE: options.failMode ?? 'closed', JWT_SECRET: SECRET },

@@ -1,0 +1,22 @@
+// The server scenarios and how a client presents its token to each.
+import type { BenchAlg } from '../lib/tokens.js';
+
+/** `auth`: handshake `auth.token`; `bearer-auth`: `auth.token = "Bearer …"` (@thream); `query`: `?token=`; `message`: emit `authenticate` after connect. */
+export type Presentation = 'none' | 'auth' | 'bearer-auth' | 'query' | 'message';
+
+export interface Scenario {
+  label: string;
+  alg: BenchAlg;
+  presentation: Presentation;
+}
+
+export const SCENARIOS = {
+  'bare': { label: 'bare socket.io v4 (no auth)', alg: 'HS256', presentation: 'none' },
+  'sockjwt-handshake-HS256': { label: 'sockjwt handshake, HS256', alg: 'HS256', presentation: 'auth' },
+  'sockjwt-handshake-ES256': { label: 'sockjwt handshake, ES256', alg: 'ES256', presentation: 'auth' },
+  'sockjwt-message-HS256': { label: 'sockjwt message mode, HS256', alg: 'HS256', presentation: 'message' },
+  'thream-HS256': { label: '@thream/socketio-jwt 3.1.4, HS256', alg: 'HS256', presentation: 'bearer-auth' },
+  'socketio-jwt-HS256': { label: 'socketio-jwt 4.6.2 handshake, HS256', alg: 'HS256', presentation: 'query' },
+} as const satisfies Record<string, Scenario>;
+
+export type ScenarioName = keyof typeof SCENARIOS;
