@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { io as connectClient } from 'socket.io-client';
+import { buildClient } from '../examples/chat/build.js';
 import { SHARED_REDIS_URL, sharedRedis, uniquePrefix } from './redis-support.js';
 import { connected, next, type WireError } from './support.js';
 
@@ -27,6 +28,7 @@ async function consecutiveFreePorts(): Promise<number> {
 }
 
 test('npm run cluster: nodes on consecutive ports share logins, presence and revocations', { timeout: 60_000 }, async (t) => {
+  await buildClient(); // the script runs with --no-build: npm test has built the library, not the page
   const prefix = uniquePrefix();
   await sharedRedis(t, prefix);
   const port = await consecutiveFreePorts();
