@@ -96,8 +96,8 @@ function casesFor(alg) {
   const ourKey = alg === 'HS256' ? secret : pem(alg); // what a user passes as `secret`
   const fastNoCache = createVerifier({ key: fastKey, algorithms: [alg], cache: false });
   const fastCache = createVerifier({ key: fastKey, algorithms: [alg], cache: true });
-  const ourVerifier = createTokenVerifier(ourKey, undefined, defaultChecks);
-  const ourCachedVerifier = createTokenVerifier(ourKey, undefined, defaultChecks, 1000);
+  const ourVerifier = createTokenVerifier(ourKey, undefined, defaultChecks, { secretTimeoutMs: 3000 });
+  const ourCachedVerifier = createTokenVerifier(ourKey, undefined, defaultChecks, { secretTimeoutMs: 3000, verifiedTokenCache: 1000 });
   const ourAuthenticate = handshakeSettings({ secret: ourKey, handshake: true }).sessions.settings.authenticate;
   const ourCachedAuthenticate = handshakeSettings({ secret: ourKey, handshake: true, verifiedTokenCache: 1000 }).sessions.settings.authenticate;
   return [

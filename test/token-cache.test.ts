@@ -80,7 +80,7 @@ describe('verified-token cache', () => {
   });
 
   it('keys on the whole token: a forged signature on a cached payload is refused', () => {
-    const verify = createTokenVerifier(SECRET, undefined, defaults, 10);
+    const verify = createTokenVerifier(SECRET, undefined, defaults, { secretTimeoutMs: 1000, verifiedTokenCache: 10 });
     const token = sign({ sub: 'u' });
     assert.equal((verify(request, token) as JwtClaims).sub, 'u');
     const forged = `${token.slice(0, token.lastIndexOf('.') + 1)}${'A'.repeat(43)}`;

@@ -168,7 +168,7 @@ function verifierFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks): 
   }
   if (options.secret === undefined || options.secret === null) throw new TypeError('sockjwt: the "secret" (or "jwks") option is required');
   const secretTimeoutMs = positiveNumber(options.secretTimeoutMs, 'secretTimeoutMs') ?? DEFAULT_SECRET_TIMEOUT_MS;
-  return createTokenVerifier(options.secret, algorithms, checks, secretTimeoutMs, cacheSize);
+  return createTokenVerifier(options.secret, algorithms, checks, { secretTimeoutMs, verifiedTokenCache: cacheSize });
 }
 
 function algorithmsFrom(algorithms: readonly string[] | undefined): Algorithm[] | undefined {

@@ -24,12 +24,18 @@ const VERIFIER_CACHE_SIZE = 256;
  * shape: static keys get prebuilt synchronous verifiers; a JWK Set or a secret function gets a
  * decode → resolve key → verify path, with verifiers cached per key.
  */
+export interface TokenVerifierOptions {
+  /** How long a secret function may take (ms). */
+  secretTimeoutMs: number;
+  /** Tokens remembered once verified (static keys only); 0 turns the cache off. */
+  verifiedTokenCache?: number;
+}
+
 export function createTokenVerifier(
   secret: KeyMaterial | readonly KeyMaterial[] | JsonWebKeySet | SecretFunction,
   algorithms: readonly Algorithm[] | undefined,
   checks: ClaimChecks,
-  secretTimeoutMs: number,
-  verifiedTokenCache = 0,
+  { secretTimeoutMs, verifiedTokenCache = 0 }: TokenVerifierOptions,
 ): VerifyToken {
   if (typeof secret === 'function') return verifierForSecretFunction(secret, algorithms, checks, secretTimeoutMs);
   if (isJwkSet(secret)) return createKeySetVerifier(staticKeySet(staticJwkSet(secret)), algorithms, checks);
