@@ -102,6 +102,31 @@ describe('faults: a secret function that fails', () => {
   });
 });
 
+describe('faults: an app hook that never answers', () => {
+  const never = () => new Promise<never>(() => {});
+  const hooks: Record<string, [Partial<AuthorizeOptions>, string, string]> = {
+    'isRevoked': [{ isRevoked: never }, 'invalid_token', 'revocation_unavailable'],
+    'a revocation store': [{ revocationStore: { add: () => {}, isRevoked: never, subscribe: () => () => {} } }, 'invalid_token', 'revocation_unavailable'],
+    'additional_auth': [{ additional_auth: never }, 'unknown', 'timeout'],
+    'customDecoded': [{ customDecoded: never }, 'unknown', 'timeout'],
+  };
+  for (const [name, [options, code, reason]] of Object.entries(hooks)) {
+    it(`${name}: refused with ${reason} after hookTimeoutMs, in both modes`, async (t) => {
+      const s = await bothModes(t, { secret: SECRET, hookTimeoutMs: 300, ...options });
+      for (const refuse of [s.refusedInHandshake, s.refusedInMessage]) {
+        const { value: data, ms } = await timed(() => refuse(sign({ sub: 'u-1' })));
+        assert.deepEqual([data.code, data.reason], [code, reason]);
+        assert.ok(ms >= 250 && ms < 3000, `refused after ${Math.round(ms)} ms`);
+      }
+    });
+  }
+
+  it("isRevoked that never answers, under revocationFailMode 'open': admitted after hookTimeoutMs", async (t) => {
+    const s = await bothModes(t, { secret: SECRET, hookTimeoutMs: 300, isRevoked: never, revocationFailMode: 'open' });
+    await connected(s.connect('/h', { auth: { token: sign({ sub: 'u-1' }) } }));
+  });
+});
+
 describe('faults: a client that connects and says nothing', () => {
   it('message mode: authentication_timeout after `timeout`, disconnected, nothing left', async (t) => {
     const auth = authorize({ secret: SECRET, timeout: 300, callback: false });

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { asUnauthorizedError, UnauthorizedError } from './errors.js';
+import { DeadlineError, within } from './deadline.js';
 import { isThenable, messageOf } from './hook-results.js';
 import type { AdditionalAuth, JwtClaims } from './options.js';
 import type { VerifyToken } from './verify.js';
@@ -22,6 +23,8 @@ export interface AuthenticateSteps<Claims> {
   checkNotRevoked: (payload: JwtClaims, token: string) => Promise<void>;
   additionalAuth?: AdditionalAuth | undefined;
   customDecoded?: ((decoded: JwtClaims) => Claims | PromiseLike<Claims>) | undefined;
+  /** How long (ms) `additional_auth` and `customDecoded` may take. */
+  hookTimeoutMs: number;
 }
 
 /**
@@ -35,8 +38,8 @@ export function createAuthenticate<Claims>(steps: AuthenticateSteps<Claims>): Au
     const checked = checkTokenShape(token, steps.maxTokenLength);
     const verified = await steps.verify(request, checked);
     await steps.checkNotRevoked(verified, checked);
-    if (steps.additionalAuth) await runAdditionalAuth(steps.additionalAuth, verified);
-    const claims = steps.customDecoded ? await runCustomDecoded(steps.customDecoded, verified) : (verified as Claims);
+    if (steps.additionalAuth) await runAdditionalAuth(steps.additionalAuth, verified, steps.hookTimeoutMs);
+    const claims = steps.customDecoded ? await runCustomDecoded(steps.customDecoded, verified, steps.hookTimeoutMs) : (verified as Claims);
     return { token: checked, payload: verified, claims };
   };
 }
@@ -52,8 +55,8 @@ function checkTokenShape(token: unknown, maxTokenLength: number): string {
 }
 
 /** socketio-jwt's callback contract, plus a Promise form; whichever settles first wins. */
-function runAdditionalAuth(additionalAuth: AdditionalAuth, claims: JwtClaims): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+function runAdditionalAuth(additionalAuth: AdditionalAuth, claims: JwtClaims, timeoutMs: number): Promise<void> {
+  const decision = new Promise<void>((resolve, reject) => {
     const refuse = (error: string | Error, code = 'unknown') =>
       reject(new UnauthorizedError(code, 'rejected', messageOf(error, 'additional authorization refused'), { cause: error }));
     const returned = additionalAuth(claims, () => resolve(), refuse);
@@ -66,12 +69,23 @@ function runAdditionalAuth(additionalAuth: AdditionalAuth, claims: JwtClaims): P
   }).catch((error: unknown) => {
     throw asUnauthorizedError(error, { code: 'unknown', reason: 'rejected', message: 'additional authorization failed' });
   });
+  return within(decision, timeoutMs, 'additional_auth').catch((error: unknown) => {
+    throw asUnauthorizedError(error, { code: 'unknown', reason: 'timeout', message: messageOf(error, 'additional_auth timed out') });
+  });
 }
 
-async function runCustomDecoded<Claims>(customDecoded: (decoded: JwtClaims) => Claims | PromiseLike<Claims>, claims: JwtClaims): Promise<Claims> {
+async function runCustomDecoded<Claims>(customDecoded: (decoded: JwtClaims) => Claims | PromiseLike<Claims>, claims: JwtClaims, timeoutMs: number): Promise<Claims> {
+  let reshaped: Claims | PromiseLike<Claims>;
   try {
-    return await customDecoded(claims);
+    reshaped = customDecoded(claims);
   } catch (cause) {
+    throw new UnauthorizedError('unknown', 'internal', 'customDecoded failed', { cause });
+  }
+  if (!isThenable<Claims>(reshaped)) return reshaped;
+  try {
+    return await within(reshaped, timeoutMs, 'customDecoded');
+  } catch (cause) {
+    if (cause instanceof DeadlineError) throw new UnauthorizedError('unknown', 'timeout', cause.message, { cause });
     throw new UnauthorizedError('unknown', 'internal', 'customDecoded failed', { cause });
   }
 }

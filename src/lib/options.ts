@@ -201,6 +201,13 @@ export interface CommonOptions<Claims = JwtClaims> {
    * reason `key_unavailable`. Default 3000. (`jwks` has its own `timeoutMs`.)
    */
   secretTimeoutMs?: number;
+  /**
+   * Milliseconds each app hook may take: `isRevoked` and the revocation store (then the check
+   * counts as unable to answer: reason `revocation_unavailable`, or admitted under
+   * `revocationFailMode: 'open'`), `additional_auth` and `customDecoded` (reason `timeout`).
+   * Default 3000.
+   */
+  hookTimeoutMs?: number;
   /** Throttle failed authentications per client address (reason `rate_limited`). Default: off. */
   rateLimit?: RateLimitOptions;
   /** In-band refreshes a live socket may send per window. Default `{ max: 10, windowMs: 60000 }`. */
@@ -241,5 +248,5 @@ export const OPTION_NAMES: ReadonlySet<string> = new Set([
   'ignoreExpiration', 'ignoreNotBefore', 'maxTokenLength', 'verifiedTokenCache', 'decodedPropertyName', 'encodedPropertyName',
   'customDecoded', 'additional_auth', 'required', 'enforceExpiry', 'expiredGraceMs', 'isRevoked', 'revocationStore', 'revocationFailMode', 'guards', 'handshake', 'auth_header_required', 'queryToken', 'cookie',
   'timeout', 'callback',
-  'typ', 'secretTimeoutMs', 'rateLimit', 'refreshLimit', 'metrics', 'logger',
+  'typ', 'secretTimeoutMs', 'hookTimeoutMs', 'rateLimit', 'refreshLimit', 'metrics', 'logger',
 ]);

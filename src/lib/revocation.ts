@@ -1,4 +1,6 @@
+import { within } from './deadline.js';
 import { UnauthorizedError } from './errors.js';
+import { isThenable } from './hook-results.js';
 import type { SockjwtLogger } from './observer.js';
 import type { JwtClaims } from './options.js';
 import type { RevocationStore } from './revocation-store.js';
@@ -16,6 +18,8 @@ export interface RevocationSettings {
   retentionMs: number;
   failMode: RevocationFailMode;
   health: RevocationHealth;
+  /** How long a check may take (ms) before it counts as unable to answer. */
+  timeoutMs: number;
 }
 
 /**
@@ -25,7 +29,8 @@ export interface RevocationSettings {
 export async function checkNotRevoked(settings: RevocationSettings, payload: JwtClaims, token: string | undefined): Promise<void> {
   let revoked: boolean;
   try {
-    revoked = (await settings.store.isRevoked(payload)) || (settings.isRevoked ? (await settings.isRevoked(payload, token)) === true : false);
+    revoked = (await bounded(settings.store.isRevoked(payload), settings, 'the revocation store')) ||
+      (settings.isRevoked ? (await bounded(settings.isRevoked(payload, token), settings, 'isRevoked')) === true : false);
   } catch (cause) {
     settings.health.failed(cause);
     if (settings.failMode === 'open') return;
@@ -33,6 +38,11 @@ export async function checkNotRevoked(settings: RevocationSettings, payload: Jwt
   }
   settings.health.answered();
   if (revoked) throw revokedError();
+}
+
+/** A synchronous answer (the in-memory store) costs no timer. */
+function bounded<T>(answer: T | PromiseLike<T>, settings: RevocationSettings, what: string): T | Promise<T> {
+  return isThenable<T>(answer) ? within(answer, settings.timeoutMs, what) : answer;
 }
 
 export function revokedError(): UnauthorizedError {

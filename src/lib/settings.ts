@@ -20,6 +20,7 @@ import { FailureLimiter, type RateLimitOptions, type RefreshLimitOptions } from 
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_TOKEN_LENGTH = 8192;
 const DEFAULT_SECRET_TIMEOUT_MS = 3000;
+const DEFAULT_HOOK_TIMEOUT_MS = 3000;
 const DEFAULT_RATE_LIMIT = { maxFailures: 10, windowMs: 60_000, maxAddresses: 10_000, trustedProxies: 0 };
 const DEFAULT_REFRESH_LIMIT = { max: 10, windowMs: 60_000 };
 
@@ -126,6 +127,10 @@ function objectOption<T extends object>(value: T | undefined, option: string, de
   return { ...defaults, ...value };
 }
 
+function hookTimeoutFrom(options: AuthorizeOptions<unknown>): number {
+  return positiveNumber(options.hookTimeoutMs, 'hookTimeoutMs') ?? DEFAULT_HOOK_TIMEOUT_MS;
+}
+
 function revocationFrom(options: AuthorizeOptions<unknown>): RevocationSettings {
   const store = options.revocationStore ?? new MemoryRevocationStore();
   if (typeof store !== 'object' || store === null || !['add', 'isRevoked', 'subscribe'].every((method) => typeof (store as unknown as Record<string, unknown>)[method] === 'function')) {
@@ -139,6 +144,7 @@ function revocationFrom(options: AuthorizeOptions<unknown>): RevocationSettings 
     retentionMs: (store as RevocationStore).retentionMs ?? DEFAULT_RETENTION_MS,
     failMode,
     health: new RevocationHealth(failMode, options.logger),
+    timeoutMs: hookTimeoutFrom(options),
   };
 }
 
@@ -147,6 +153,7 @@ function authenticateFrom(options: AuthorizeOptions<unknown>, checks: ClaimCheck
     maxTokenLength: positiveNumber(options.maxTokenLength, 'maxTokenLength') ?? DEFAULT_MAX_TOKEN_LENGTH,
     verify: verifierFrom(options, checks),
     checkNotRevoked: (payload, token) => checkNotRevoked(revocation, payload, token),
+    hookTimeoutMs: hookTimeoutFrom(options),
     additionalAuth: optionalFunction(options.additional_auth, 'additional_auth'),
     customDecoded: optionalFunction(options.customDecoded, 'customDecoded'),
   });

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { KeyObject } from 'node:crypto';
 import { createDecoder, createVerifier, type VerifierOptions } from 'fast-jwt';
 import { UnauthorizedError, type ErrorReason } from './errors.js';
+import { within } from './deadline.js';
 import { isThenable, messageOf } from './hook-results.js';
 import { checkPublicJwkSet, isJwkSet } from './jwk.js';
 import { staticKeySet, type KeySet } from './key-set.js';
@@ -178,16 +179,15 @@ function decodeForKeySelection(decode: (token: string) => { header: JwtHeader; p
  * One that does not answer within `timeoutMs` refuses the token instead of holding the handshake.
  */
 function resolveSecret(secretFunction: SecretFunction, request: IncomingMessage, header: JwtHeader, payload: JwtClaims, timeoutMs: number): Promise<KeyMaterial> {
-  let timer: NodeJS.Timeout | undefined;
-  return new Promise<KeyMaterial | null | undefined>((resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`secret function did not answer within ${timeoutMs} ms`)), timeoutMs);
+  const answer = new Promise<KeyMaterial | null | undefined>((resolve, reject) => {
     const callback = (error: unknown, key?: KeyMaterial | null) => (error ? reject(error) : resolve(key));
     const returned = secretFunction.length >= 4
       ? (secretFunction as (r: IncomingMessage, h: JwtHeader, p: JwtClaims, cb: typeof callback) => unknown)(request, header, payload, callback)
       : (secretFunction as (r: IncomingMessage, p: JwtClaims, cb: typeof callback) => unknown)(request, payload, callback);
     if (isThenable<KeyMaterial | null | undefined>(returned)) returned.then(resolve, reject);
     else if (returned !== undefined) resolve(returned as KeyMaterial | null);
-  }).finally(() => clearTimeout(timer)).then(
+  });
+  return within(answer, timeoutMs, 'secret function').then(
     (key) => {
       if (isMissingKey(key)) {
         throw new UnauthorizedError('invalid_secret', 'key_unavailable', 'secret function returned no key');

@@ -1,4 +1,5 @@
 import type { Server } from 'socket.io';
+import { within } from '../lib/deadline.js';
 import { DEFAULT_RETENTION_MS, ruleCovers, type RevocationStore, type StoredRule, type TokenRef } from '../lib/revocation-store.js';
 
 /**
@@ -131,17 +132,7 @@ export class RedisRevocationStore implements RevocationStore {
   /** Refuses at once when Redis is not connected, instead of queueing until it returns. */
   private async command<T>(args: string[]): Promise<T> {
     if (!this.client.isReady) throw new Error('Redis is not connected');
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.commandTimeoutMs} ms`)), this.commandTimeoutMs);
-    });
-    const reply = this.client.sendCommand<T>(args);
-    reply.catch(() => {}); // a late failure after the timeout has nobody left to tell
-    try {
-      return await Promise.race([reply, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return within(this.client.sendCommand<T>(args), this.commandTimeoutMs, 'Redis');
   }
 
   private jtiKey(jti: string): string {
