@@ -49,9 +49,7 @@ export class FailureLimiter {
   /** Milliseconds until `address` may try again, or 0 when it may now. */
   retryAfter(address: string, now = Date.now()): number {
     const window = this.windows.get(address);
-    if (!window || window.count < this.maxFailures) return 0;
-    const remaining = window.start + this.windowMs - now;
-    return remaining > 0 ? remaining : 0;
+    return window ? waitToSpend(window, this.maxFailures, this.windowMs, now) : 0;
   }
 
   /** Counts a refusal against the address, unless the server, not the client, was at fault. */
@@ -81,6 +79,13 @@ export class FailureLimiter {
   }
 }
 
+/** Milliseconds until a window that has spent `max` reopens; 0 while it has room or is over. */
+function waitToSpend(window: Window, max: number, windowMs: number, now: number): number {
+  if (window.count < max) return 0;
+  const remaining = window.start + windowMs - now;
+  return remaining > 0 ? remaining : 0;
+}
+
 export function rateLimitedError(retryAfterMs: number, message: string): UnauthorizedError {
   return new UnauthorizedError('unknown', 'rate_limited', message, { retryAfterMs: Math.ceil(retryAfterMs) });
 }
@@ -90,9 +95,9 @@ export function rateLimitedError(retryAfterMs: number, message: string): Unautho
  * RSA or EC signature check, maybe a key fetch), so a socket cannot make the server do
  * unbounded work by sending `authenticate` in a loop; over budget it is refused at no cost.
  */
-export class RefreshBudget {
-  private start = 0;
-  private count = 0;
+export class RefreshBudget implements Window {
+  start = 0;
+  count = 0;
 
   constructor(private readonly limit: Required<RefreshLimitOptions>) {}
 
@@ -102,9 +107,9 @@ export class RefreshBudget {
       this.start = now;
       this.count = 0;
     }
-    if (this.count >= this.limit.max) return this.start + this.limit.windowMs - now;
-    this.count++;
-    return 0;
+    const wait = waitToSpend(this, this.limit.max, this.limit.windowMs, now);
+    if (wait === 0) this.count++;
+    return wait;
   }
 }
 

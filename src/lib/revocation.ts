@@ -29,7 +29,7 @@ export interface RevocationSettings {
 export async function checkNotRevoked(settings: RevocationSettings, payload: JwtClaims, token: string | undefined): Promise<void> {
   let revoked: boolean;
   try {
-    revoked = (await bounded(settings.store.isRevoked(payload), settings, 'the revocation store')) ||
+    revoked = (await storeRevokes(settings, payload)) ||
       (settings.isRevoked ? (await bounded(settings.isRevoked(payload, token), settings, 'isRevoked')) === true : false);
   } catch (cause) {
     settings.health.failed(cause);
@@ -38,6 +38,11 @@ export async function checkNotRevoked(settings: RevocationSettings, payload: Jwt
   }
   settings.health.answered();
   if (revoked) throw revokedError();
+}
+
+/** The store's rules alone, within the hook deadline: a handshake's check, and the recheck after a gap. */
+export function storeRevokes(settings: RevocationSettings, payload: JwtClaims): boolean | Promise<boolean> {
+  return bounded(settings.store.isRevoked(payload), settings, 'the revocation store');
 }
 
 /** A synchronous answer (the in-memory store) costs no timer. */

@@ -5,7 +5,7 @@ import type { Authenticate, Identity } from './authenticate.js';
 import type { CompiledGuards } from './claim-guards.js';
 import { LiveSession } from './live-session.js';
 import type { JwtClaims } from './options.js';
-import { revokedError, type RevocationSettings } from './revocation.js';
+import { revokedError, storeRevokes, type RevocationSettings } from './revocation.js';
 import { ruleCovers, storedRule, type RevocationRule, type StoredRule } from './revocation-store.js';
 import type { LifetimeSettings } from './session-lifetime.js';
 import type { RefreshLimitOptions } from './rate-limit.js';
@@ -100,18 +100,18 @@ export class SessionRegistry implements SessionControl {
   async recheckAll(): Promise<number> {
     const sessions = new Set<LiveSession>();
     for (const index of [this.bySub, this.byJti]) for (const group of index.values()) for (const session of membersOf(group)) sessions.add(session);
-    const { store, health } = this.settings.revocation;
+    const { revocation } = this.settings;
     let dropped = 0;
     try {
-      const verdicts = await Promise.all([...sessions].map(async (session) => [session, await store.isRevoked(session.payload)] as const));
-      health.answered();
+      const verdicts = await Promise.all([...sessions].map(async (session) => [session, await storeRevokes(revocation, session.payload)] as const));
+      revocation.health.answered();
       for (const [session, revoked] of verdicts) {
         if (!revoked) continue;
         session.drop(revokedError());
         dropped++;
       }
     } catch (cause) {
-      health.failed(cause);
+      revocation.health.failed(cause);
     }
     return dropped;
   }
