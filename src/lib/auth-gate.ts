@@ -5,6 +5,7 @@ import { asUnauthorizedError, UnauthorizedError } from './errors.js';
 import type { AuthStage, Observe, SockjwtEvent } from './observer.js';
 import type { JwtClaims } from './options.js';
 import { clientAddress, rateLimitedError, type FailureLimiter } from './rate-limit.js';
+import type { RefreshRule } from './refresh-rules.js';
 
 /**
  * Every authentication of a socket, at connect and at refresh, goes through here: the
@@ -19,11 +20,13 @@ export class AuthGate {
     private readonly observe: Observe | undefined,
     /** From `rateLimit.trustedProxies`: which address the limit and the logs see. */
     private readonly trustedProxies: number,
+    /** What a refresh must keep: the identity, an expiry. */
+    private readonly refreshRule: RefreshRule,
   ) {}
 
   /**
    * Resolves with the identity or rejects with an UnauthorizedError. `current` is the live
-   * session's payload on a refresh: the new token must be for the same `sub`.
+   * session's payload on a refresh: the new token must pass the refresh rule.
    */
   authenticate(socket: Socket, token: unknown, stage: AuthStage, current?: JwtClaims): Promise<Identity<unknown>> {
     if (!this.limiter && !this.observe) return this.verify(socket, token, current);
@@ -47,9 +50,8 @@ export class AuthGate {
 
   private async verify(socket: Socket, token: unknown, current: JwtClaims | undefined): Promise<Identity<unknown>> {
     const identity = await this.authenticateToken(socket.request, token);
-    if (current && identity.payload.sub !== current.sub) {
-      throw new UnauthorizedError('invalid_token', 'subject_mismatch', 'the new token is for another subject');
-    }
+    const refusal = current && this.refreshRule(current, identity.payload);
+    if (refusal) throw refusal;
     return identity;
   }
 
@@ -77,6 +79,7 @@ export class AuthGate {
   private refusal(socket: Socket, error: UnauthorizedError, stage: AuthStage, durationMs: number | undefined, payload: JwtClaims | undefined): SockjwtEvent {
     const event: SockjwtEvent = { event: 'refused', stage, code: error.code, reason: error.reason, ...this.context(socket, payload) };
     if (durationMs !== undefined) event.durationMs = durationMs;
+    if (error.cause !== undefined) event.cause = describeCause(error.cause);
     return event;
   }
 
@@ -89,4 +92,10 @@ export class AuthGate {
   private address(socket: Socket): string {
     return clientAddress(socket, this.trustedProxies);
   }
+}
+
+/** A cause's own words, for the logger; never a stack, never sent to a client. */
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  return typeof cause === 'string' ? cause : Object.prototype.toString.call(cause);
 }

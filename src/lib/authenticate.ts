@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { asUnauthorizedError, UnauthorizedError } from './errors.js';
 import { DeadlineError, within } from './deadline.js';
 import { isThenable, messageOf } from './hook-results.js';
+import { prototypeKeyIn } from './safe-claims.js';
 import type { AdditionalAuth, JwtClaims } from './options.js';
 import type { VerifyToken } from './verify.js';
 
@@ -36,12 +37,25 @@ export interface AuthenticateSteps<Claims> {
 export function createAuthenticate<Claims>(steps: AuthenticateSteps<Claims>): Authenticate<Claims> {
   return async (request, token) => {
     const checked = checkTokenShape(token, steps.maxTokenLength);
-    const verified = await steps.verify(request, checked);
+    const verified = refuseUnshippable(await steps.verify(request, checked));
     await steps.checkNotRevoked(verified, checked);
     if (steps.additionalAuth) await runAdditionalAuth(steps.additionalAuth, verified, steps.hookTimeoutMs);
-    const claims = steps.customDecoded ? await runCustomDecoded(steps.customDecoded, verified, steps.hookTimeoutMs) : (verified as Claims);
+    if (!steps.customDecoded) return { token: checked, payload: verified, claims: verified as Claims };
+    const claims = await runCustomDecoded(steps.customDecoded, verified, steps.hookTimeoutMs);
+    if (prototypeKeyIn(claims) !== undefined) throw new UnauthorizedError('unknown', 'internal', 'customDecoded failed', { cause: new TypeError('customDecoded returned a prototype-bearing key') });
     return { token: checked, payload: verified, claims };
   };
+}
+
+/**
+ * Claims go into `socket.data`, which adapters ship between nodes as msgpack: a key such as
+ * `__proto__` there breaks `fetchSockets()` for every node or forges a claim on the far side
+ * (safe-claims.ts). Such a token is refused, never repaired.
+ */
+function refuseUnshippable(payload: JwtClaims): JwtClaims {
+  const key = prototypeKeyIn(payload);
+  if (key !== undefined) throw new UnauthorizedError('invalid_token', 'claim_invalid', `jwt payload uses the reserved key "${key}"`);
+  return payload;
 }
 
 function checkTokenShape(token: unknown, maxTokenLength: number): string {
@@ -61,9 +75,10 @@ function runAdditionalAuth(additionalAuth: AdditionalAuth, claims: JwtClaims, ti
       reject(new UnauthorizedError(code, 'rejected', messageOf(error, 'additional authorization refused'), { cause: error }));
     const returned = additionalAuth(claims, () => resolve(), refuse);
     if (isThenable(returned)) {
+      // A rejection is the app's failure, not its answer: its text stays on the server (`cause`).
       returned.then(
         (outcome) => (outcome === false ? refuse('additional authorization refused') : resolve()),
-        (error: unknown) => refuse(error instanceof Error ? error : String(error), codeFrom(error)),
+        (error: unknown) => reject(error instanceof UnauthorizedError ? error : new UnauthorizedError('unknown', 'rejected', 'additional authorization failed', { cause: error })),
       );
     }
   }).catch((error: unknown) => {
@@ -88,9 +103,4 @@ async function runCustomDecoded<Claims>(customDecoded: (decoded: JwtClaims) => C
     if (cause instanceof DeadlineError) throw new UnauthorizedError('unknown', 'timeout', cause.message, { cause });
     throw new UnauthorizedError('unknown', 'internal', 'customDecoded failed', { cause });
   }
-}
-
-function codeFrom(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code ? code : 'unknown';
 }

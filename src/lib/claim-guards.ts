@@ -1,6 +1,7 @@
 import type { Socket } from 'socket.io';
 import { UnauthorizedError } from './errors.js';
 import type { JwtClaims } from './options.js';
+import { gateOf } from './socketio-seams.js';
 
 /** Decides from the socket's current claims whether an event (or room) is allowed. */
 export type ClaimPredicate<Claims = JwtClaims> = (claims: Claims, name: string) => boolean;
@@ -57,18 +58,23 @@ function patternOf(label: string): RegExp {
   return new RegExp(`^${source}$`, 's');
 }
 
-/** The refusal for `name` under the given claims, or undefined when every matching rule allows it. */
-function refusalFor(rules: readonly CompiledRule[], claims: unknown, name: string, kind: 'event' | 'room'): UnauthorizedError | undefined {
-  for (const rule of rules) {
-    if (!rule.pattern.test(name)) continue;
+/**
+ * The refusal for `name` under the socket's current claims, or undefined when every matching
+ * rule allows it. An anonymous socket (`required: false`) has no claims and passes no guard.
+ * A predicate that throws refuses.
+ */
+export function guardRefusal(guards: CompiledGuards | undefined, claims: unknown, name: string | number, kind: 'event' | 'room' = 'event'): UnauthorizedError | undefined {
+  if (guards === undefined) return undefined;
+  const label = String(name);
+  for (const rule of kind === 'event' ? guards.events : guards.rooms) {
+    if (!rule.pattern.test(label)) continue;
     let allowed = false;
     try {
-      // An anonymous socket (required: false) has no claims and passes no guard.
-      allowed = claims !== undefined && rule.allows(claims, name) === true;
+      allowed = claims !== undefined && rule.allows(claims, label) === true;
     } catch {
       allowed = false;
     }
-    if (!allowed) return new UnauthorizedError('forbidden', 'claim_required', `${kind} "${name}" requires claims this token does not have`);
+    if (!allowed) return new UnauthorizedError('forbidden', 'claim_required', `${kind} "${label}" requires claims this token does not have`);
   }
   return undefined;
 }
@@ -77,51 +83,18 @@ export function ackRefusal(error: UnauthorizedError): AckRefusal {
   return { ok: false, ...error.toJSON() };
 }
 
-const guardedSockets = new WeakMap<Socket, { guards: CompiledGuards; claims: () => unknown }>();
-
-/**
- * Enforces the guards on one authenticated socket, always against its current claims,
- * so a refresh that changes them changes what the socket may do.
- */
-export function installGuards(socket: Socket, guards: CompiledGuards, claims: () => unknown): void {
-  guardedSockets.set(socket, { guards, claims });
-  if (guards.events.length > 0) {
-    socket.use((packet, next) => {
-      const [event, ...args] = packet as [string, ...unknown[]];
-      const refusal = refusalFor(guards.events, claims(), event, 'event');
-      if (!refusal) return next();
-      const ack = args[args.length - 1];
-      if (typeof ack === 'function') ack(ackRefusal(refusal));
-    });
-  }
-  if (guards.rooms.length > 0) {
-    const instance = socket as unknown as Record<string, unknown>;
-    const join = Object.getPrototypeOf(socket).join as Socket['join'];
-    instance['join'] = (rooms: string | string[]) => join.call(socket, [rooms].flat().filter((room) => !refusalFor(guards.rooms, claims(), room, 'room')));
-  }
-  leaveForbiddenRooms(socket);
-}
-
-/** A socket admitted without a token (`required: false`) passes no guard. */
-export function guardAnonymous(socket: Socket, settings: { guards: CompiledGuards | undefined }): void {
-  if (settings.guards) installGuards(socket, settings.guards, () => undefined);
-}
-
 /**
  * Why `socket` may not join `room`, or undefined if it may: for the app's own join handler
  * to answer the client (`ack(ackRefusal(error))`).
  */
 export function roomRefusal(socket: Socket<any, any, any, any>, room: string): UnauthorizedError | undefined {
-  const guarded = guardedSockets.get(socket as Socket);
-  if (!guarded) return undefined;
-  return refusalFor(guarded.guards.rooms, guarded.claims(), room, 'room');
+  return gateOf(socket as Socket)?.roomRefusal(room) as UnauthorizedError | undefined;
 }
 
-/** After a refresh (or on admission), rooms the current claims no longer allow are left. */
-export function leaveForbiddenRooms(socket: Socket): void {
-  const guarded = guardedSockets.get(socket);
-  if (!guarded || guarded.guards.rooms.length === 0) return;
+/** After a refresh, rooms the new claims no longer allow are left. */
+export function leaveForbiddenRooms(socket: Socket, guards: CompiledGuards | undefined, claims: unknown): void {
+  if (!guards || guards.rooms.length === 0) return;
   for (const room of socket.rooms) {
-    if (room !== socket.id && refusalFor(guarded.guards.rooms, guarded.claims(), room, 'room')) void socket.leave(room);
+    if (room !== socket.id && guardRefusal(guards, claims, room, 'room')) void socket.leave(room);
   }
 }

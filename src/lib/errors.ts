@@ -35,6 +35,8 @@ export const ERROR_REASONS = [
   'subject_mismatch',
   'claim_required',
   'rate_limited',
+  'session_limit',
+  'identity_required',
 ] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 

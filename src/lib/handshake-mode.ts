@@ -1,16 +1,14 @@
 import type { Namespace, Socket } from 'socket.io';
-import { attachIdentity } from './attach.js';
-import type { Identity } from './authenticate.js';
 import { asUnauthorizedError, type UnauthorizedError } from './errors.js';
 import { concealCredentials, credentialsRequired, extractHandshakeToken, type TokenSources } from './extract-token.js';
-import { guardAnonymous } from './claim-guards.js';
-import { guardRecovery, openRecoveredSession } from './recovery.js';
+import { guardNamespaceRecovery, resumeRecovered } from './recovery.js';
 import { withSessionControl, type SessionControl, type SessionRegistry } from './session-registry.js';
+import { SocketSession } from './socket-session.js';
+import { gateOf } from './socketio-seams.js';
 
 export interface HandshakeSettings {
   sessions: SessionRegistry;
   sources: TokenSources;
-  required: boolean;
 }
 
 /**
@@ -19,24 +17,27 @@ export interface HandshakeSettings {
  */
 export type HandshakeMiddleware = ((socket: Socket<any, any, any, any>, next: (err?: Error) => void) => void) & SessionControl;
 
+/** A refusal in handshake mode never waits for an acknowledgement: the client is not connected. */
+const NO_ACK_WAIT = { callback: false as const };
+
 /**
  * extract → verify → attach, then `next()`; any refusal becomes the client's `connect_error`.
- * Once the socket is connected, its live session starts: expiry, refresh, revocation.
+ * The socket's session exists from the first line, so its gate stands in front of anything
+ * an earlier middleware of the app's installed; it goes live at `connection`.
  */
 export function createHandshakeMiddleware(settings: HandshakeSettings): HandshakeMiddleware {
   const { sessions } = settings;
-  const admitted = new WeakMap<Socket, Identity<unknown>>();
   const watched = new WeakSet<Namespace>();
 
   const middleware = (socket: Socket, next: (err?: Error) => void): void => {
     if (typeof next !== 'function') return refuseMisuse(socket);
     if (!watched.has(socket.nsp)) {
       watched.add(socket.nsp);
-      watchNamespace(socket.nsp, sessions, admitted);
+      watchNamespace(socket.nsp, sessions);
     }
-    const { gate } = sessions.settings;
+    const session = new SocketSession(socket, sessions, NO_ACK_WAIT);
     const refuse = (error: UnauthorizedError) => {
-      gate.refused(socket, error, 'connect');
+      sessions.settings.gate.refused(socket, error, 'connect');
       next(error);
     };
     let token: unknown;
@@ -45,15 +46,14 @@ export function createHandshakeMiddleware(settings: HandshakeSettings): Handshak
     } catch (error) {
       return refuse(asUnauthorizedError(error, { code: 'unknown', reason: 'internal', message: 'token extraction failed' }));
     }
-    if (token === undefined) return settings.required ? refuse(credentialsRequired()) : next();
+    if (token === undefined) {
+      if (sessions.required) return refuse(credentialsRequired());
+      session.admitAnonymously();
+      return next();
+    }
     concealCredentials(socket, settings.sources);
-
-    gate.authenticate(socket, token, 'connect').then(
-      (identity) => {
-        attachIdentity(socket, identity, sessions.settings.names);
-        admitted.set(socket, identity);
-        next();
-      },
+    session.verifyHandshake(token).then(
+      () => next(),
       (error: unknown) => next(asUnauthorizedError(error, { code: 'unknown', reason: 'internal', message: 'authentication failed' })),
     );
   };
@@ -61,22 +61,18 @@ export function createHandshakeMiddleware(settings: HandshakeSettings): Handshak
 }
 
 /**
- * A middleware cannot see the connection it allowed, so the namespace's `connection`
- * event starts the live session, ahead of the app's own handlers. A socket refused by a
- * later middleware never connects and is simply forgotten.
+ * A middleware cannot see the connection it allowed, so the namespace's `connection` event
+ * is the commit point, ahead of the app's own handlers. A socket refused by a later
+ * middleware never connects and is simply forgotten. A socket socket.io recovered skipped
+ * the middlewares: its session comes back from what the recovery guard accepted.
  */
-function watchNamespace(nsp: Namespace, sessions: SessionRegistry, admitted: WeakMap<Socket, Identity<unknown>>): void {
-  guardRecovery(nsp, sessions.settings);
+function watchNamespace(nsp: Namespace, sessions: SessionRegistry): void {
+  guardNamespaceRecovery(nsp, sessions);
   nsp.prependListener('connection', (socket: Socket) => {
-    const identity = admitted.get(socket);
-    if (identity) {
-      admitted.delete(socket);
-      sessions.open(socket, identity, true);
-    } else if (socket.recovered && socket.data?.[sessions.settings.names.decoded] !== undefined) {
-      openRecoveredSession(socket, sessions);
-    } else {
-      guardAnonymous(socket, sessions.settings);
-    }
+    const session = gateOf(socket);
+    if (session instanceof SocketSession) return session.onConnected();
+    const recovered = new SocketSession(socket, sessions, NO_ACK_WAIT);
+    if (!socket.recovered || !resumeRecovered(socket, recovered, sessions)) recovered.onConnected();
   });
 }
 

@@ -30,6 +30,11 @@ export type SockjwtEvent =
       reason: ErrorReason;
       /** Undefined when nothing was verified: no credentials, rate limited, timed out. */
       durationMs?: number;
+      /**
+       * What an app hook or a key source actually said (a secret function's error, a hook's
+       * exception), for the server's logs only: the client is told sockjwt's own message.
+       */
+      cause?: string;
     })
   | (SocketContext & {
       /** A live socket was dropped: its token expired or was revoked. */

@@ -192,6 +192,23 @@ export interface CommonOptions<Claims = JwtClaims> {
   /** Claims required for events and rooms, checked against the socket's current claims. */
   guards?: ClaimGuards<Claims>;
   /**
+   * The claim that names the user: a refresh must keep it, `revoke({ sub })` matches it, the
+   * session index uses it. Numbers and strings are one identity (42 = "42"). Default `'sub'`;
+   * tokens shaped like socketio-jwt's examples (`{ id, email }`) name `'id'`.
+   */
+  subjectClaim?: string;
+  /**
+   * Allow an in-band refresh between two tokens that both lack `subjectClaim`. Without an
+   * identity, the refresh cannot tell Alice's token from Bob's. Default false.
+   */
+  refreshWithoutSubject?: boolean;
+  /**
+   * Milliseconds a socket may live from its first authentication, across any number of
+   * refreshes; then it is dropped with reason `session_limit` and must reconnect with a fresh
+   * token. Default: no cap (a socket lives as long as it keeps refreshing).
+   */
+  maxSessionMs?: number;
+  /**
    * Required `typ` header (RFC 8725 §3.11), e.g. `'at+jwt'` so an ID token is not taken for an
    * access token. Compared case-insensitively, `application/` optional. Makes `typ` mandatory.
    */
@@ -249,4 +266,5 @@ export const OPTION_NAMES: ReadonlySet<string> = new Set([
   'customDecoded', 'additional_auth', 'required', 'enforceExpiry', 'expiredGraceMs', 'isRevoked', 'revocationStore', 'revocationFailMode', 'guards', 'handshake', 'auth_header_required', 'queryToken', 'cookie',
   'timeout', 'callback',
   'typ', 'secretTimeoutMs', 'hookTimeoutMs', 'rateLimit', 'refreshLimit', 'metrics', 'logger',
+  'subjectClaim', 'refreshWithoutSubject', 'maxSessionMs',
 ]);

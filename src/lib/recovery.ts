@@ -1,72 +1,64 @@
 import type { Namespace, Socket } from 'socket.io';
-import { attachIdentity } from './attach.js';
-import { UnauthorizedError } from './errors.js';
 import type { JwtClaims } from './options.js';
 import { checkNotRevoked } from './revocation.js';
-import { expiredError, hasExpired } from './session-lifetime.js';
-import type { SessionRegistry, SessionSettings } from './session-registry.js';
-
-type RestoreSession = Namespace['adapter']['restoreSession'];
-
-const guardedAdapters = new WeakSet<object>();
+import { endOfLife } from './session-lifetime.js';
+import { RECOVERY_RECORD, type RecoveryRecord, type SessionRegistry } from './session-registry.js';
+import type { SocketSession } from './socket-session.js';
+import { guardRecovery } from './socketio-seams.js';
 
 /**
- * socket.io's connection state recovery restores a socket's `data` and rooms and replays
- * the packets it missed, and by default skips `io.use()` middlewares. A session whose
- * token has expired or been revoked meanwhile must not come back that way, so the
- * adapter's `restoreSession` is wrapped to decline it: the client then goes through a
- * normal handshake with whatever token it has now, and misses nothing it was owed.
+ * Connection state recovery restores a session only when what it stored still holds: claims
+ * that are the verified payload, a deadline not passed (`exp`, `maxAge`, `maxSessionMs`),
+ * no revocation since. Never a held or anonymous session while credentials are required:
+ * such a session has no claims, and would be replayed every broadcast it missed.
  */
-export function guardRecovery(nsp: Namespace, settings: SessionSettings): void {
-  const adapter = nsp.adapter;
-  if (guardedAdapters.has(adapter)) return;
-  guardedAdapters.add(adapter);
-  const restore: RestoreSession = adapter.restoreSession.bind(adapter);
-  adapter.restoreSession = (async (pid: string, offset: string) => {
-    const session = await restore(pid, offset);
-    if (!session) return session;
-    return (await mayRecover(session.data, settings)) ? session : null;
-  }) as RestoreSession;
+export function guardNamespaceRecovery(nsp: Namespace, sessions: SessionRegistry): void {
+  guardRecovery(nsp, (data) => mayRecover(data, sessions));
 }
 
-async function mayRecover(data: unknown, settings: SessionSettings): Promise<boolean> {
-  const claims = (data as Record<string, unknown> | undefined)?.[settings.names.decoded];
-  if (claims === undefined) return true;
-  const payload = storedPayload(claims, settings);
-  if (!payload || hasExpired(payload, settings.lifetime)) return false;
+async function mayRecover(data: unknown, sessions: SessionRegistry): Promise<boolean> {
+  const stored = storedSession(data, sessions);
+  if (stored === 'anonymous') return !sessions.required;
+  if (!stored || endOfLife(stored.payload, stored.since, sessions.settings.lifetime)) return false;
+  const { revocation } = sessions.settings;
   try {
-    await checkNotRevoked(settings.revocation, payload, undefined);
+    await checkNotRevoked(revocation, sessions.heldRef(stored.payload, stored.heldSince), stored.payload, undefined);
     return true;
   } catch {
     return false;
   }
 }
 
-/** The stored claims are the verified payload unless `customDecoded` reshaped them, which makes them unverifiable. */
-function storedPayload(claims: unknown, settings: SessionSettings): JwtClaims | undefined {
-  if (settings.claimsReshaped || typeof claims !== 'object' || claims === null) return undefined;
-  return claims as JwtClaims;
+interface StoredSession extends RecoveryRecord {
+  payload: JwtClaims;
 }
 
 /**
- * A recovered socket that reached the namespace anyway (middlewares skipped) gets the
- * same live session as any other, from its stored claims, and is dropped if they no
- * longer hold.
+ * What a recovered socket's `data` says about it: 'anonymous' without claims; undefined when
+ * its claims cannot be re-checked (`customDecoded` reshaped them) or its record is missing.
  */
-export function openRecoveredSession(socket: Socket, sessions: SessionRegistry): void {
-  const { settings } = sessions;
-  const claims = (socket.data as Record<string, unknown> | undefined)?.[settings.names.decoded];
-  if (claims === undefined) return;
-  const payload = storedPayload(claims, settings);
-  if (!payload) return refuse(socket, new UnauthorizedError('credentials_required', 'missing', 'recovered session cannot be re-checked; reconnect with a token'));
-  if (hasExpired(payload, settings.lifetime)) return refuse(socket, expiredError());
-  const identity = { token: undefined, payload, claims: payload };
-  attachIdentity(socket, identity, settings.names);
-  const session = sessions.open(socket, identity, true);
-  checkNotRevoked(settings.revocation, payload, undefined).catch((error: UnauthorizedError) => session.drop(error));
+function storedSession(data: unknown, sessions: SessionRegistry): StoredSession | 'anonymous' | undefined {
+  const record = data as Record<string, unknown> | undefined;
+  const claims = record?.[sessions.settings.names.decoded];
+  if (claims === undefined) return 'anonymous';
+  if (sessions.settings.claimsReshaped || typeof claims !== 'object' || claims === null) return undefined;
+  const times = record?.[RECOVERY_RECORD] as Partial<RecoveryRecord> | undefined;
+  if (typeof times?.since !== 'number' || typeof times.heldSince !== 'number') return undefined;
+  return { payload: claims as JwtClaims, since: times.since, heldSince: times.heldSince };
 }
 
-function refuse(socket: Socket, error: UnauthorizedError): void {
-  socket.emit('unauthorized', error.toJSON());
-  socket.disconnect();
+/**
+ * A socket socket.io recovered (middlewares skipped) gets its live session back from what
+ * the guard accepted. False when its data does not allow that: the mode decides what then.
+ */
+export function resumeRecovered(socket: Socket, session: SocketSession, sessions: SessionRegistry): boolean {
+  const stored = storedSession(socket.data, sessions);
+  if (stored === 'anonymous') {
+    if (sessions.required) return false;
+    session.admitAnonymously();
+    return true;
+  }
+  if (!stored) return false;
+  session.resume(stored.payload, stored.since, stored.heldSince);
+  return true;
 }

@@ -1,17 +1,19 @@
+import { normalizeIdentity } from './identity.js';
+
 /**
  * What a revocation names. Times follow their origin: `exp` is a JWT NumericDate (seconds),
  * `issuedBefore` is a JavaScript time (ms since the epoch, or a Date).
  */
 export type RevocationRule =
   | {
-      /** Revoke the one token with this `jti`. */
-      jti: string;
+      /** Revoke the one token with this `jti` (a number names the same token as its decimal string). */
+      jti: string | number;
       /** The token's `exp` (seconds): the rule is forgotten after it. Default: the store's retention. */
       exp?: number;
     }
   | {
-      /** Revoke the tokens of this subject. */
-      sub: string;
+      /** Revoke the tokens of this subject: the value of its `subjectClaim` (`sub` by default); 42 and "42" are one subject. */
+      sub: string | number;
       /** Only tokens whose `iat` is before this time (ms or Date). Default: now, i.e. every token issued so far. */
       issuedBefore?: number | Date;
       /** The latest `exp` (seconds) among the tokens concerned: the rule is forgotten after it. Default: the store's retention. */
@@ -23,11 +25,15 @@ export type StoredRule =
   | { jti: string; expiresAt: number }
   | { sub: string; issuedBefore: number; expiresAt: number };
 
-/** The claims a revocation check looks at. */
+/**
+ * The claims a revocation check looks at, as sockjwt hands them to a store: `jti` and `sub`
+ * normalised to strings (see identity.ts), `sub` read from `subjectClaim`, `iat` (seconds)
+ * already moved back by `clockTolerance`.
+ */
 export interface TokenRef {
-  jti?: unknown;
-  sub?: unknown;
-  iat?: unknown;
+  jti?: string | undefined;
+  sub?: string | undefined;
+  iat?: number | undefined;
 }
 
 /**
@@ -65,10 +71,10 @@ export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 export function storedRule(rule: RevocationRule, retentionMs: number, now: number): StoredRule {
   if (typeof rule !== 'object' || rule === null) throw new TypeError('sockjwt: revoke() expects { jti } or { sub }');
   const expiresAt = rule.exp === undefined ? now + retentionMs : finiteNumber(rule.exp, 'exp') * 1000;
-  if ('jti' in rule && rule.jti !== undefined) return { jti: nonEmpty(rule.jti, 'jti'), expiresAt };
+  if ('jti' in rule && rule.jti !== undefined) return { jti: identity(rule.jti, 'jti'), expiresAt };
   if ('sub' in rule && rule.sub !== undefined) {
     const issuedBefore = rule.issuedBefore === undefined ? now : finiteNumber(+rule.issuedBefore, 'issuedBefore');
-    return { sub: nonEmpty(rule.sub, 'sub'), issuedBefore, expiresAt };
+    return { sub: identity(rule.sub, 'sub'), issuedBefore, expiresAt };
   }
   throw new TypeError('sockjwt: revoke() expects { jti } or { sub }');
 }
@@ -83,6 +89,16 @@ export function ruleCovers(rule: StoredRule, token: TokenRef): boolean {
   if ('jti' in rule) return token.jti === rule.jti;
   if (token.sub !== rule.sub) return false;
   return typeof token.iat !== 'number' || token.iat * 1000 < rule.issuedBefore || token.iat <= Math.floor(rule.issuedBefore / 1000);
+}
+
+/**
+ * Does a rule cover a token this process has held since `heldSince` (ms)? A token held
+ * before a subject rule's cut-off was issued before it, whatever its `iat` claims: an
+ * issuer's clock running ahead cannot shield a live socket.
+ */
+export function ruleCoversHeld(rule: StoredRule, token: TokenRef, heldSince: number): boolean {
+  if ('sub' in rule && token.sub === rule.sub && heldSince < rule.issuedBefore) return true;
+  return ruleCovers(rule, token);
 }
 
 /**
@@ -119,14 +135,14 @@ export class MemoryRevocationStore implements RevocationStore {
 
   isRevoked(token: TokenRef): boolean {
     const now = this.now();
-    if (typeof token.jti === 'string') {
+    if (token.jti !== undefined) {
       const expiresAt = this.byJti.get(token.jti);
       if (expiresAt !== undefined) {
         if (expiresAt > now) return true;
         this.byJti.delete(token.jti);
       }
     }
-    if (typeof token.sub === 'string') {
+    if (token.sub !== undefined) {
       const rule = this.bySub.get(token.sub);
       if (rule !== undefined) {
         if (rule.expiresAt > now) return ruleCovers({ sub: token.sub, ...rule }, token);
@@ -173,7 +189,8 @@ function finiteNumber(value: unknown, name: string): number {
   return value;
 }
 
-function nonEmpty(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new TypeError(`sockjwt: revoke() "${name}" must be a non-empty string`);
-  return value;
+function identity(value: unknown, name: string): string {
+  const normal = normalizeIdentity(value);
+  if (normal === undefined) throw new TypeError(`sockjwt: revoke() "${name}" must be a non-empty string or a finite number`);
+  return normal;
 }

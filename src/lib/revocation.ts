@@ -3,7 +3,7 @@ import { UnauthorizedError } from './errors.js';
 import { isThenable } from './hook-results.js';
 import type { SockjwtLogger } from './observer.js';
 import type { JwtClaims } from './options.js';
-import type { RevocationStore } from './revocation-store.js';
+import type { RevocationStore, TokenRef } from './revocation-store.js';
 
 /** The app's own check, sync or async. `token` is undefined for a socket recovered by socket.io. */
 export type IsRevoked = (claims: JwtClaims, token: string | undefined) => boolean | PromiseLike<boolean>;
@@ -26,10 +26,10 @@ export interface RevocationSettings {
  * Refuses a revoked token: the store's rules first, then the app's hook. A check that
  * cannot answer follows the fail mode: refused with a reason that says so, or admitted.
  */
-export async function checkNotRevoked(settings: RevocationSettings, payload: JwtClaims, token: string | undefined): Promise<void> {
+export async function checkNotRevoked(settings: RevocationSettings, ref: TokenRef, payload: JwtClaims, token: string | undefined): Promise<void> {
   let revoked: boolean;
   try {
-    revoked = (await storeRevokes(settings, payload)) ||
+    revoked = (await storeRevokes(settings, ref)) ||
       (settings.isRevoked ? (await bounded(settings.isRevoked(payload, token), settings, 'isRevoked')) === true : false);
   } catch (cause) {
     settings.health.failed(cause);
@@ -41,8 +41,8 @@ export async function checkNotRevoked(settings: RevocationSettings, payload: Jwt
 }
 
 /** The store's rules alone, within the hook deadline: a handshake's check, and the recheck after a gap. */
-export function storeRevokes(settings: RevocationSettings, payload: JwtClaims): boolean | Promise<boolean> {
-  return bounded(settings.store.isRevoked(payload), settings, 'the revocation store');
+export function storeRevokes(settings: RevocationSettings, ref: TokenRef): boolean | Promise<boolean> {
+  return bounded(settings.store.isRevoked(ref), settings, 'the revocation store');
 }
 
 /** A synchronous answer (the in-memory store) costs no timer. */

@@ -1,14 +1,17 @@
 import type { Socket } from 'socket.io';
-import type { PropertyNames } from './attach.js';
+import { attachIdentity, type PropertyNames } from './attach.js';
 import type { AuthGate } from './auth-gate.js';
 import type { Authenticate, Identity } from './authenticate.js';
 import type { CompiledGuards } from './claim-guards.js';
-import { LiveSession } from './live-session.js';
+import { UnauthorizedError } from './errors.js';
+import { subjectOf, normalizeIdentity, tokenRef, type IdentitySettings } from './identity.js';
 import type { JwtClaims } from './options.js';
 import { revokedError, storeRevokes, type RevocationSettings } from './revocation.js';
-import { ruleCovers, storedRule, type RevocationRule, type StoredRule } from './revocation-store.js';
+import { ruleCovers, storedRule, type RevocationRule, type StoredRule, type TokenRef } from './revocation-store.js';
 import type { LifetimeSettings } from './session-lifetime.js';
+import type { SocketSession } from './socket-session.js';
 import type { RefreshLimitOptions } from './rate-limit.js';
+import { recoversConnections } from './socketio-seams.js';
 
 /** Everything a live session needs, decided once by `authorize()`. */
 export interface SessionSettings {
@@ -22,7 +25,24 @@ export interface SessionSettings {
   guards: CompiledGuards | undefined;
   /** True when `customDecoded` reshapes claims: stored claims then cannot be re-checked. */
   claimsReshaped: boolean;
+  identity: IdentitySettings;
+  /** False with `required: false`: sockets without a token are admitted anonymously. */
+  required: boolean;
 }
+
+/**
+ * What sockjwt keeps in `socket.data` beside the claims when the server recovers
+ * connections, so a recovered socket keeps its place in time: when its session began
+ * (`maxSessionMs`) and since when its token has been held (revocation).
+ */
+export interface RecoveryRecord {
+  since: number;
+  heldSince: number;
+}
+export const RECOVERY_RECORD = 'sockjwt';
+
+/** Rules remembered for verifications in flight; more arriving during one verification refuses it (fail closed). */
+const RECENT_RULES = 1024;
 
 /** What `authorize()` returns besides the middleware: the live sessions it keeps. */
 export interface SessionControl {
@@ -42,7 +62,7 @@ export interface SessionControl {
  * `jti` always is, a `sub` usually), a Set from the second on. A Set per key would cost
  * ~150 B per session in each index.
  */
-type Group = LiveSession | Set<LiveSession>;
+type Group = SocketSession | Set<SocketSession>;
 
 /**
  * The live sessions of one `authorize()`, indexed by `sub` and `jti` so a revocation
@@ -52,25 +72,28 @@ export class SessionRegistry implements SessionControl {
   private readonly bySub = new Map<string, Group>();
   private readonly byJti = new Map<string, Group>();
   private count = 0;
+  /**
+   * Every rule heard bumps the generation and is remembered in a ring: a verification notes
+   * the generation when it starts and, at its commit point, refuses a token that a rule heard
+   * meanwhile covers. A revocation that arrives while a token is being verified always wins.
+   */
+  generation = 0;
+  private readonly recent: StoredRule[] = [];
+  readonly guardsRooms: boolean;
 
   constructor(readonly settings: SessionSettings) {
     const { store } = settings.revocation;
     store.subscribe((rule) => this.dropMatching(rule));
     store.onMissedRules?.(() => void this.recheckAll());
+    this.guardsRooms = settings.guards !== undefined && settings.guards.rooms.length > 0;
   }
 
   get sessionCount(): number {
     return this.count;
   }
 
-  /**
-   * Starts the live session of a socket that has just been admitted. `listenForRefresh`:
-   * the session takes `authenticate` messages itself (message mode routes them to it).
-   */
-  open(socket: Socket, identity: Identity<unknown>, listenForRefresh = false): LiveSession {
-    const session = new LiveSession(socket, identity, this);
-    session.start(listenForRefresh);
-    return session;
+  get required(): boolean {
+    return this.settings.required;
   }
 
   async revoke(rule: RevocationRule): Promise<number> {
@@ -82,14 +105,43 @@ export class SessionRegistry implements SessionControl {
   }
 
   dropMatching(rule: StoredRule): number {
+    this.remember(rule);
     const candidates = membersOf('jti' in rule ? this.byJti.get(rule.jti) : this.bySub.get(rule.sub));
     let dropped = 0;
     for (const session of candidates) {
-      if (!ruleCovers(rule, session.payload)) continue;
+      if (!ruleCovers(rule, this.heldRef(session.payload!, session.heldSince))) continue;
       session.drop(revokedError());
       dropped++;
     }
     return dropped;
+  }
+
+  /**
+   * The commit point of a verification that began at `since`: a rule heard meanwhile that
+   * covers the token refuses it. Too many rules meanwhile to tell: refused as unavailable.
+   */
+  revokedSince(since: number, payload: JwtClaims, presentedAt: number): UnauthorizedError | undefined {
+    const missed = this.generation - since;
+    if (missed === 0) return undefined;
+    if (missed > this.recent.length) {
+      return new UnauthorizedError('invalid_token', 'revocation_unavailable', 'revocation status could not be checked');
+    }
+    const ref = this.heldRef(payload, presentedAt);
+    for (let i = this.recent.length - missed; i < this.recent.length; i++) {
+      if (ruleCovers(this.recent[i]!, ref)) return revokedError();
+    }
+    return undefined;
+  }
+
+  /**
+   * A token this process has held since `heldSince` was issued before then, whatever its
+   * `iat` says: its reference for a rule is never later than that second.
+   */
+  heldRef(payload: JwtClaims, heldSince: number): TokenRef {
+    const ref = tokenRef(payload, this.settings.identity);
+    const heldSecond = Math.floor(heldSince / 1000);
+    if (ref.iat === undefined || ref.iat > heldSecond) ref.iat = heldSecond;
+    return ref;
   }
 
   /**
@@ -98,15 +150,15 @@ export class SessionRegistry implements SessionControl {
    * unchecked. Stops at the first failure: the next recovery runs it again.
    */
   async recheckAll(): Promise<number> {
-    const sessions = new Set<LiveSession>();
+    const sessions = new Set<SocketSession>();
     for (const index of [this.bySub, this.byJti]) for (const group of index.values()) for (const session of membersOf(group)) sessions.add(session);
     const { revocation } = this.settings;
     let dropped = 0;
     try {
-      const verdicts = await Promise.all([...sessions].map(async (session) => [session, await storeRevokes(revocation, session.payload)] as const));
+      const verdicts = await Promise.all([...sessions].map(async (session) => [session, await storeRevokes(revocation, this.heldRef(session.payload!, session.heldSince))] as const));
       revocation.health.answered();
       for (const [session, revoked] of verdicts) {
-        if (!revoked) continue;
+        if (!revoked || session.state === 'closed') continue;
         session.drop(revokedError());
         dropped++;
       }
@@ -116,43 +168,57 @@ export class SessionRegistry implements SessionControl {
     return dropped;
   }
 
-  add(session: LiveSession): void {
-    this.count++;
-    this.index(session, session.payload);
+  /** Claims on the socket and in `socket.data`, and the recovery record when the server recovers connections. */
+  attach(socket: Socket, identity: Identity<unknown>, since: number, heldSince: number): void {
+    attachIdentity(socket, identity, this.settings.names);
+    if (recoversConnections(socket.nsp)) (socket.data as Record<string, unknown>)[RECOVERY_RECORD] = { since, heldSince } satisfies RecoveryRecord;
   }
 
-  remove(session: LiveSession): void {
+  add(session: SocketSession): void {
+    this.count++;
+    this.index(session, session.payload!);
+    this.settings.gate.session(session.socket, session.payload!, 'session_opened');
+  }
+
+  remove(session: SocketSession): void {
     this.count--;
-    this.unindex(session, session.payload);
+    this.unindex(session, session.payload!);
+    this.settings.gate.session(session.socket, session.payload!, 'session_closed');
   }
 
   /** A refresh may carry a new `jti`. */
-  reindex(session: LiveSession, previous: JwtClaims): void {
+  reindex(session: SocketSession, previous: JwtClaims): void {
     this.unindex(session, previous);
-    this.index(session, session.payload);
+    this.index(session, session.payload!);
   }
 
-  private index(session: LiveSession, payload: JwtClaims): void {
-    addTo(this.bySub, payload.sub, session);
-    addTo(this.byJti, payload.jti, session);
+  private remember(rule: StoredRule): void {
+    this.generation++;
+    if (this.recent.length === RECENT_RULES) this.recent.shift();
+    this.recent.push(rule);
   }
 
-  private unindex(session: LiveSession, payload: JwtClaims): void {
-    removeFrom(this.bySub, payload.sub, session);
-    removeFrom(this.byJti, payload.jti, session);
+  private index(session: SocketSession, payload: JwtClaims): void {
+    addTo(this.bySub, subjectOf(payload, this.settings.identity), session);
+    addTo(this.byJti, normalizeIdentity(payload.jti), session);
+  }
+
+  private unindex(session: SocketSession, payload: JwtClaims): void {
+    removeFrom(this.bySub, subjectOf(payload, this.settings.identity), session);
+    removeFrom(this.byJti, normalizeIdentity(payload.jti), session);
   }
 }
 
-function addTo(index: Map<string, Group>, key: unknown, session: LiveSession): void {
-  if (typeof key !== 'string') return;
+function addTo(index: Map<string, Group>, key: string | undefined, session: SocketSession): void {
+  if (key === undefined) return;
   const group = index.get(key);
   if (group === undefined) index.set(key, session);
   else if (group instanceof Set) group.add(session);
   else if (group !== session) index.set(key, new Set([group, session]));
 }
 
-function removeFrom(index: Map<string, Group>, key: unknown, session: LiveSession): void {
-  if (typeof key !== 'string') return;
+function removeFrom(index: Map<string, Group>, key: string | undefined, session: SocketSession): void {
+  if (key === undefined) return;
   const group = index.get(key);
   if (group === session) index.delete(key);
   else if (group instanceof Set && group.delete(session) && group.size <= 1) {
@@ -163,7 +229,7 @@ function removeFrom(index: Map<string, Group>, key: unknown, session: LiveSessio
 }
 
 /** A snapshot: dropping a session while iterating changes its group. */
-function membersOf(group: Group | undefined): LiveSession[] {
+function membersOf(group: Group | undefined): SocketSession[] {
   if (group === undefined) return [];
   return group instanceof Set ? [...group] : [group];
 }

@@ -9,6 +9,10 @@ import type { MessageSettings } from './message-mode.js';
 import { OPTION_NAMES, type Algorithm, type AuthorizeOptions, type HandshakeOptions, type MessageOptions } from './options.js';
 import type { PropertyNames } from './attach.js';
 import { checkNotRevoked, RevocationHealth, type RevocationSettings } from './revocation.js';
+import { tokenRef, type IdentitySettings } from './identity.js';
+import { refreshRule, type RefreshRule } from './refresh-rules.js';
+import type { LifetimeSettings } from './session-lifetime.js';
+import type { Socket } from 'socket.io';
 import { DEFAULT_RETENTION_MS, MemoryRevocationStore, type RevocationStore } from './revocation-store.js';
 import { SessionRegistry } from './session-registry.js';
 import { createKeySetVerifier, createTokenVerifier, type ClaimChecks, type VerifyToken } from './verify.js';
@@ -24,11 +28,27 @@ const DEFAULT_HOOK_TIMEOUT_MS = 3000;
 const DEFAULT_RATE_LIMIT = { maxFailures: 10, windowMs: 60_000, maxAddresses: 10_000, trustedProxies: 0 };
 const DEFAULT_REFRESH_LIMIT = { max: 10, windowMs: 60_000 };
 
-/** Socket members a claims property must never overwrite. */
-const SOCKET_MEMBERS: ReadonlySet<string> = new Set([
-  'id', 'handshake', 'data', 'connected', 'disconnected', 'nsp', 'server', 'adapter', 'client', 'conn', 'request',
-  'rooms', 'recovered', 'flags', 'acks', 'fns', 'emit', 'on', 'once', 'join', 'leave', 'use', 'disconnect', 'pid',
-]);
+/**
+ * The public members of socket.io's Socket: the compiler refuses a name Socket does not
+ * have, and test/seams.test.ts that a real socket (every 4.x minor) has one not listed
+ * (completeness cannot be typed: apps and libraries augment Socket). With the internals
+ * below and `Object.prototype`'s names, a claims property may take none of them; each
+ * socket is also asked at run time (socket-session.ts), for members a newer socket.io adds.
+ */
+const PUBLIC_SOCKET_MEMBERS = {
+  id: 1, handshake: 1, data: 1, connected: 1, recovered: 1, nsp: 1, request: 1, conn: 1, rooms: 1,
+  client: 1, disconnected: 1, emit: 1, emitWithAck: 1, to: 1, in: 1, except: 1, send: 1, write: 1, join: 1, leave: 1,
+  disconnect: 1, compress: 1, volatile: 1, broadcast: 1, local: 1, timeout: 1, use: 1, onAny: 1, prependAny: 1, offAny: 1,
+  listenersAny: 1, onAnyOutgoing: 1, prependAnyOutgoing: 1, offAnyOutgoing: 1, listenersAnyOutgoing: 1, on: 1, once: 1,
+  listeners: 1, addListener: 1, removeListener: 1, off: 1, removeAllListeners: 1,
+  setMaxListeners: 1, getMaxListeners: 1, rawListeners: 1, listenerCount: 1, prependListener: 1, prependOnceListener: 1,
+  eventNames: 1,
+} satisfies Partial<Record<keyof Socket, 1>>;
+const SOCKET_INTERNALS = [
+  'pid', 'server', 'adapter', 'acks', 'fns', 'flags', 'buildHandshake', 'registerAckCallback', 'packet', 'leaveAll', 'onevent',
+  'ack', 'onack', 'ondisconnect', 'dispatch', 'run', 'notifyOutgoingListeners', 'newBroadcastOperator', 'emitReserved', 'emitUntyped',
+];
+export const SOCKET_MEMBERS: ReadonlySet<string> = new Set([...Object.keys(PUBLIC_SOCKET_MEMBERS), ...SOCKET_INTERNALS]);
 
 /**
  * Everything about the options is decided here, once: bad options throw a TypeError or
@@ -39,7 +59,6 @@ export function handshakeSettings(options: HandshakeOptions<unknown>): Handshake
   checkOptionNames(options);
   return {
     sessions: sessionsFrom(options),
-    required: options.required !== false,
     sources: {
       authHeaderRequired: options.auth_header_required === true,
       query: options.queryToken !== false,
@@ -53,9 +72,8 @@ export function messageSettings(options: MessageOptions<unknown>): MessageSettin
   const timeoutMs = positiveNumber(options.timeout, 'timeout') ?? DEFAULT_TIMEOUT_MS;
   return {
     sessions: sessionsFrom(options),
-    required: options.required !== false,
     timeoutMs,
-    callback: callbackFrom(options.callback as false | number | true | undefined, timeoutMs),
+    refusal: { callback: callbackFrom(options.callback as false | number | true | undefined, timeoutMs) },
   };
 }
 
@@ -81,36 +99,56 @@ function checkOptionNames(options: AuthorizeOptions<unknown>): void {
 
 function sessionsFrom(options: AuthorizeOptions<unknown>): SessionRegistry {
   const checks = claimChecks(options);
+  const identity = identityFrom(options, checks);
+  const lifetime = lifetimeFrom(options, checks);
   const revocation = revocationFrom(options);
-  const authenticate = authenticateFrom(options, checks, revocation);
+  const authenticate = authenticateFrom(options, checks, revocation, identity);
   return new SessionRegistry({
     authenticate,
-    gate: gateFrom(options, authenticate),
+    gate: gateFrom(options, authenticate, refreshRule(identity, lifetime)),
     refreshLimit: refreshLimitFrom(options.refreshLimit),
     names: propertyNames(options),
-    lifetime: {
-      enforceExpiry: booleanOption(options.enforceExpiry, 'enforceExpiry', true) && !checks.ignoreExpiration,
-      clockToleranceMs: checks.clockTolerance ?? 0,
-      expiredGraceMs: nonNegativeNumber(options.expiredGraceMs, 'expiredGraceMs') ?? 0,
-      scheduler: new ExpiryScheduler(),
-    },
+    lifetime,
     revocation,
     guards: compileGuards(options.guards),
     claimsReshaped: options.customDecoded !== undefined,
+    identity,
+    required: options.required !== false,
   });
 }
 
+function identityFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks): IdentitySettings {
+  return {
+    claim: optionalName(options.subjectClaim, 'subjectClaim') ?? 'sub',
+    refreshWithoutSubject: booleanOption(options.refreshWithoutSubject, 'refreshWithoutSubject', false),
+    clockToleranceSec: (checks.clockTolerance ?? 0) / 1000,
+  };
+}
+
+/** One rule for a socket's end: `exp`, `iat + maxAge`, `maxSessionMs` (session-lifetime.ts). */
+function lifetimeFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks): LifetimeSettings {
+  const enforceExpiry = booleanOption(options.enforceExpiry, 'enforceExpiry', true);
+  return {
+    enforceExp: enforceExpiry && !checks.ignoreExpiration,
+    maxAgeMs: enforceExpiry ? (checks.maxAge as number | undefined) : undefined,
+    maxSessionMs: positiveNumber(options.maxSessionMs, 'maxSessionMs'),
+    clockToleranceMs: checks.clockTolerance ?? 0,
+    expiredGraceMs: nonNegativeNumber(options.expiredGraceMs, 'expiredGraceMs') ?? 0,
+    scheduler: new ExpiryScheduler(),
+  };
+}
+
 /** The failure limit and the observers, composed once around `authenticate`. */
-function gateFrom(options: AuthorizeOptions<unknown>, authenticate: Authenticate<unknown>): AuthGate {
+function gateFrom(options: AuthorizeOptions<unknown>, authenticate: Authenticate<unknown>, rule: RefreshRule): AuthGate {
   const observe = observerFrom(options.metrics, options.logger);
-  if (options.rateLimit === undefined) return new AuthGate(authenticate, undefined, observe, 0);
+  if (options.rateLimit === undefined) return new AuthGate(authenticate, undefined, observe, 0, rule);
   const limit = objectOption<RateLimitOptions>(options.rateLimit, 'rateLimit', DEFAULT_RATE_LIMIT);
   const limiter = new FailureLimiter(
     positiveInteger(limit.maxFailures, 'rateLimit.maxFailures'),
     positiveNumber(limit.windowMs, 'rateLimit.windowMs')!,
     positiveInteger(limit.maxAddresses, 'rateLimit.maxAddresses'),
   );
-  return new AuthGate(authenticate, limiter, observe, nonNegativeInteger(limit.trustedProxies, 'rateLimit.trustedProxies'));
+  return new AuthGate(authenticate, limiter, observe, nonNegativeInteger(limit.trustedProxies, 'rateLimit.trustedProxies'), rule);
 }
 
 function refreshLimitFrom(option: RefreshLimitOptions | undefined): Required<RefreshLimitOptions> {
@@ -148,11 +186,11 @@ function revocationFrom(options: AuthorizeOptions<unknown>): RevocationSettings 
   };
 }
 
-function authenticateFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks, revocation: RevocationSettings) {
+function authenticateFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks, revocation: RevocationSettings, identity: IdentitySettings) {
   return createAuthenticate({
     maxTokenLength: positiveNumber(options.maxTokenLength, 'maxTokenLength') ?? DEFAULT_MAX_TOKEN_LENGTH,
     verify: verifierFrom(options, checks),
-    checkNotRevoked: (payload, token) => checkNotRevoked(revocation, payload, token),
+    checkNotRevoked: (payload, token) => checkNotRevoked(revocation, tokenRef(payload, identity), payload, token),
     hookTimeoutMs: hookTimeoutFrom(options),
     additionalAuth: optionalFunction(options.additional_auth, 'additional_auth'),
     customDecoded: optionalFunction(options.customDecoded, 'customDecoded'),
@@ -240,7 +278,7 @@ function propertyNames(options: AuthorizeOptions<unknown>): PropertyNames {
 
 function propertyName(value: string | undefined, option: string): string | undefined {
   const name = optionalName(value, option);
-  if (name !== undefined && (SOCKET_MEMBERS.has(name) || name.startsWith('_'))) {
+  if (name !== undefined && (SOCKET_MEMBERS.has(name) || name in Object.prototype || name.startsWith('_'))) {
     throw new TypeError(`sockjwt: "${option}" would overwrite socket.${name}`);
   }
   return name;

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { KeyObject } from 'node:crypto';
 import { createDecoder, createVerifier, type VerifierOptions } from 'fast-jwt';
 import { UnauthorizedError, type ErrorReason } from './errors.js';
-import { within } from './deadline.js';
+import { DeadlineError, within } from './deadline.js';
 import { isThenable, messageOf } from './hook-results.js';
 import { checkPublicJwkSet, isJwkSet } from './jwk.js';
 import { staticKeySet, type KeySet } from './key-set.js';
@@ -195,7 +195,8 @@ function resolveSecret(secretFunction: SecretFunction, request: IncomingMessage,
       return key;
     },
     (cause: unknown) => {
-      throw new UnauthorizedError('invalid_secret', 'key_unavailable', messageOf(cause, 'secret function failed'), { cause });
+      // The app's error may name a vault host or carry a credential: it goes to the logger (`cause`), never to the client.
+      throw new UnauthorizedError('invalid_secret', 'key_unavailable', cause instanceof DeadlineError ? cause.message : 'secret function failed', { cause });
     },
   );
 }
