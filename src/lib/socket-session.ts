@@ -115,8 +115,12 @@ export class SocketSession implements SocketGate, Expirable {
     const since = this.registry.generation;
     const presentedAt = Date.now();
     const identity = await this.registry.settings.gate.authenticate(this.socket, token, 'connect');
-    const refusal = this.propertyNamesRefusal();
-    if (refusal) throw refusal;
+    // Checked here so the client gets connect_error, and again at `connection` for what comes between.
+    const refusal = this.registry.revokedSince(since, identity.payload, presentedAt) ?? this.propertyNamesRefusal();
+    if (refusal) {
+      this.registry.settings.gate.refused(this.socket, refusal, 'connect', identity.payload);
+      throw refusal;
+    }
     attachIdentity(this.socket, identity, this.registry.settings.names);
     this.admission = { identity, since, presentedAt };
   }
@@ -217,7 +221,10 @@ export class SocketSession implements SocketGate, Expirable {
   private admit(identity: Identity<unknown>, since: number, presentedAt: number, ack: Ack | undefined): void {
     if (this.state !== 'verifying') return;
     const refusal = this.registry.revokedSince(since, identity.payload, presentedAt) ?? this.propertyNamesRefusal();
-    if (refusal) return this.refuseFirst(refusal, ack);
+    if (refusal) {
+      this.registry.settings.gate.refused(this.socket, refusal, 'connect', identity.payload);
+      return this.refuseFirst(refusal, ack);
+    }
     this.clearTimer();
     this.goLive(identity, presentedAt);
     const hold = this.hold;

@@ -1,0 +1,390 @@
+// Where sockjwt meets socket.io's own machinery, tried as an attacker would: connection
+// state recovery, onAny, app middlewares before and after ours, required: false, numbers
+// where strings are expected, and a revocation while a token is still being verified.
+// Each test names the defect of issue 14 it proves fixed; each failed on the code before.
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { describe, it, type TestContext } from 'node:test';
+import jwt from 'jsonwebtoken';
+import type { Server, Socket } from 'socket.io';
+import type { Socket as ClientSocket } from 'socket.io-client';
+import { authorize, type AuthorizeOptions, type HandshakeOptions, type MessageOptions } from '../src/index.js';
+import { connected, next, nowSeconds, refusal, SECRET, sign, startServer, type WireError } from './support.js';
+
+type Ack = { ok: boolean; exp?: number | null; expiresInMs?: number | null; message?: string; data?: WireError['data'] };
+
+const RECOVERY = { connectionStateRecovery: { maxDisconnectionDuration: 30_000, skipMiddlewares: true } };
+/** Connection state recovery exists from socket.io 4.6 (the version matrix runs these files on older ones too). */
+const OLD_SOCKET_IO = /^socket\.io-4\.[0-5]$/.test(process.env['SOCKJWT_TEST_SOCKET_IO'] ?? '');
+const needsRecovery = { skip: OLD_SOCKET_IO ? 'connection state recovery needs socket.io ≥ 4.6' : false };
+
+function authenticateWithAck(client: ClientSocket, token: unknown, ms = 3000): Promise<Ack> {
+  return client.timeout(ms).emitWithAck('authenticate', { token }) as Promise<Ack>;
+}
+
+/** A promise the test resolves when it chooses: drives a race without sleeping. */
+function gate<T = void>() {
+  let open!: (value: T) => void;
+  const opened = new Promise<T>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+type Mode = 'handshake' | 'message';
+
+/**
+ * A server in either mode. `before` runs before authorize() is installed (an app
+ * middleware or listener placed first), `after` once it is.
+ */
+async function serve(t: TestContext, mode: Mode, options: Partial<AuthorizeOptions> = {}, hooks: { before?: (io: Server) => void; after?: (io: Server) => void } = {}, serverOptions = {}) {
+  const auth = mode === 'handshake'
+    ? authorize({ secret: SECRET, handshake: true, ...options } as HandshakeOptions)
+    : authorize({ secret: SECRET, ...options } as MessageOptions);
+  const h = await startServer(t, (io) => {
+    hooks.before?.(io);
+    if (mode === 'handshake') io.use(auth as never);
+    else io.on('connection', auth as never);
+    hooks.after?.(io);
+  }, serverOptions);
+  /** Connects and authenticates in the mode's way; resolves with the connected client. */
+  const login = async (token: string, clientOptions = {}) => {
+    const client = h.connect('/', mode === 'handshake' ? { auth: { token }, ...clientOptions } : clientOptions);
+    await connected(client);
+    if (mode === 'message') {
+      const ack = await authenticateWithAck(client, token);
+      assert.equal(ack.ok, true, `authenticate refused: ${ack.data?.reason}`);
+    }
+    return client;
+  };
+  return { ...h, auth, login };
+}
+
+/** A round trip to one client: everything sent to it before has arrived. */
+async function barrier(io: Server, client: ClientSocket): Promise<void> {
+  const reached = next(client, 'barrier');
+  io.of('/').sockets.get(client.id!)!.emit('barrier');
+  await reached;
+}
+
+async function droppedWith(client: ClientSocket, reason: string, ms = 4000): Promise<void> {
+  const disconnect = next<[string]>(client, 'disconnect', ms);
+  const [error] = await next<[WireError]>(client, 'unauthorized', ms);
+  assert.equal(error.data.reason, reason);
+  assert.equal((await disconnect)[0], 'io server disconnect');
+}
+
+/** The first refusal a client gets: `connect_error` in handshake mode, `unauthorized` after `authenticate` in message mode. */
+async function refusedLogin(h: Awaited<ReturnType<typeof serve>>, mode: Mode, token: string): Promise<WireError['data']> {
+  if (mode === 'handshake') return (await refusal(h.connect('/', { auth: { token } }))).data;
+  const client = h.connect();
+  await connected(client);
+  const [error] = await Promise.all([next<[WireError]>(client, 'unauthorized').then(([e]) => e), authenticateWithAck(client, token)]);
+  return error.data;
+}
+
+const MODES: Mode[] = ['handshake', 'message'];
+
+/** HS256 over a payload given as JSON text: jsonwebtoken itself chokes on an own `__proto__` key. */
+function signRaw(payloadJson: string): string {
+  const encode = (text: string) => Buffer.from(text).toString('base64url');
+  const input = `${encode('{"alg":"HS256","typ":"JWT"}')}.${encode(payloadJson)}`;
+  return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
+}
+
+describe('quarantine and connection state recovery', () => {
+  it('#1 a held client that never sent a token cannot recover its session and be replayed missed broadcasts', needsRecovery, async (t) => {
+    const h = await serve(t, 'message', {}, {}, RECOVERY);
+    const member = await h.login(sign({ sub: 'member' }));
+    const attacker = h.connect('/', { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 50, randomizationFactor: 0 });
+    await connected(attacker);
+    const news = next<unknown[]>(member, 'news');
+    h.io.emit('news', 'public');
+    await news;
+    // The offset of any broadcast will do: it is a timestamp, and the member saw one.
+    const offset = (member as unknown as { _lastOffset: string })._lastOffset;
+    const heldSide = h.io.of('/').sockets.get(attacker.id!)!;
+    const goneOnServer = next<[string]>(heldSide, 'disconnect');
+    attacker.io.engine.close();
+    assert.equal((await goneOnServer)[0], 'transport close');
+    (attacker as unknown as { _lastOffset: string })._lastOffset = offset;
+    h.io.emit('secret', 'for members only');
+    let leaked = 0;
+    attacker.on('secret', () => leaked++);
+    await connected(attacker);
+    assert.equal(attacker.recovered, false, 'a session without claims was recovered');
+    const ack = await authenticateWithAck(attacker, sign({ sub: 'late' }));
+    assert.equal(ack.ok, true);
+    assert.equal(leaked, 0, 'a missed broadcast was replayed to a client that never authenticated');
+  });
+
+  for (const variant of ['a bad token', 'the timeout'] as const) {
+    it(`#2 with recovery on, a held client refused for ${variant} is told why (unauthorized)`, needsRecovery, async (t) => {
+      const h = await serve(t, 'message', { timeout: 300, callback: false }, {}, RECOVERY);
+      const client = h.connect();
+      await connected(client);
+      const told = next<[WireError]>(client, 'unauthorized', 2000);
+      if (variant === 'a bad token') client.emit('authenticate', { token: 'not-a-jwt' });
+      const [error] = await told;
+      assert.equal(error.data.reason, variant === 'a bad token' ? 'malformed' : 'timeout');
+    });
+  }
+
+  it('#3 an acknowledgement the app awaits from a held socket settles when the socket is refused', async (t) => {
+    const settled = gate<string>();
+    const h = await serve(t, 'message', { callback: false }, {
+      after: (io) => io.on('connection', (socket: Socket) => {
+        socket.timeout(10_000).emitWithAck('question').then(() => settled.open('answered'), (error: Error) => settled.open(`rejected: ${error.message}`));
+      }),
+    });
+    const client = h.connect();
+    client.on('question', (ack: (answer: string) => void) => ack('leaked'));
+    await connected(client);
+    client.emit('authenticate', { token: 'not-a-jwt' });
+    const outcome = await Promise.race([settled.opened, new Promise<string>((resolve) => setTimeout(() => resolve('still pending after 2 s'), 2000).unref())]);
+    assert.match(outcome, /^rejected: /);
+  });
+});
+
+describe('revocation', () => {
+  for (const mode of MODES) {
+    it(`#5 ${mode} mode: revoke({ sub }) while the token is inside an async step wins: the socket is refused`, async (t) => {
+      const entered = gate();
+      const release = gate();
+      const h = await serve(t, mode, {
+        additional_auth: async () => {
+          entered.open();
+          await release.opened;
+          return true;
+        },
+      });
+      const attempt = refusedLogin(h, mode, sign({ sub: 'mallory' }));
+      await entered.opened;
+      await h.auth.revoke({ sub: 'mallory' });
+      release.open();
+      assert.equal((await attempt).reason, 'revoked');
+      assert.equal(h.auth.sessionCount, 0);
+    });
+
+    it(`#5 ${mode} mode: revoke({ jti }) of the new token while its refresh is verified: the refresh is refused, the old token stays`, async (t) => {
+      let holdRefresh: { entered: ReturnType<typeof gate>; release: ReturnType<typeof gate> } | undefined;
+      const h = await serve(t, mode, {
+        additional_auth: async (claims) => {
+          if (claims['v'] !== 2 || !holdRefresh) return true;
+          holdRefresh.entered.open();
+          await holdRefresh.release.opened;
+          return true;
+        },
+      });
+      const client = await h.login(sign({ sub: 'u-1', jti: 'old', v: 1 }));
+      holdRefresh = { entered: gate(), release: gate() };
+      const answer = authenticateWithAck(client, sign({ sub: 'u-1', jti: 'new', v: 2 }));
+      await holdRefresh.entered.opened;
+      assert.equal(await h.auth.revoke({ jti: 'new' }), 0);
+      holdRefresh.release.open();
+      const ack = await answer;
+      assert.equal(ack.ok, false);
+      assert.equal(ack.data?.reason, 'revoked');
+      const [server] = await h.io.fetchSockets();
+      assert.equal((server!.data as { decoded_token: { jti: string } }).decoded_token.jti, 'old');
+    });
+
+    it(`#6 ${mode} mode: numeric sub and jti are revocable, as numbers or strings`, async (t) => {
+      const h = await serve(t, mode);
+      const bySub = await h.login(sign({ sub: 42 as unknown as string }));
+      const byJti = await h.login(sign({ sub: 'u-7', jti: 7 as unknown as string }));
+      const subDropped = droppedWith(bySub, 'revoked');
+      assert.equal(await h.auth.revoke({ sub: '42' }), 1);
+      await subDropped;
+      const jtiDropped = droppedWith(byJti, 'revoked');
+      assert.equal(await h.auth.revoke({ jti: 7 }), 1);
+      await jtiDropped;
+      assert.equal((await refusedLogin(h, mode, sign({ sub: 42 as unknown as string }))).reason, 'revoked');
+      assert.equal(await h.auth.revoke({ sub: 43 }), 0);
+    });
+
+    it(`#7 ${mode} mode: a token whose iat lies in the future is dropped by revoke({ sub }) and refused within clockTolerance`, async (t) => {
+      const h = await serve(t, mode, { clockTolerance: 60 });
+      const token = sign({ sub: 'ahead', iat: nowSeconds() + 30 });
+      const client = await h.login(token);
+      const dropped = droppedWith(client, 'revoked');
+      assert.equal(await h.auth.revoke({ sub: 'ahead' }), 1);
+      await dropped;
+      assert.equal((await refusedLogin(h, mode, token)).reason, 'revoked');
+    });
+  }
+});
+
+describe('identity and lifetime', () => {
+  for (const mode of MODES) {
+    it(`#8 ${mode} mode: tokens without sub cannot refresh into another user's; subjectClaim names the identity`, async (t) => {
+      const alice = { first_name: 'Alice', email: 'alice@example.com', id: 1 };
+      const bob = { first_name: 'Bob', email: 'bob@example.com', id: 2, admin: true };
+      const h = await serve(t, mode);
+      const client = await h.login(sign(alice));
+      const ack = await authenticateWithAck(client, sign(bob));
+      assert.equal(ack.ok, false);
+      assert.equal(ack.data?.reason, 'identity_required');
+      const named = await serve(t, mode, { subjectClaim: 'id' });
+      const viaId = await named.login(sign(alice));
+      assert.equal((await authenticateWithAck(viaId, sign(bob))).data?.reason, 'subject_mismatch');
+      assert.equal((await authenticateWithAck(viaId, sign({ ...alice, id: '1', v: 2 }))).ok, true, '1 and "1" are one identity');
+    });
+
+    it(`#9 ${mode} mode: maxAge ends a live socket at iat + maxAge`, async (t) => {
+      const h = await serve(t, mode, { maxAge: 1 });
+      const client = await h.login(sign({ sub: 'u-1', iat: nowSeconds() }));
+      await droppedWith(client, 'expired', 3000);
+    });
+
+    it(`#10 ${mode} mode: a refresh cannot trade a token with exp for one without`, async (t) => {
+      const h = await serve(t, mode);
+      const client = await h.login(sign({ sub: 'u-1' }));
+      // support's sign() adds an exp; this one has none.
+      const immortal = jwt.sign({ sub: 'u-1' }, SECRET, { algorithm: 'HS256' });
+      const refused = await authenticateWithAck(client, immortal);
+      assert.equal(refused.ok, false);
+      assert.equal(refused.data?.reason, 'claim_invalid');
+    });
+
+    it(`${mode} mode: maxSessionMs caps a socket's life across refreshes (reason session_limit)`, async (t) => {
+      const h = await serve(t, mode, { maxSessionMs: 1200 });
+      const started = Date.now();
+      const client = await h.login(sign({ sub: 'u-1' }));
+      const ack = await authenticateWithAck(client, sign({ sub: 'u-1', v: 2 }));
+      assert.equal(ack.ok, true);
+      assert.ok(ack.expiresInMs! <= 1200, `expiresInMs counts the session cap: ${ack.expiresInMs}`);
+      await droppedWith(client, 'session_limit', 3000);
+      assert.ok(Date.now() - started >= 1100, 'not before the cap');
+    });
+  }
+});
+
+describe('tokens never reach app code', () => {
+  for (const mode of MODES) {
+    it(`#11 ${mode} mode, required: false: authenticate reaches no onAny listener and no handler`, async (t) => {
+      const seen: unknown[] = [];
+      const h = await serve(t, mode, { required: false }, {
+        after: (io) => io.on('connection', (socket: Socket) => {
+          socket.onAny((event: string, ...args: unknown[]) => seen.push([event, ...args]));
+          socket.on('authenticate' as never, (...args: unknown[]) => seen.push(['handler', ...args]));
+        }),
+      });
+      const client = h.connect();
+      await connected(client);
+      const ack = await authenticateWithAck(client, sign({ sub: 'u-1' }));
+      assert.equal(ack.ok, true);
+      client.emit('hello');
+      await barrier(h.io, client);
+      await next(h.io.of('/').sockets.get(client.id!)!, 'hello');
+      assert.deepEqual(seen.filter((entry) => (entry as unknown[])[0] !== 'hello'), []);
+    });
+
+    it(`#12 ${mode} mode: a socket.use() installed from an earlier io.use() never sees authenticate`, async (t) => {
+      const seen: string[] = [];
+      const h = await serve(t, mode, {}, {
+        before: (io) => io.use((socket, nextMiddleware) => {
+          socket.use(([event], go) => {
+            seen.push(String(event));
+            go();
+          });
+          nextMiddleware();
+        }),
+      });
+      const client = await h.login(sign({ sub: 'u-1' }));
+      assert.equal((await authenticateWithAck(client, sign({ sub: 'u-1', v: 2 }))).ok, true);
+      const hello = next(h.io.of('/').sockets.get(client.id!)!, 'hello');
+      client.emit('hello');
+      await hello;
+      assert.deepEqual(seen, ['hello']);
+    });
+
+    it(`#13 ${mode} mode: a secret function's or additional_auth's error text stays on the server (logger), never on the wire`, async (t) => {
+      const logged: object[] = [];
+      const logger = { warn: (entry: object) => logged.push(entry), info: () => {}, debug: () => {} };
+      const h = await serve(t, mode, {
+        secret: (_request: unknown, _payload: unknown, callback: (error: unknown) => void) => callback(new Error('connect ECONNREFUSED vault.internal:8200 token=s.8fj2')),
+        logger,
+      } as Partial<AuthorizeOptions>);
+      const error = await refusedLogin(h, mode, sign({ sub: 'u-1' }));
+      assert.equal(error.reason, 'key_unavailable');
+      assert.doesNotMatch(JSON.stringify(error), /vault|ECONNREFUSED|s\.8fj2/);
+      assert.match(JSON.stringify(logged), /vault\.internal/);
+      const hooked = await serve(t, mode, { additional_auth: async () => Promise.reject(new Error('db at 10.0.0.7 said: password authentication failed')) });
+      const hookError = await refusedLogin(hooked, mode, sign({ sub: 'u-1' }));
+      assert.doesNotMatch(JSON.stringify(hookError), /10\.0\.0\.7|password/);
+    });
+  }
+});
+
+describe('claim guards', () => {
+  for (const mode of MODES) {
+    it(`#14 ${mode} mode: an event a guard refuses reaches no onAny listener`, async (t) => {
+      const seen: string[] = [];
+      const h = await serve(t, mode, { guards: { events: { 'admin:*': (claims) => claims['admin'] === true } } }, {
+        before: (io) => io.on('connection', (socket: Socket) => socket.onAny((event: string) => seen.push(event))),
+      });
+      const client = await h.login(sign({ sub: 'u-1' }));
+      const ack = (await client.timeout(3000).emitWithAck('admin:ban', 'bob')) as Ack;
+      assert.equal(ack.data?.code, 'forbidden');
+      const hello = next(h.io.of('/').sockets.get(client.id!)!, 'hello');
+      client.emit('hello');
+      await hello;
+      assert.deepEqual(seen.filter((event) => event !== 'authenticate'), ['hello']);
+    });
+
+    it(`#15 ${mode} mode: a catch-all guard does not refuse the in-band authenticate`, async (t) => {
+      const h = await serve(t, mode, { guards: { events: { '*': (claims) => claims['role'] === 'member' } } });
+      const client = await h.login(sign({ sub: 'u-1' }));
+      const refused = (await client.timeout(3000).emitWithAck('chat', 'hi')) as Ack;
+      assert.equal(refused.data?.code, 'forbidden');
+      assert.equal((await authenticateWithAck(client, sign({ sub: 'u-1', role: 'member' }))).ok, true);
+    });
+
+    it(`#16 ${mode} mode, required: false: after authenticate, the guards judge the new claims`, async (t) => {
+      const h = await serve(t, mode, { required: false, guards: { events: { chat: (claims) => claims['member'] === true } } }, {
+        after: (io) => io.on('connection', (socket: Socket) => socket.on('chat', (_text: string, ack: (answer: unknown) => void) => ack({ ok: true }))),
+      });
+      const client = h.connect();
+      await connected(client);
+      assert.equal(((await client.timeout(3000).emitWithAck('chat', 'hi')) as Ack).data?.code, 'forbidden');
+      assert.equal((await authenticateWithAck(client, sign({ sub: 'u-1', member: true }))).ok, true);
+      assert.deepEqual(await client.timeout(3000).emitWithAck('chat', 'hi'), { ok: true });
+    });
+  }
+});
+
+describe('options', () => {
+  it('#17 decodedPropertyName / encodedPropertyName refuse any Socket member, getters and Object.prototype included', () => {
+    for (const name of ['broadcast', 'volatile', 'local', 'timeout', 'emitWithAck', 'toString', 'constructor', 'acks', 'onevent']) {
+      assert.throws(() => authorize({ secret: SECRET, decodedPropertyName: name }), TypeError, name);
+      assert.throws(() => authorize({ secret: SECRET, handshake: true, encodedPropertyName: name }), TypeError, name);
+    }
+  });
+
+  it('#17 every member of a real socket is in the refused list', async (t) => {
+    const { SOCKET_MEMBERS } = await import('../src/lib/settings.js');
+    const h = await serve(t, 'handshake', { required: false });
+    const client = h.connect();
+    await connected(client);
+    const socket = h.io.of('/').sockets.get(client.id!)!;
+    const missing: string[] = [];
+    for (let object: object | null = socket; object && object !== Object.prototype; object = Object.getPrototypeOf(object)) {
+      for (const name of Object.getOwnPropertyNames(object)) {
+        if (!name.startsWith('_') && !SOCKET_MEMBERS.has(name) && !(name in Object.prototype) && name !== 'decoded_token' && name !== 'encoded_token') missing.push(name);
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+});
+
+describe('claims are safe to ship between nodes', () => {
+  for (const mode of MODES) {
+    it(`#18 ${mode} mode: a token with __proto__, constructor or prototype keys at any depth is refused`, async (t) => {
+      const h = await serve(t, mode);
+      for (const payload of ['{"sub":"u","__proto__":{"role":"admin"}}', '{"sub":"u","a":{"b":[{"constructor":{"x":1}}]}}', '{"sub":"u","prototype":1}']) {
+        const token = signRaw(payload.replace('{', `{"exp":${nowSeconds() + 60},`));
+        const error = await refusedLogin(h, mode, token);
+        assert.equal(error.reason, 'claim_invalid', payload);
+      }
+    });
+  }
+});
