@@ -24,8 +24,8 @@ function authenticateWithAck(client: ClientSocket, token: unknown, ms = 3000): P
 
 /** A promise the test resolves when it chooses: drives a race without sleeping. */
 function gate<T = void>() {
-  let open!: (value: T) => void;
-  const opened = new Promise<T>((resolve) => (open = resolve));
+  let open!: (value?: T) => void;
+  const opened = new Promise<T>((resolve) => (open = resolve as (value?: T) => void));
   return { opened, open };
 }
 
@@ -264,8 +264,8 @@ describe('tokens never reach app code', () => {
       const seen: unknown[] = [];
       const h = await serve(t, mode, { required: false }, {
         after: (io) => io.on('connection', (socket: Socket) => {
-          socket.onAny((event: string, ...args: unknown[]) => seen.push([event, ...args]));
-          socket.on('authenticate' as never, (...args: unknown[]) => seen.push(['handler', ...args]));
+          socket.onAny((event: string, ...args: unknown[]) => void seen.push([event, ...args]));
+          socket.on('authenticate' as never, (...args: unknown[]) => void seen.push(['handler', ...args]));
         }),
       });
       const client = h.connect();
