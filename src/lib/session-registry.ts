@@ -9,7 +9,6 @@ import type { JwtClaims } from './options.js';
 import { revokedError, storeRevokes, type RevocationSettings } from './revocation.js';
 import { ruleCovers, storedRule, type RevocationRule, type StoredRule, type TokenRef } from './revocation-store.js';
 import type { LifetimeSettings } from './session-lifetime.js';
-import type { SocketSession } from './socket-session.js';
 import type { RefreshLimitOptions } from './rate-limit.js';
 import { recoversConnections } from './socketio-seams.js';
 
@@ -41,6 +40,16 @@ export interface RecoveryRecord {
 }
 export const RECOVERY_RECORD = 'sockjwt';
 
+/** What the registry holds of a live socket (a RegisteredSession; declared here so imports flow one way). */
+export interface RegisteredSession {
+  readonly socket: Socket;
+  readonly state: string;
+  /** The current token's verified payload; set while registered. */
+  readonly payload: JwtClaims | undefined;
+  readonly heldSince: number;
+  drop(error: UnauthorizedError): void;
+}
+
 /** Rules remembered for verifications in flight; more arriving during one verification refuses it (fail closed). */
 const RECENT_RULES = 1024;
 
@@ -62,7 +71,7 @@ export interface SessionControl {
  * `jti` always is, a `sub` usually), a Set from the second on. A Set per key would cost
  * ~150 B per session in each index.
  */
-type Group = SocketSession | Set<SocketSession>;
+type Group = RegisteredSession | Set<RegisteredSession>;
 
 /**
  * The live sessions of one `authorize()`, indexed by `sub` and `jti` so a revocation
@@ -150,7 +159,7 @@ export class SessionRegistry implements SessionControl {
    * unchecked. Stops at the first failure: the next recovery runs it again.
    */
   async recheckAll(): Promise<number> {
-    const sessions = new Set<SocketSession>();
+    const sessions = new Set<RegisteredSession>();
     for (const index of [this.bySub, this.byJti]) for (const group of index.values()) for (const session of membersOf(group)) sessions.add(session);
     const { revocation } = this.settings;
     let dropped = 0;
@@ -174,20 +183,20 @@ export class SessionRegistry implements SessionControl {
     if (recoversConnections(socket.nsp)) (socket.data as Record<string, unknown>)[RECOVERY_RECORD] = { since, heldSince } satisfies RecoveryRecord;
   }
 
-  add(session: SocketSession): void {
+  add(session: RegisteredSession): void {
     this.count++;
     this.index(session, session.payload!);
     this.settings.gate.session(session.socket, session.payload!, 'session_opened');
   }
 
-  remove(session: SocketSession): void {
+  remove(session: RegisteredSession): void {
     this.count--;
     this.unindex(session, session.payload!);
     this.settings.gate.session(session.socket, session.payload!, 'session_closed');
   }
 
   /** A refresh may carry a new `jti`. */
-  reindex(session: SocketSession, previous: JwtClaims): void {
+  reindex(session: RegisteredSession, previous: JwtClaims): void {
     this.unindex(session, previous);
     this.index(session, session.payload!);
   }
@@ -198,18 +207,18 @@ export class SessionRegistry implements SessionControl {
     this.recent.push(rule);
   }
 
-  private index(session: SocketSession, payload: JwtClaims): void {
+  private index(session: RegisteredSession, payload: JwtClaims): void {
     addTo(this.bySub, subjectOf(payload, this.settings.identity), session);
     addTo(this.byJti, normalizeIdentity(payload.jti), session);
   }
 
-  private unindex(session: SocketSession, payload: JwtClaims): void {
+  private unindex(session: RegisteredSession, payload: JwtClaims): void {
     removeFrom(this.bySub, subjectOf(payload, this.settings.identity), session);
     removeFrom(this.byJti, normalizeIdentity(payload.jti), session);
   }
 }
 
-function addTo(index: Map<string, Group>, key: string | undefined, session: SocketSession): void {
+function addTo(index: Map<string, Group>, key: string | undefined, session: RegisteredSession): void {
   if (key === undefined) return;
   const group = index.get(key);
   if (group === undefined) index.set(key, session);
@@ -217,7 +226,7 @@ function addTo(index: Map<string, Group>, key: string | undefined, session: Sock
   else if (group !== session) index.set(key, new Set([group, session]));
 }
 
-function removeFrom(index: Map<string, Group>, key: string | undefined, session: SocketSession): void {
+function removeFrom(index: Map<string, Group>, key: string | undefined, session: RegisteredSession): void {
   if (key === undefined) return;
   const group = index.get(key);
   if (group === session) index.delete(key);
@@ -229,7 +238,7 @@ function removeFrom(index: Map<string, Group>, key: string | undefined, session:
 }
 
 /** A snapshot: dropping a session while iterating changes its group. */
-function membersOf(group: Group | undefined): SocketSession[] {
+function membersOf(group: Group | undefined): RegisteredSession[] {
   if (group === undefined) return [];
   return group instanceof Set ? [...group] : [group];
 }

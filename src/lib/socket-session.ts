@@ -175,6 +175,7 @@ export class SocketSession implements SocketGate, Expirable {
   }
 
   holdEmit(args: [string, ...unknown[]], flags: EmitFlags): void {
+    if (this.state === 'closed') return settleDroppedEmit(args, flags);
     this.hold?.emits.push({ args, flags });
   }
 
