@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import jwt from 'jsonwebtoken';
-import { Server, type ServerOptions } from 'socket.io';
+import type { Server, ServerOptions } from 'socket.io';
 import { io as connectClient, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from 'socket.io-client';
 
 export const SECRET = 'a-shared-secret-of-reasonable-length';
@@ -14,6 +17,45 @@ export function sign(payload: object, options: jwt.SignOptions = {}, secret: jwt
 }
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/**
+ * The socket.io package `startServer` builds its `Server` from: `SOCKJWT_TEST_SOCKET_IO`
+ * (an npm alias such as `socket.io-4.2`, see test/version-matrix.test.ts), else `socket.io`.
+ * Typed as today's `Server`; src/ only imports socket.io types, so this is the version under test.
+ */
+export const SOCKET_IO_PACKAGE = process.env.SOCKJWT_TEST_SOCKET_IO || 'socket.io';
+const requireSocketIo = createRequire(import.meta.url);
+const SocketIoServer = (requireSocketIo(SOCKET_IO_PACKAGE) as { Server: typeof Server }).Server;
+
+/** The version of that package, e.g. `4.2.0` (old versions do not export their package.json). */
+export const SOCKET_IO_VERSION: string = (() => {
+  let dir = dirname(requireSocketIo.resolve(SOCKET_IO_PACKAGE));
+  for (;;) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'socket.io' && manifest.version) return manifest.version;
+    } catch {
+      // not the package root yet
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json found for ${SOCKET_IO_PACKAGE}`);
+    dir = parent;
+  }
+})();
+
+/** Whether the socket.io under test has a minor version of at least `4.<minor>`. */
+export function socketIoAtLeast(minor: number): boolean {
+  const [major = 0, min = 0] = SOCKET_IO_VERSION.split('.').map(Number);
+  return major > 4 || (major === 4 && min >= minor);
+}
+
+/**
+ * Connection state recovery exists from socket.io 4.6.0. Recovery tests skip without it:
+ * `it('…', { skip: !supportsRecovery() && 'no recovery before socket.io 4.6' }, …)`.
+ */
+export function supportsRecovery(): boolean {
+  return socketIoAtLeast(6);
+}
 
 export interface Harness {
   io: Server;
@@ -27,7 +69,7 @@ export interface Harness {
  */
 export async function startServer(t: TestContext, configure: (io: Server) => void, options: Partial<ServerOptions> = {}): Promise<Harness> {
   const http: HttpServer = createServer();
-  const io = new Server(http, options);
+  const io = new SocketIoServer(http, options);
   configure(io);
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
