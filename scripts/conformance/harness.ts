@@ -55,6 +55,11 @@ export class ScenarioRun {
     this.changes.emit('entry', entry);
   }
 
+  /** Entries logged after the first `mark` of them (a position in the log: milliseconds can tie). */
+  after<K extends Kind>(kind: K, mark: number): EntryOf<K>[] {
+    return this.log.slice(mark).filter((entry): entry is EntryOf<K> => entry.kind === kind);
+  }
+
   entries<K extends Kind>(kind: K, since = 0): EntryOf<K>[] {
     return this.log.filter((entry): entry is EntryOf<K> => entry.kind === kind && entry.t >= since);
   }

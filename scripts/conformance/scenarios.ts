@@ -124,6 +124,7 @@ const expiry: Scenario = {
   },
 };
 
+/** `prepare` returns the log position from which any token fetch or attempt is a retry. */
 function stopScenario(name: string, reason: string, prepare: (run: ScenarioRun) => Promise<number | undefined>): Scenario {
   const stops = `stops-on-${reason.replace(/_/g, '-')}`;
   const reports = `reports-${reason.replace(/_/g, '-')}`;
@@ -131,11 +132,11 @@ function stopScenario(name: string, reason: string, prepare: (run: ScenarioRun) 
     name,
     behaviours: [stops, reports],
     async run(run) {
-      const since = await prepare(run);
-      if (since === undefined) return unreached(this.behaviours, `no ${reason} refusal happened`);
+      const mark = await prepare(run);
+      if (mark === undefined) return unreached(this.behaviours, `no ${reason} refusal happened`);
       await run.quiet(QUIET_MS);
       await run.until('stopped', 200); // a report printed just before exiting
-      const retried = run.entries('token', since + 1).length + run.entries('attempt', since + 1).length;
+      const retried = run.after('token', mark).length + run.after('attempt', mark).length;
       const stopped = run.entries('stopped')[0];
       return [
         verdict(stops, retried === 0, retried === 0 ? 'no token fetched, no attempt made afterwards' : `${retried} token fetches / attempts after the refusal`),
@@ -149,15 +150,16 @@ const revoked = stopScenario('revoked', 'revoked', async (run) => {
   run.install();
   run.tokens = () => run.sign('conformance-revoked', 60);
   if (!(await run.until('admitted', FIRST_CONTACT_MS))) return undefined;
-  const t = Date.now();
+  const mark = run.log.length;
   await run.auth.revoke({ sub: 'conformance-revoked' });
-  return t;
+  return mark;
 });
 
 const badSignature = stopScenario('bad-signature', 'bad_signature', async (run) => {
   run.install();
   run.tokens = () => run.sign('conformance', 60, 'not-the-servers-secret-0123456789abcdef');
-  return (await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.reason === 'bad_signature'))?.t;
+  const refused = await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.reason === 'bad_signature');
+  return refused && run.log.indexOf(refused) + 1;
 });
 
 const rateLimited: Scenario = {
@@ -175,7 +177,7 @@ const rateLimited: Scenario = {
     const limited = await run.until('refused', windowMs, (entry) => entry.reason === 'rate_limited');
     if (!limited) return unreached(this.behaviours, 'no retry inside the window after an expired token, so no rate_limited refusal');
     const admitted = await run.until('admitted', windowMs + 4000);
-    const next = run.entries('attempt', limited.t + 1)[0];
+    const next = run.after('attempt', run.log.indexOf(limited) + 1)[0];
     const reopens = failure.t + windowMs;
     return [
       verdict('honours-retry-after', next !== undefined && next.t >= reopens - 50, next ? `next attempt ${ms(next.t - limited.t)} after the refusal, ${ms(next.t - reopens)} from the end of retryAfterMs` : 'no attempt after the refusal'),
@@ -200,7 +202,7 @@ const transient: Scenario = {
     const refused = await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.reason === 'revocation_unavailable');
     if (!refused) return unreached(this.behaviours, 'the first attempt never reached the server');
     const admitted = await run.until('admitted', 6000);
-    const next = run.entries('attempt', refused.t + 1)[0];
+    const next = run.after('attempt', run.log.indexOf(refused) + 1)[0];
     return [
       verdict('retries-after-transient', admitted !== undefined, admitted ? `connected ${ms(admitted.t - refused.t)} after the refusal` : 'never connected'),
       verdict('backs-off', next !== undefined && next.t - refused.t >= 250, next ? `retried ${ms(next.t - refused.t)} after the refusal` : 'never retried'),
@@ -221,7 +223,7 @@ const subjectMismatch: Scenario = {
     if (!refused) return unreached(this.behaviours, 'no refresh with the other subject reached the server');
     const ended = await run.until('disconnect', 5000, (entry) => entry.socket === first.socket);
     const dropped = run.entries('dropped').find((entry) => entry.reason === 'expired');
-    const retries = run.entries('authenticate', refused.t + 1).filter((entry) => entry.socket === first.socket && entry.t < (ended?.t ?? Infinity));
+    const retries = run.after('authenticate', run.log.indexOf(refused) + 1).filter((entry) => entry.socket === first.socket && entry.t < (ended?.t ?? Infinity));
     const keeps = dropped !== undefined && retries.length === 0;
     const keepsDetail = !dropped ? `the socket ended otherwise (${ended?.reason ?? 'still open'})` : retries.length ? `${retries.length} more refreshes after subject_mismatch` : 'kept until the expiry drop, no further refresh';
     if (!dropped) return [verdict('keeps-after-refused-refresh', false, keepsDetail), verdict('reconnects-after-expiry', false, 'no expiry drop to recover from')];
@@ -242,10 +244,12 @@ const connectionLost: Scenario = {
     const first = await run.until('admitted', FIRST_CONTACT_MS);
     if (!first) return unreached(this.behaviours, 'never authenticated');
     const cut = Date.now();
+    const mark = run.log.length;
     run.socket(first.socket)?.conn.close(); // the transport, not the namespace: the client sees a lost connection
     const again = await run.until('admitted', 8000, (entry) => entry.socket !== first.socket);
-    const attempt = again && run.entries('attempt', cut).find((entry) => entry.t <= again.t);
-    const fetched = attempt !== undefined && run.entries('token', cut).some((entry) => entry.t <= attempt.t && entry.status === 200);
+    const afterCut = run.log.slice(mark);
+    const attempt = again && afterCut.findIndex((entry) => entry.kind === 'attempt');
+    const fetched = attempt !== undefined && attempt >= 0 && afterCut.slice(0, attempt).some((entry) => entry.kind === 'token' && entry.status === 200);
     return [
       verdict('reconnects-after-connection-lost', again !== undefined, again ? `connected again ${ms(again.t - cut)} after the cut` : 'never connected again'),
       verdict('fresh-token-on-reconnect', fetched, fetched ? 'asked the token endpoint before reconnecting' : again ? 'reconnected with the token it already had' : 'never reconnected'),
@@ -261,10 +265,10 @@ const serverDisconnect: Scenario = {
     run.tokens = () => run.sign('conformance', 60);
     const first = await run.until('admitted', FIRST_CONTACT_MS);
     if (!first) return unreached(this.behaviours, 'never authenticated');
-    const cut = Date.now();
+    const mark = run.log.length;
     run.socket(first.socket)?.disconnect(); // the application's decision: no `unauthorized`
     await run.quiet(QUIET_MS);
-    const retried = run.entries('token', cut).length + run.entries('attempt', cut).length;
+    const retried = run.after('token', mark).length + run.after('attempt', mark).length;
     return [verdict('no-reconnect-after-server-disconnect', retried === 0, retried === 0 ? 'stayed away' : `${retried} token fetches / attempts afterwards`)];
   },
 };
