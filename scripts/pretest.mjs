@@ -19,13 +19,14 @@ const REDIS_LOG_DIR = '/var/log/redis';
 const REDIS_LOG = `${REDIS_LOG_DIR}/ci.log`;
 const CHROMIUM = '/usr/bin/chromium';
 const PYTHON = '/usr/bin/python3';
-const PY_MODULES = ['socketio', 'jwt', 'cryptography', 'websocket', 'requests'];
+const PY_MODULES = ['socketio', 'jwt', 'cryptography', 'websocket', 'requests', 'aiohttp'];
 const PY_PACKAGES = [
   'python3-socketio',
   'python3-jwt',
   'python3-cryptography',
   'python3-websocket',
   'python3-requests',
+  'python3-aiohttp', // socketio.AsyncClient, for the Python helper's asyncio session
 ];
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;

@@ -1,0 +1,160 @@
+"""The sockjwt wire protocol's rules, free of any I/O (docs/protocol.md, sections 2, 7 and 8).
+
+Both the threaded and the asyncio session decide with these functions, so they behave alike.
+Durations are seconds here (Python's convention); the wire carries milliseconds.
+"""
+import base64
+import json
+import time
+
+# docs/protocol.md section 7: what a client does when a connection is refused or dropped.
+RECONNECT_NOW = 'reconnect now'
+RECONNECT_AFTER_BACKOFF = 'reconnect after back-off'
+RECONNECT_AFTER_RETRY_AFTER = 'reconnect after retryAfterMs'
+STOP = 'stop'
+# ... and when an in-place refresh is refused (the socket stays connected either way).
+RETRY_REFRESH = 'retry refresh'
+KEEP = 'keep'
+
+# reason -> (connect or drop, refused refresh). Unknown reasons are treated like 'internal'.
+REASONS = {
+    'expired': (RECONNECT_NOW, RETRY_REFRESH),
+    'not_yet_valid': (RECONNECT_AFTER_BACKOFF, RETRY_REFRESH),
+    'malformed': (STOP, KEEP),
+    'bad_signature': (STOP, KEEP),
+    'algorithm_not_allowed': (STOP, KEEP),
+    'no_matching_key': (STOP, KEEP),
+    'claim_invalid': (STOP, KEEP),
+    'too_large': (STOP, KEEP),
+    'missing': (RECONNECT_AFTER_BACKOFF, RETRY_REFRESH),
+    'key_unavailable': (RECONNECT_AFTER_BACKOFF, RETRY_REFRESH),
+    'timeout': (RECONNECT_AFTER_BACKOFF, RETRY_REFRESH),
+    'rejected': (STOP, KEEP),
+    'internal': (RECONNECT_AFTER_BACKOFF, RETRY_REFRESH),
+    'revoked': (STOP, KEEP),
+    'revocation_unavailable': (RECONNECT_AFTER_BACKOFF, RETRY_REFRESH),
+    'subject_mismatch': (STOP, KEEP),
+    'rate_limited': (RECONNECT_AFTER_RETRY_AFTER, RETRY_REFRESH),
+    'session_limit': (RECONNECT_NOW, KEEP),
+    'identity_required': (STOP, KEEP),
+}
+
+# Reasons of the helper itself, never sent by a server.
+TOKEN_UNAVAILABLE = 'token_unavailable'  # get_token failed or timed out max_retries times in a row
+SERVER_DISCONNECT = 'server_disconnect'  # the server disconnected without saying why (the app's decision)
+CONNECT_REFUSED = 'connect_refused'      # a connect_error that is not sockjwt's (another middleware)
+
+MIN_RETRY_DELAY_S = 0.25  # no refusal is retried sooner, except the first after expired / session_limit
+MAX_RETRY_DELAY_S = 30.0
+
+
+class Refusal(Exception):
+    """A sockjwt refusal, from `err.data` / the `unauthorized` payload / a refused acknowledgement.
+
+    `reason` decides what to do; `code` and `message` are for people; `retry_after_s` comes
+    with `rate_limited`.
+    """
+
+    def __init__(self, reason, code, message, retry_after_s=None, data=None):
+        super().__init__(f'{code}/{reason}: {message}')
+        self.reason = reason
+        self.code = code
+        self.message = message
+        self.retry_after_s = retry_after_s
+        self.data = data or {}
+
+
+class SessionStopped(Exception):
+    """The helper gave up: a reason a new token cannot fix, retries exhausted, or its own reason."""
+
+    def __init__(self, reason, message, refusal=None):
+        super().__init__(f'{reason}: {message}')
+        self.reason = reason
+        self.message = message
+        self.refusal = refusal
+
+
+def refusal_from(payload):
+    """The Refusal in a wire payload ({message, data} or the data itself), or None if not sockjwt's."""
+    if not isinstance(payload, dict):
+        return None
+    data = payload.get('data', payload)
+    if not isinstance(data, dict) or data.get('type') != 'UnauthorizedError' or not isinstance(data.get('code'), str):
+        return None
+    reason = data.get('reason') if isinstance(data.get('reason'), str) else 'internal'
+    retry_after_ms = data.get('retryAfterMs')
+    retry_after_s = retry_after_ms / 1000 if isinstance(retry_after_ms, (int, float)) and retry_after_ms > 0 else None
+    message = data.get('message') if isinstance(data.get('message'), str) else data['code']
+    return Refusal(reason, data['code'], message, retry_after_s, data)
+
+
+def on_connect_or_drop(reason):
+    return REASONS.get(reason, REASONS['internal'])[0]
+
+
+def on_refused_refresh(reason):
+    return REASONS.get(reason, REASONS['internal'])[1]
+
+
+def backoff_s(failures, retry_delay_s):
+    """The wait before the n-th consecutive retry (n >= 1): doubling, capped at 30 s."""
+    return min(retry_delay_s * 2 ** (failures - 1), MAX_RETRY_DELAY_S)
+
+
+def retry_delay_for(refusal, failures, retry_delay_s):
+    """How long to wait before reconnecting after `refusal`, the `failures`-th in a row."""
+    action = on_connect_or_drop(refusal.reason)
+    if action == RECONNECT_NOW and failures == 1:
+        return 0.0
+    delay = max(backoff_s(failures, retry_delay_s), MIN_RETRY_DELAY_S)
+    return max(delay, refusal.retry_after_s or 0.0)
+
+
+def token_exp(token):
+    """The `exp` claim of a JWT, read without verifying (only to know when to refresh), or None."""
+    try:
+        segment = token.split('.')[1]
+        claims = json.loads(base64.urlsafe_b64decode(segment + '=' * (-len(segment) % 4)))
+    except (IndexError, ValueError, TypeError, AttributeError):
+        return None
+    exp = claims.get('exp') if isinstance(claims, dict) else None
+    return exp if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
+
+
+class Expiry:
+    """When the current token expires, as the server sees it when it says so (docs/protocol.md 8.2).
+
+    Prefers the server's `expiresInMs` (relative, measured on the monotonic clock: immune to a
+    client clock that is off), then `exp` against the local clock.
+    """
+
+    def __init__(self, exp=None, expires_in_ms=None):
+        self.exp = exp
+        self._deadline = None  # time.monotonic() at which the server drops the socket
+        if isinstance(expires_in_ms, (int, float)) and not isinstance(expires_in_ms, bool):
+            self._deadline = time.monotonic() + expires_in_ms / 1000
+        elif isinstance(exp, (int, float)) and not isinstance(exp, bool):
+            self._deadline = time.monotonic() + (exp - time.time())
+
+    @classmethod
+    def from_answer(cls, answer, token):
+        """From an acknowledgement or `authenticated` payload; the token's own `exp` when it says nothing."""
+        answer = answer if isinstance(answer, dict) else {}
+        exp = answer.get('exp', token_exp(token) if token else None)
+        return cls(exp, answer.get('expiresInMs'))
+
+    @property
+    def never(self):
+        return self._deadline is None
+
+    def remaining_s(self):
+        return None if self._deadline is None else self._deadline - time.monotonic()
+
+    def refresh_in_s(self, lead_s):
+        """remaining - min(lead, remaining / 2): the lead before expiry, never before half the life left."""
+        remaining = self.remaining_s()
+        if remaining is None:
+            return None
+        if remaining <= 0:
+            return 0.0
+        return remaining - min(lead_s, remaining / 2)

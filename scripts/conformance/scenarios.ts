@@ -1,0 +1,293 @@
+import type { ScenarioRun } from './harness.js';
+
+/** One behaviour of docs/protocol.md section 9, judged on what the server saw. */
+export interface Verdict {
+  behaviour: string;
+  pass: boolean;
+  detail: string;
+}
+
+export interface Scenario {
+  name: string;
+  /** The behaviours it judges, in the order it reports them (a mode may skip some). */
+  behaviours: readonly string[];
+  /** Drives the server, waits for the client, and judges. The client is already running. */
+  run(run: ScenarioRun): Promise<Verdict[]>;
+}
+
+/** How long a client that must stop is watched for a retry (it may also simply exit). */
+export const QUIET_MS = 1500;
+/** A client that says nothing for this long after the server is ready has failed the scenario. */
+const FIRST_CONTACT_MS = 8000;
+
+const verdict = (behaviour: string, pass: boolean, detail: string): Verdict => ({ behaviour, pass, detail });
+const ms = (value: number) => `${Math.round(value)} ms`;
+
+/** Behaviours a scenario could not reach fail with the reason, rather than vanish from the report. */
+function unreached(behaviours: readonly string[], why: string): Verdict[] {
+  return behaviours.map((behaviour) => verdict(behaviour, false, why));
+}
+
+const connect: Scenario = {
+  name: 'connect',
+  behaviours: ['connects'],
+  async run(run) {
+    run.install();
+    run.tokens = () => run.sign('conformance', 60);
+    const admitted = await run.until('admitted', FIRST_CONTACT_MS);
+    return [verdict('connects', admitted !== undefined, admitted ? `admitted ${ms(admitted.t - run.startedAt)} after launch` : 'never authenticated')];
+  },
+};
+
+const refresh: Scenario = {
+  name: 'refresh',
+  behaviours: ['refreshes-in-place', 'refresh-timing'],
+  async run(run) {
+    run.install();
+    run.tokens = () => run.sign('conformance', 3);
+    const first = await run.until('admitted', FIRST_CONTACT_MS);
+    if (!first) return unreached(this.behaviours, 'never authenticated');
+    await run.until('refreshed', 9000, (entry) => run.entries('refreshed').filter((e) => e.socket === first.socket).length >= 3 && entry.socket === first.socket);
+    const refreshes = run.entries('refreshed').filter((entry) => entry.socket === first.socket);
+    const disconnects = run.entries('disconnect').filter((entry) => entry.socket === first.socket && entry.t < (refreshes[2]?.t ?? Infinity));
+    const inPlace = refreshes.length >= 3 && disconnects.length === 0 && run.entries('admitted').length === 1;
+    // Each refresh: sent before the token it replaces expired, and not before ~half its remaining life.
+    const accepted = [first, ...refreshes];
+    const sent = run.entries('authenticate').filter((entry) => entry.socket === first.socket);
+    const problems: string[] = [];
+    for (let i = 0; i < Math.min(3, refreshes.length); i++) {
+      const previous = accepted[i]!;
+      // The authenticate that produced this refresh: the last one sent before the server accepted it.
+      const attempt = sent.filter((entry) => entry.t <= refreshes[i]!.t).at(-1);
+      if (!attempt || previous.exp === undefined) continue;
+      const life = previous.exp * 1000 - previous.t;
+      if (attempt.t >= previous.exp * 1000) problems.push(`refresh ${i + 1} sent ${ms(attempt.t - previous.exp * 1000)} after exp`);
+      if (attempt.t - previous.t < 0.4 * life) problems.push(`refresh ${i + 1} sent ${ms(attempt.t - previous.t)} into a ${ms(life)} life`);
+    }
+    return [
+      verdict('refreshes-in-place', inPlace, `${refreshes.length} refreshes on the first socket, ${disconnects.length} disconnects, ${run.entries('admitted').length} connections`),
+      verdict('refresh-timing', refreshes.length >= 3 && problems.length === 0, problems.join('; ') || (refreshes.length >= 3 ? 'each refresh between half-life and exp' : 'too few refreshes to judge')),
+    ];
+  },
+};
+
+const expiredToken: Scenario = {
+  name: 'expired-token',
+  behaviours: ['reconnects-after-expired-token', 'acknowledges-unauthorized'],
+  async run(run) {
+    // Message mode: the server waits for the client's acknowledgement of `unauthorized` (up to 4 s).
+    run.install(run.mode === 'message' ? { callback: 4000 } : {});
+    let issued = 0;
+    run.tokens = () => run.sign('conformance', issued++ === 0 ? -10 : 60);
+    const refused = await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.reason === 'expired');
+    if (!refused) return unreached(behavioursOf(this, run.mode), 'the expired token never reached the server');
+    const admitted = await run.until('admitted', 6000);
+    const verdicts = [
+      verdict(
+        'reconnects-after-expired-token',
+        admitted !== undefined && admitted.t - refused.t <= 1500 && run.entries('token').length >= 2,
+        admitted ? `connected ${ms(admitted.t - refused.t)} after the refusal` : 'never connected with a new token',
+      ),
+    ];
+    if (run.mode === 'message') {
+      const released = run.entries('disconnect', refused.t)[0];
+      verdicts.push(verdict('acknowledges-unauthorized', released !== undefined && released.t - refused.t <= 1000, released ? `released ${ms(released.t - refused.t)} after the refusal` : 'never released'));
+    }
+    return verdicts;
+  },
+};
+
+const expiry: Scenario = {
+  name: 'expiry',
+  behaviours: ['keeps-socket-until-expiry', 'reconnects-after-expiry'],
+  async run(run) {
+    run.install();
+    let sourceUp = true;
+    let issued = 0;
+    run.tokens = () => {
+      if (!sourceUp) return { status: 503 };
+      if (issued++ === 0) {
+        sourceUp = false; // down from now until the server drops the socket
+        return run.sign('conformance', 2);
+      }
+      return run.sign('conformance', 60);
+    };
+    const first = await run.until('admitted', FIRST_CONTACT_MS);
+    if (!first) return unreached(this.behaviours, 'never authenticated');
+    const ended = await run.until('disconnect', 6000, (entry) => entry.socket === first.socket);
+    const dropped = run.entries('dropped').find((entry) => entry.reason === 'expired');
+    if (dropped) sourceUp = true;
+    const keeps = verdict('keeps-socket-until-expiry', dropped !== undefined, dropped ? 'dropped by the server at expiry' : `the socket ended otherwise (${ended?.reason ?? 'still open'})`);
+    if (!dropped) return [keeps, verdict('reconnects-after-expiry', false, 'no expiry drop to recover from')];
+    const again = await run.until('admitted', 2500, (entry) => entry.socket !== first.socket);
+    return [keeps, verdict('reconnects-after-expiry', again !== undefined, again ? `connected ${ms(again.t - dropped.t)} after the drop` : 'no new connection within 2.5 s of the drop')];
+  },
+};
+
+/** `prepare` returns the log position from which any token fetch or attempt is a retry. */
+function stopScenario(name: string, reason: string, prepare: (run: ScenarioRun) => Promise<number | undefined>): Scenario {
+  const stops = `stops-on-${reason.replace(/_/g, '-')}`;
+  const reports = `reports-${reason.replace(/_/g, '-')}`;
+  return {
+    name,
+    behaviours: [stops, reports],
+    async run(run) {
+      const mark = await prepare(run);
+      if (mark === undefined) return unreached(this.behaviours, `no ${reason} refusal happened`);
+      await run.quiet(QUIET_MS);
+      await run.until('stopped', 200); // a report printed just before exiting
+      const retried = run.after('token', mark).length + run.after('attempt', mark).length;
+      const stopped = run.entries('stopped')[0];
+      return [
+        verdict(stops, retried === 0, retried === 0 ? 'no token fetched, no attempt made afterwards' : `${retried} token fetches / attempts after the refusal`),
+        verdict(reports, stopped?.reason === reason, stopped ? `reported "${stopped.reason}"` : 'reported nothing'),
+      ];
+    },
+  };
+}
+
+const revoked = stopScenario('revoked', 'revoked', async (run) => {
+  run.install();
+  run.tokens = () => run.sign('conformance-revoked', 60);
+  if (!(await run.until('admitted', FIRST_CONTACT_MS))) return undefined;
+  const mark = run.log.length;
+  await run.auth.revoke({ sub: 'conformance-revoked' });
+  return mark;
+});
+
+const badSignature = stopScenario('bad-signature', 'bad_signature', async (run) => {
+  run.install();
+  run.tokens = () => run.sign('conformance', 60, 'not-the-servers-secret-0123456789abcdef');
+  const refused = await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.reason === 'bad_signature');
+  return refused && run.log.indexOf(refused) + 1;
+});
+
+const rateLimited: Scenario = {
+  name: 'rate-limited',
+  behaviours: ['honours-retry-after', 'connects-after-rate-limit'],
+  async run(run) {
+    // Longer than a client's second back-off with the default 1 s delay (2 s): only a client that
+    // reads retryAfterMs waits it out.
+    const windowMs = 3500;
+    run.install({ rateLimit: { maxFailures: 1, windowMs } });
+    let issued = 0;
+    run.tokens = () => run.sign('conformance', issued++ === 0 ? -10 : 60);
+    const failure = await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.reason === 'expired');
+    if (!failure) return unreached(this.behaviours, 'the expired token never reached the server');
+    const limited = await run.until('refused', windowMs, (entry) => entry.reason === 'rate_limited');
+    if (!limited) return unreached(this.behaviours, 'no retry inside the window after an expired token, so no rate_limited refusal');
+    const admitted = await run.until('admitted', windowMs + 4000);
+    const next = run.after('attempt', run.log.indexOf(limited) + 1)[0];
+    const reopens = failure.t + windowMs;
+    return [
+      verdict('honours-retry-after', next !== undefined && next.t >= reopens - 50, next ? `next attempt ${ms(next.t - limited.t)} after the refusal, ${ms(next.t - reopens)} from the end of retryAfterMs` : 'no attempt after the refusal'),
+      verdict('connects-after-rate-limit', admitted !== undefined, admitted ? `connected ${ms(admitted.t - limited.t)} after the refusal` : 'never connected'),
+    ];
+  },
+};
+
+const transient: Scenario = {
+  name: 'transient',
+  behaviours: ['retries-after-transient', 'backs-off'],
+  async run(run) {
+    let checks = 0;
+    run.install({
+      logger: { warn() {}, info() {}, debug() {} }, // the outage is staged: no process warning
+      isRevoked: () => {
+        if (checks++ === 0) throw new Error('revocation store briefly down');
+        return false;
+      },
+    });
+    run.tokens = () => run.sign('conformance', 60);
+    const refused = await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.reason === 'revocation_unavailable');
+    if (!refused) return unreached(this.behaviours, 'the first attempt never reached the server');
+    const admitted = await run.until('admitted', 6000);
+    const next = run.after('attempt', run.log.indexOf(refused) + 1)[0];
+    return [
+      verdict('retries-after-transient', admitted !== undefined, admitted ? `connected ${ms(admitted.t - refused.t)} after the refusal` : 'never connected'),
+      verdict('backs-off', next !== undefined && next.t - refused.t >= 250, next ? `retried ${ms(next.t - refused.t)} after the refusal` : 'never retried'),
+    ];
+  },
+};
+
+const subjectMismatch: Scenario = {
+  name: 'subject-mismatch',
+  behaviours: ['keeps-after-refused-refresh', 'reconnects-after-expiry'],
+  async run(run) {
+    run.install();
+    let issued = 0;
+    run.tokens = () => (issued++ === 0 ? run.sign('conformance-ann', 3) : run.sign('conformance-bob', 60));
+    const first = await run.until('admitted', FIRST_CONTACT_MS);
+    if (!first) return unreached(this.behaviours, 'never authenticated');
+    const refused = await run.until('refused', 4000, (entry) => entry.reason === 'subject_mismatch');
+    if (!refused) return unreached(this.behaviours, 'no refresh with the other subject reached the server');
+    const ended = await run.until('disconnect', 5000, (entry) => entry.socket === first.socket);
+    const dropped = run.entries('dropped').find((entry) => entry.reason === 'expired');
+    const retries = run.after('authenticate', run.log.indexOf(refused) + 1).filter((entry) => entry.socket === first.socket && entry.t < (ended?.t ?? Infinity));
+    const keeps = dropped !== undefined && retries.length === 0;
+    const keepsDetail = !dropped ? `the socket ended otherwise (${ended?.reason ?? 'still open'})` : retries.length ? `${retries.length} more refreshes after subject_mismatch` : 'kept until the expiry drop, no further refresh';
+    if (!dropped) return [verdict('keeps-after-refused-refresh', false, keepsDetail), verdict('reconnects-after-expiry', false, 'no expiry drop to recover from')];
+    const again = await run.until('admitted', 2500, (entry) => entry.socket !== first.socket);
+    return [
+      verdict('keeps-after-refused-refresh', keeps, keepsDetail),
+      verdict('reconnects-after-expiry', again?.sub === 'conformance-bob', again ? `the new subject connected ${ms(again.t - dropped.t)} after the drop` : 'no new connection within 2.5 s of the drop'),
+    ];
+  },
+};
+
+const connectionLost: Scenario = {
+  name: 'connection-lost',
+  behaviours: ['reconnects-after-connection-lost', 'fresh-token-on-reconnect'],
+  async run(run) {
+    run.install();
+    run.tokens = () => run.sign('conformance', 60);
+    const first = await run.until('admitted', FIRST_CONTACT_MS);
+    if (!first) return unreached(this.behaviours, 'never authenticated');
+    const cut = Date.now();
+    const mark = run.log.length;
+    run.socket(first.socket)?.conn.close(); // the transport, not the namespace: the client sees a lost connection
+    const again = await run.until('admitted', 8000, (entry) => entry.socket !== first.socket);
+    const afterCut = run.log.slice(mark);
+    const attempt = again && afterCut.findIndex((entry) => entry.kind === 'attempt');
+    const fetched = attempt !== undefined && attempt >= 0 && afterCut.slice(0, attempt).some((entry) => entry.kind === 'token' && entry.status === 200);
+    return [
+      verdict('reconnects-after-connection-lost', again !== undefined, again ? `connected again ${ms(again.t - cut)} after the cut` : 'never connected again'),
+      verdict('fresh-token-on-reconnect', fetched, fetched ? 'asked the token endpoint before reconnecting' : again ? 'reconnected with the token it already had' : 'never reconnected'),
+    ];
+  },
+};
+
+const serverDisconnect: Scenario = {
+  name: 'server-disconnect',
+  behaviours: ['no-reconnect-after-server-disconnect'],
+  async run(run) {
+    run.install();
+    run.tokens = () => run.sign('conformance', 60);
+    const first = await run.until('admitted', FIRST_CONTACT_MS);
+    if (!first) return unreached(this.behaviours, 'never authenticated');
+    const mark = run.log.length;
+    run.socket(first.socket)?.disconnect(); // the application's decision: no `unauthorized`
+    await run.quiet(QUIET_MS);
+    const retried = run.after('token', mark).length + run.after('attempt', mark).length;
+    return [verdict('no-reconnect-after-server-disconnect', retried === 0, retried === 0 ? 'stayed away' : `${retried} token fetches / attempts afterwards`)];
+  },
+};
+
+export const SCENARIOS: readonly Scenario[] = [
+  connect,
+  refresh,
+  expiredToken,
+  expiry,
+  revoked,
+  badSignature,
+  rateLimited,
+  transient,
+  subjectMismatch,
+  connectionLost,
+  serverDisconnect,
+];
+
+/** The behaviours a scenario judges in a mode (`acknowledges-unauthorized` only exists in message mode). */
+export function behavioursOf(scenario: Scenario, mode: string): string[] {
+  return scenario.behaviours.filter((behaviour) => mode === 'message' || behaviour !== 'acknowledges-unauthorized');
+}

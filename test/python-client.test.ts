@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { before, describe, it, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { runConformance, type Result } from '../scripts/conformance.js';
+
+// Debian's interpreter, with python3-socketio (and python3-aiohttp for the asyncio client).
+const PYTHON = '/usr/bin/python3';
+const MODULES = ['socketio', 'engineio', 'aiohttp', 'websocket'];
+const PACKAGES = 'python3-socketio python3-websocket python3-aiohttp';
+const script = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+function runPython(t: TestContext, args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(PYTHON, args, { timeout: timeoutMs });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** One behaviour's verdict, or a failure naming it when the run did not report it. */
+function verdictOf(results: Result[], mode: string, scenario: string, behaviour: string): Result {
+  const result = results.find((r) => r.mode === mode && r.scenario === scenario && r.behaviour === behaviour);
+  assert.ok(result, `no verdict for ${mode}/${scenario}/${behaviour}`);
+  return result;
+}
+
+function assertAllPassed(results: Result[]): void {
+  const failed = results.filter((r) => !r.pass).map((r) => `${r.mode}/${r.scenario}/${r.behaviour}: ${r.detail}`);
+  assert.deepEqual(failed, []);
+}
+
+describe('the Python client helper (clients/python) against a real sockjwt server', () => {
+  before(async () => {
+    const check = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(PYTHON, ['-c', `import ${MODULES.join(', ')}`], { timeout: 15_000 });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.once('error', (error) => resolve({ code: -1, stderr: error.message }));
+      child.once('close', (code) => resolve({ code, stderr }));
+    });
+    // A failure, never a skip: CI must not go green without this suite having run.
+    assert.equal(check.code, 0, `${PYTHON} cannot import ${MODULES.join(', ')}: apt-get install ${PACKAGES} (scripts/pretest.mjs does it as root)\n${check.stderr}`);
+  });
+
+  it('socketio.Client (threads) and socketio.AsyncClient pass every conformance scenario, in both modes', async () => {
+    const output: string[] = [];
+    const [sync, asyncio] = await Promise.all([
+      runConformance({ command: `${PYTHON} ${script('conformance/python_client.py')} sync`, modes: ['handshake', 'message'], concurrency: 5, output: (line) => output.push(line) }),
+      runConformance({ command: `${PYTHON} ${script('conformance/python_client.py')} async`, modes: ['handshake', 'message'], concurrency: 5, output: (line) => output.push(line) }),
+    ]);
+    for (const results of [sync, asyncio]) {
+      assert.equal(results.length, 39);
+      // The issue's four, by name: a 3 s token refreshed in place 3 times with 0 disconnects;
+      // expiry → a reconnection with a fresh token; revoked → stop; rate_limited → waits retryAfterMs.
+      for (const mode of ['handshake', 'message']) {
+        const refreshed = verdictOf(results, mode, 'refresh', 'refreshes-in-place');
+        assert.match(refreshed.detail, /^[3-9] refreshes on the first socket, 0 disconnects, 1 connections$/);
+        assert.ok(refreshed.pass, refreshed.detail);
+        for (const [scenario, behaviour] of [['expiry', 'reconnects-after-expiry'], ['revoked', 'stops-on-revoked'], ['revoked', 'reports-revoked'], ['rate-limited', 'honours-retry-after']] as const) {
+          const result = verdictOf(results, mode, scenario, behaviour);
+          assert.ok(result.pass, `${mode}/${scenario}/${behaviour}: ${result.detail}\n${output.join('\n')}`);
+        }
+      }
+      assertAllPassed(results);
+    }
+  });
+
+  it('bounds get_token with token_timeout_s, prefers expiresInMs to the local clock, and reads refusals as the spec says', async (t) => {
+    const result = await runPython(t, [script('python/session_checks.py')]);
+    assert.equal(result.code, 0, result.stderr);
+    const checks = JSON.parse(result.stdout) as Record<string, unknown>;
+    // A get_token that never answers: 3 calls (the first, then max_retries = 2), each cut at 0.3 s, then a stop.
+    const sync = checks['sync_token_timeout'] as { reason: string; calls: number; seconds: number };
+    assert.deepEqual([sync.reason, sync.calls], ['token_unavailable', 3]);
+    assert.ok(sync.seconds >= 0.3 * 3 + 0.25 + 0.5 && sync.seconds < 5, `stopped after ${sync.seconds} s`);
+    const asyncio = checks['async_token_timeout'] as { reason: string; seconds: number };
+    assert.equal(asyncio.reason, 'token_unavailable');
+    assert.ok(asyncio.seconds >= 0.3 * 2 + 0.25 && asyncio.seconds < 5, `stopped after ${asyncio.seconds} s`);
+    // The server's expiresInMs (4 s) wins over an exp 1000 s away on the client's clock.
+    assert.equal(checks['expires_in_ms_preferred'], 4);
+    assert.equal(checks['refresh_in_s'], 2);
+    assert.equal(checks['exp_fallback'], 100);
+    assert.equal(checks['token_fallback'], 123);
+    assert.equal(checks['retry_after_s'], 1.5);
+    assert.equal(checks['retry_delay_rate_limited'], 1.5);
+    assert.equal(checks['retry_delay_expired_first'], 0);
+    assert.equal(checks['retry_delay_expired_second'], 2);
+    assert.deepEqual(checks['unknown_reason'], ['reconnect after back-off', 'retry refresh']);
+    assert.equal(checks['not_sockjwt'], null);
+  });
+});
