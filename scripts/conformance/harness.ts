@@ -105,10 +105,12 @@ export class ScenarioRun {
       this.record({ kind: 'admitted', t: Date.now(), socket: socket.id, exp: claims?.exp, sub: claims?.sub });
     };
     const live = new WeakSet<Socket>();
+    // sockjwt hides `authenticate` from every app listener and middleware, so the harness
+    // watches the wire: the engine.io packets of the socket's connection, as they arrive.
     const spy = (socket: Socket) =>
-      socket.use(([event], next) => {
-        if (event === 'authenticate') this.record({ kind: live.has(socket) ? 'authenticate' : 'attempt', t: Date.now(), socket: socket.id });
-        next();
+      socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
+        if (packet.type !== 'message' || !isAuthenticatePacket(packet.data, this.nsp.name)) return;
+        this.record({ kind: live.has(socket) ? 'authenticate' : 'attempt', t: Date.now(), socket: socket.id });
       });
     const watch = (socket: Socket) => socket.on('disconnect', (reason) => this.record({ kind: 'disconnect', t: Date.now(), socket: socket.id, reason }));
     if (this.mode === 'handshake') {
@@ -252,4 +254,12 @@ export class ConformanceServer {
     }
     run.answerToken(response);
   }
+}
+
+/** A socket.io EVENT packet (`2`, then `/nsp,` unless the main namespace, an optional ack id) whose event is `authenticate`. */
+function isAuthenticatePacket(data: unknown, nsp: string): boolean {
+  if (typeof data !== 'string') return false;
+  const prefix = nsp === '/' ? '2' : `2${nsp},`;
+  if (!data.startsWith(prefix)) return false;
+  return data.slice(prefix.length).replace(/^\d+/, '').startsWith('["authenticate"');
 }
