@@ -1,6 +1,7 @@
 import type { Socket } from 'socket.io';
 import { UnauthorizedError } from './errors.js';
 import type { JwtClaims } from './options.js';
+import { lifetimeNotice, type LifetimeNotice, type LifetimeSettings } from './session-lifetime.js';
 
 export const AUTHENTICATE = 'authenticate';
 
@@ -27,14 +28,12 @@ export function takeAuthenticate(packet: unknown[], handler: (token: unknown, ac
 }
 
 /** What the client's `authenticate` acknowledgement receives on success. */
-export interface AckAccepted {
+export interface AckAccepted extends LifetimeNotice {
   ok: true;
-  /** The token's `exp` (seconds), or null if it has none. */
-  exp: number | null;
 }
 
-export function ackAccepted(payload: JwtClaims): AckAccepted {
-  return { ok: true, exp: typeof payload.exp === 'number' ? payload.exp : null };
+export function ackAccepted(payload: JwtClaims, lifetime: LifetimeSettings): AckAccepted {
+  return { ok: true, ...lifetimeNotice(payload, lifetime) };
 }
 
 type AnyListener = (event: string, ...args: unknown[]) => void;

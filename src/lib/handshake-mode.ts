@@ -5,6 +5,7 @@ import { asUnauthorizedError, type UnauthorizedError } from './errors.js';
 import { concealCredentials, credentialsRequired, extractHandshakeToken, type TokenSources } from './extract-token.js';
 import { guardAnonymous } from './claim-guards.js';
 import { guardRecovery, openRecoveredSession } from './recovery.js';
+import { lifetimeNotice } from './session-lifetime.js';
 import { withSessionControl, type SessionControl, type SessionRegistry } from './session-registry.js';
 
 export interface HandshakeSettings {
@@ -72,6 +73,8 @@ function watchNamespace(nsp: Namespace, sessions: SessionRegistry, admitted: Wea
     if (identity) {
       admitted.delete(socket);
       sessions.open(socket, identity, true);
+      // The client hears how long its token holds here (sockjwt/client schedules its refresh from it).
+      socket.emit('authenticated', lifetimeNotice(identity.payload, sessions.settings.lifetime));
     } else if (socket.recovered && socket.data?.[sessions.settings.names.decoded] !== undefined) {
       openRecoveredSession(socket, sessions);
     } else {

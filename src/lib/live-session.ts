@@ -8,7 +8,7 @@ import type { Expirable, ExpiryHandle } from './expiry-scheduler.js';
 import { rateLimitedError, RefreshBudget } from './rate-limit.js';
 import { emitLocally } from './local-events.js';
 import type { JwtClaims } from './options.js';
-import { expiredError, expiryDeadline } from './session-lifetime.js';
+import { expiredError, expiryDeadline, lifetimeNotice } from './session-lifetime.js';
 import type { SessionRegistry } from './session-registry.js';
 
 /** Server-side namespace event after an in-band refresh: `(socket, previousClaims)`. */
@@ -106,8 +106,9 @@ export class LiveSession implements Expirable {
     this.scheduleExpiry();
     leaveForbiddenRooms(this.socket);
     emitLocally(this.socket.nsp, TOKEN_REFRESHED, this.socket, previousClaims);
-    this.socket.emit('authenticated');
-    ack?.(ackAccepted(identity.payload));
+    const { lifetime } = this.registry.settings;
+    this.socket.emit('authenticated', lifetimeNotice(identity.payload, lifetime));
+    ack?.(ackAccepted(identity.payload, lifetime));
   }
 
   /** The current token still holds until it expires; the client is told the new one did not. */

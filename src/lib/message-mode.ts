@@ -8,6 +8,7 @@ import type { LiveSession } from './live-session.js';
 import { emitLocally } from './local-events.js';
 import { Quarantine } from './quarantine.js';
 import { guardRecovery } from './recovery.js';
+import { lifetimeNotice } from './session-lifetime.js';
 import { withSessionControl, type SessionControl, type SessionRegistry } from './session-registry.js';
 
 export interface MessageSettings {
@@ -88,8 +89,9 @@ class MessageSession {
     this.live = this.settings.sessions.open(this.socket, identity);
     // The app hears first (socketio-jwt #123): its handlers may join rooms or emit before the client acts.
     emitLocally(this.socket.nsp, 'authenticated', this.socket);
-    this.socket.emit('authenticated');
-    ack?.(ackAccepted(identity.payload));
+    const { lifetime } = this.settings.sessions.settings;
+    this.socket.emit('authenticated', lifetimeNotice(identity.payload, lifetime));
+    ack?.(ackAccepted(identity.payload, lifetime));
     this.quarantine?.flushHeldEmits();
   }
 
