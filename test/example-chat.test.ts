@@ -74,7 +74,7 @@ describe('examples/chat in Chromium', () => {
     await buildClient();
     // A fourth user, only for the test that signs out everywhere: revoking a subject also
     // refuses the tokens issued in the same second, which must not touch the other tests.
-    const erin = { username: 'erin', name: 'Erin', role: 'member' as const, password: await hashPassword('erin-password') };
+    const erin = { id: 'uErin001', username: 'erin', name: 'Erin', role: 'member' as const, password: await hashPassword('erin-password') };
     server = await createChatServer({
       jwtSecret: randomBytes(32).toString('base64url'),
       accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS,
@@ -184,14 +184,14 @@ describe('examples/chat in Chromium', () => {
     const forged = await signIn(t, 'bob');
     await expiring.route('**/refresh', (route) => route.fulfill({ status: 401, json: { error: 'Your session has ended. Please sign in again.' } }));
     const forgery = jwt.sign({ name: 'Bob', role: 'member' }, 'not-the-server-secret', {
-      subject: 'bob',
+      subject: 'uR4tY8nB',
       issuer: ISSUER,
       audience: AUDIENCE,
       expiresIn: ACCESS_TOKEN_TTL_SECONDS,
       jwtid: 'forged',
     });
     await forged.route('**/refresh', (route) =>
-      route.fulfill({ json: { token: forgery, expiresAt: Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000, user: { username: 'bob', name: 'Bob', role: 'member' } } }),
+      route.fulfill({ json: { token: forgery, expiresAt: Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000, user: { id: 'uR4tY8nB', name: 'Bob', role: 'member' } } }),
     );
 
     await expiring.locator('#session-banner[data-state="expired"]', { hasText: 'Your session has ended. Please sign in again.' }).waitFor({ timeout: 10_000 });
@@ -224,16 +224,16 @@ describe('examples/chat in Chromium', () => {
     assert.equal(await banner.locator('#session-banner-text').textContent(), 'Alice banned your account: this session was revoked.');
     assert.equal(await carol.locator('#connection-state').getAttribute('data-state'), 'ended');
     assert.equal(await messageBox(carol).isDisabled(), true);
-    await alice.locator('#banned li', { hasText: 'carol' }).waitFor();
+    await alice.locator('#banned li', { hasText: 'Carol' }).waitFor();
     await alice.locator('#online li', { hasText: 'Carol' }).waitFor({ state: 'detached' });
 
     await carol.getByRole('button', { name: 'Sign in again' }).click();
     await fillLogin(carol, 'carol', password('carol'));
     await carol.locator('#login-error', { hasText: 'This account has been banned by an admin.' }).waitFor();
 
-    await alice.getByRole('button', { name: 'Unban carol', exact: true }).click();
+    await alice.getByRole('button', { name: 'Unban Carol', exact: true }).click();
     await alice.locator('#banned li', { hasText: 'Nobody is banned.' }).waitFor();
-    assert.ok(serverLog.includes('alice banned carol (1 socket(s) dropped)'), serverLog.join('\n'));
+    assert.ok(serverLog.includes('u7Qm2xK9 banned uH3pL6wZ (1 socket(s) dropped)'), serverLog.join('\n'));
   });
 
   it('"Sign out everywhere" revokes every session of the user', async (t) => {
