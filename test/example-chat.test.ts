@@ -267,7 +267,10 @@ describe('examples/chat in Chromium', () => {
       res.end(`<form id="f" method="post" action="${server.url}${target}"><input name="x" value="1"></form><script>document.getElementById('f').submit()</script>`);
     });
     await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
-    t.after(() => new Promise<void>((resolve) => attacker.close(() => resolve())));
+    t.after(() => {
+      attacker.closeAllConnections(); // Chromium keeps its connections alive
+      return new Promise<void>((resolve) => attacker.close(() => resolve()));
+    });
     const port = (attacker.address() as AddressInfo).port;
     // Same site, another origin (a sibling, as far as cookies go), and another site.
     for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
