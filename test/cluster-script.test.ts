@@ -53,7 +53,7 @@ test('npm run cluster: nodes on consecutive ports share logins, presence and rev
   assert.match(output, /Cluster mode: Redis at redis:\/\/127\.0\.0\.1:6379/);
 
   const [first, second] = [`http://127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`];
-  const login = await fetch(`${first}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bob', password: 'builder' }) });
+  const login = await fetch(`${first}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bob', password: 'builder' }) });
   assert.equal(login.status, 200);
   const { token } = (await login.json()) as { token: string };
   const options = { forceNew: true, reconnection: false, transports: ['websocket'], auth: { token } };

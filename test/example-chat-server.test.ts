@@ -10,12 +10,13 @@ import { MemoryRevocationStore } from 'sockjwt';
 import { buildClient } from '../examples/chat/build.js';
 import { createChatServer, type ChatServer } from '../examples/chat/server/app.js';
 import { readConfig, redactUrl } from '../examples/chat/server/config.js';
-import { RefreshTokenStore } from '../examples/chat/server/refresh-tokens.js';
+import { RefreshTokenStore, type EndedFamily, type RotateResult } from '../examples/chat/server/refresh-tokens.js';
 import { loadUsers, UserDirectory } from '../examples/chat/server/users.js';
 import type { TokenResponse } from '../examples/chat/shared/protocol.js';
 import { next } from './support.js';
 
 const seedUsers = loadUsers(new URL('../examples/chat/users.json', import.meta.url));
+const CAROL = seedUsers.find((u) => u.username === 'carol')!.id;
 
 describe('chat example: configuration from the environment', () => {
   it('has defaults that run with nothing set, and says the secret is random', () => {
@@ -69,7 +70,7 @@ describe('chat example: users', () => {
     );
     const users = new UserDirectory(seedUsers);
     for (const user of seedUsers) {
-      assert.deepEqual(await users.verify(user.username, user.demoPassword!), { username: user.username, name: user.name, role: user.role });
+      assert.deepEqual(await users.verify(user.username, user.demoPassword!), { id: user.id, name: user.name, role: user.role });
       assert.equal(await users.verify(user.username, `${user.demoPassword}!`), null);
     }
     assert.equal(await users.verify('mallory', 'wonderland'), null);
@@ -88,38 +89,86 @@ describe('chat example: users', () => {
 });
 
 describe('chat example: refresh tokens', () => {
-  it('rotate on use; a rotated token still works for a few seconds, then its reuse ends the whole family', () => {
+  const rotated = (result: RotateResult): string => {
+    assert.ok(result.ok, `refused: ${!result.ok && result.reason}`);
+    return result.token;
+  };
+
+  it('rotate on use; two tabs refreshing at once get the same successor; a later replay ends the family and revokes its access tokens', () => {
     let now = 1_000_000;
-    const store = new RefreshTokenStore({ ttlMs: 60_000, reuseGraceMs: 10_000, now: () => now });
+    const ended: EndedFamily[] = [];
+    const store = new RefreshTokenStore({ ttlMs: 60_000, reuseGraceMs: 10_000, now: () => now, onFamilyEnded: (family) => ended.push(family) });
     const first = store.issue('bob');
-    const second = store.rotate(first);
-    assert.ok(second.ok);
-    assert.notEqual(second.token, first);
-    assert.equal(second.sub, 'bob');
+    store.noteAccessToken(first.family, { jti: 'a1', exp: now / 1000 + 60 });
+    const second = rotated(store.rotate(first.token));
+    assert.notEqual(second, first.token);
 
-    now += 5_000; // two tabs refreshing at once: the same token twice within the grace
-    assert.ok(store.rotate(first).ok);
+    now += 5_000; // the other tab, with the same cookie, within the grace: the same successor, no second chain
+    assert.equal(rotated(store.rotate(first.token)), second, 'no fork: one current token per family');
+    const third = rotated(store.rotate(second));
+    assert.equal(store.size, 3, 'current, previous and one retired hash');
 
-    now += 10_000; // a replay, later
-    assert.deepEqual(store.rotate(first), { ok: false, reason: 'reused' });
-    assert.deepEqual(store.rotate(second.token), { ok: false, reason: 'unknown' }, 'the family ended');
+    now += 1_000; // the first token again, though its successor has moved on: a copy
+    assert.deepEqual(store.rotate(first.token), { ok: false, reason: 'reused' });
+    assert.deepEqual(store.rotate(third), { ok: false, reason: 'unknown' }, 'the family ended');
+    assert.deepEqual(ended.map((f) => [f.sub, f.why, f.accessTokens.map((t) => t.jti)]), [['bob', 'reused', ['a1']]]);
+    assert.equal(store.size, 0);
   });
 
-  it('expire, and end per device (revoke) or per user (revokeSubject)', () => {
+  it('a replay of a forked chain is caught: the previous token after the grace, or any older one', () => {
     let now = 0;
-    const store = new RefreshTokenStore({ ttlMs: 1000, now: () => now });
+    const store = new RefreshTokenStore({ ttlMs: 600_000, reuseGraceMs: 10_000, now: () => now });
+    const login = store.issue('bob');
+    const next = rotated(store.rotate(login.token));
+    now += 10_001;
+    assert.deepEqual(store.rotate(login.token), { ok: false, reason: 'reused' });
+    assert.deepEqual(store.rotate(next), { ok: false, reason: 'unknown' });
+  });
+
+  it('a family lives ttlMs from its login however often it rotates (absolute lifetime)', () => {
+    let now = 0;
+    const store = new RefreshTokenStore({ ttlMs: 10_000, now: () => now });
+    let token = store.issue('bob').token;
+    for (now = 1_000; now < 10_000; now += 1_000) {
+      const grant = store.rotate(token);
+      assert.ok(grant.ok);
+      assert.equal(grant.expiresAt, 10_000, 'the cookie\'s end does not move');
+      token = grant.token;
+    }
+    assert.deepEqual(store.rotate(token), { ok: false, reason: 'expired' });
+  });
+
+  it('stays bounded: 5,000 rotations of one family keep 10 hashes; families are capped per user and in all', () => {
+    const ended: EndedFamily[] = [];
+    const store = new RefreshTokenStore({ ttlMs: 3_600_000, maxFamiliesPerUser: 3, maxFamilies: 5, onFamilyEnded: (family) => ended.push(family) });
+    let token = store.issue('bob').token;
+    for (let i = 0; i < 5000; i++) token = rotated(store.rotate(token));
+    assert.equal(store.size, 10, 'current, previous and 8 retired');
+    for (let i = 0; i < 3; i++) store.issue('bob');
+    assert.equal(store.familyCount, 3, 'the oldest of bob\'s families made room');
+    assert.deepEqual(store.rotate(token), { ok: false, reason: 'unknown' });
+    for (const sub of ['carol', 'dan', 'erin']) store.issue(sub);
+    assert.equal(store.familyCount, 5);
+    assert.deepEqual(ended.map((f) => f.why), ['evicted', 'evicted']);
+  });
+
+  it('end per device (revoke) or per user (revokeSubject); sweep forgets expired families', () => {
+    let now = 0;
+    const ended: string[] = [];
+    const store = new RefreshTokenStore({ ttlMs: 1000, now: () => now, onFamilyEnded: (family) => ended.push(family.why) });
     const old = store.issue('bob');
     now = 1000;
-    assert.deepEqual(store.rotate(old), { ok: false, reason: 'expired' });
+    assert.deepEqual(store.rotate(old.token), { ok: false, reason: 'expired' });
 
     const laptop = store.issue('bob');
     const phone = store.issue('bob');
     const other = store.issue('carol');
-    store.revoke(laptop);
-    assert.deepEqual(store.rotate(laptop), { ok: false, reason: 'unknown' });
+    store.revoke(laptop.token);
+    assert.deepEqual(ended, ['signed-out']);
+    assert.deepEqual(store.rotate(laptop.token), { ok: false, reason: 'unknown' });
     assert.equal(store.revokeSubject('bob'), 1);
-    assert.deepEqual(store.rotate(phone), { ok: false, reason: 'unknown' });
-    assert.ok(store.rotate(other).ok);
+    assert.deepEqual(store.rotate(phone.token), { ok: false, reason: 'unknown' });
+    assert.ok(store.rotate(other.token).ok);
 
     now = 10_000;
     store.sweep();
@@ -139,6 +188,8 @@ describe('chat example: HTTP and socket.io', () => {
       jwtSecret: randomBytes(32).toString('base64url'),
       users: seedUsers,
       revocationStore,
+      // Many sign-ins from 127.0.0.1 here; the limits have their own tests.
+      limits: { loginsPerAddress: { points: 1000, durationSeconds: 60 } },
       configureIo: (io) => {
         configured++;
         assert.equal(typeof io.adapter, 'function');
@@ -151,10 +202,11 @@ describe('chat example: HTTP and socket.io', () => {
     await server?.close();
   });
 
-  const post = (path: string, body?: object, cookie?: string) =>
-    fetch(server.url + path, {
+  /** As the page sends it: under /auth, with the CSRF header. */
+  const post = (path: string, body?: object, cookie?: string, headers: Record<string, string> = { 'x-chat-csrf': '1' }) =>
+    fetch(`${server.url}/auth${path}`, {
       method: 'POST',
-      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(cookie ? { cookie } : {}) },
+      headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}), ...(cookie ? { cookie } : {}) },
       body: body ? JSON.stringify(body) : null,
     });
   const refreshCookie = (response: Response) => /chat_refresh=([^;]*)/.exec(response.headers.get('set-cookie') ?? '')?.[1];
@@ -185,7 +237,7 @@ describe('chat example: HTTP and socket.io', () => {
     assert.equal(empty.status, 400);
     assert.deepEqual(await empty.json(), { error: 'Enter a username and a password.' });
 
-    const form = await fetch(`${server.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=bob&password=builder' });
+    const form = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=bob&password=builder' });
     assert.equal(form.status, 415);
   });
 
@@ -193,11 +245,11 @@ describe('chat example: HTTP and socket.io', () => {
     const response = await post('/login', { username: 'Bob ', password: 'builder' });
     assert.equal(response.status, 200);
     const setCookie = response.headers.get('set-cookie')!;
-    assert.match(setCookie, /^chat_refresh=[\w-]{43}; Max-Age=28800; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Strict$/);
+    assert.match(setCookie, /^chat_refresh=[\w-]{43}; Max-Age=28(?:800|79\d); Path=\/auth; Expires=[^;]+; HttpOnly; SameSite=Strict$/);
     const { token, expiresAt, user } = (await response.json()) as TokenResponse;
     const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
-    assert.deepEqual(user, { username: 'bob', name: 'Bob', role: 'member' });
-    assert.equal(claims['sub'], 'bob');
+    assert.deepEqual(user, { id: 'uR4tY8nB', name: 'Bob', role: 'member' });
+    assert.equal(claims['sub'], 'uR4tY8nB', 'the public id, never the login name');
     assert.equal(claims['name'], 'Bob');
     assert.equal(claims['role'], 'member');
     assert.match(String(claims['jti']), /^[0-9a-f-]{36}$/);
@@ -218,7 +270,7 @@ describe('chat example: HTTP and socket.io', () => {
     assert.deepEqual(await none.json(), { error: 'Not signed in.' });
     const bogus = await post('/refresh', undefined, 'chat_refresh=bogus');
     assert.equal(bogus.status, 401);
-    assert.match(bogus.headers.get('set-cookie')!, /^chat_refresh=; Path=\/; Expires=Thu, 01 Jan 1970/, 'the dead cookie is cleared');
+    assert.match(bogus.headers.get('set-cookie')!, /^chat_refresh=; Path=\/auth; Expires=Thu, 01 Jan 1970/, 'the dead cookie is cleared');
   });
 
   it('POST /logout ends the refresh token of this device only', async () => {
@@ -232,8 +284,9 @@ describe('chat example: HTTP and socket.io', () => {
   it('socket.io: the access token connects; presence carries the names from the claims', async () => {
     const { grant } = await login('alice', 'wonderland');
     const client = connect(grant.token);
-    const [users] = await next<[{ username: string; name: string; role: string }[]]>(client, 'presence');
-    assert.deepEqual(users.find((u) => u.username === 'alice'), { username: 'alice', name: 'Alice', role: 'admin' });
+    const [users] = await next<[{ id: string; name: string; role: string }[]]>(client, 'presence');
+    assert.deepEqual(users.find((u) => u.id === 'u7Qm2xK9'), { id: 'u7Qm2xK9', name: 'Alice', role: 'admin' });
+    assert.ok(!JSON.stringify(users).includes('alice'), 'display names and public ids: never a login name');
   });
 
   it('socket.io: a token signed with another secret, or sent in the query string, is refused', async () => {
@@ -251,9 +304,9 @@ describe('chat example: HTTP and socket.io', () => {
   it('socket.io: a member\'s admin:ban is refused by the event guard; an admin\'s ban revokes and blocks login', async () => {
     const bob = connect((await login('bob', 'builder')).grant.token);
     await next(bob, 'connect');
-    const refusal = (await bob.timeout(3000).emitWithAck('admin:ban', 'carol')) as { ok: boolean; data: { code: string; reason: string } };
+    const refusal = (await bob.timeout(3000).emitWithAck('admin:ban', CAROL)) as { ok: boolean; data: { code: string; reason: string } };
     assert.deepEqual([refusal.ok, refusal.data.code, refusal.data.reason], [false, 'forbidden', 'claim_required']);
-    assert.equal(server.users.isBanned('carol'), false);
+    assert.equal(server.users.isBanned(CAROL), false);
 
     const carolLogin = await login('carol', 'carols');
     const carol = connect(carolLogin.grant.token);
@@ -262,7 +315,7 @@ describe('chat example: HTTP and socket.io', () => {
     await next(alice, 'connect');
     const ending = next<[{ reason: string; by: string }]>(carol, 'session-ending');
     const unauthorized = next<[{ data: { reason: string } }]>(carol, 'unauthorized');
-    assert.deepEqual(await alice.timeout(3000).emitWithAck('admin:ban', 'carol'), { ok: true });
+    assert.deepEqual(await alice.timeout(3000).emitWithAck('admin:ban', CAROL), { ok: true });
     assert.deepEqual((await ending)[0], { reason: 'banned', by: 'Alice' });
     assert.equal((await unauthorized)[0].data.reason, 'revoked');
 
@@ -270,14 +323,14 @@ describe('chat example: HTTP and socket.io', () => {
     assert.equal(again.status, 403);
     assert.deepEqual(await again.json(), { error: 'This account has been banned by an admin.' });
     assert.equal((await post('/refresh', undefined, carolLogin.cookie)).status, 401, 'her refresh tokens ended');
-    assert.equal(revocationStore.isRevoked({ sub: 'carol', iat: carolLogin.grant.expiresAt / 1000 - 60 }), true, 'the rule is in the given store');
+    assert.equal(revocationStore.isRevoked({ sub: CAROL, iat: carolLogin.grant.expiresAt / 1000 - 60 }), true, 'the rule is in the given store');
 
     // A token minted before the ban, presented again, is refused at the handshake.
     const [late] = await next<[Error & { data: { reason: string } }]>(connect(carolLogin.grant.token), 'connect_error');
     assert.equal(late.data.reason, 'revoked');
 
-    assert.deepEqual(await alice.timeout(3000).emitWithAck('admin:unban', 'carol'), { ok: true });
-    assert.equal(server.users.isBanned('carol'), false);
+    assert.deepEqual(await alice.timeout(3000).emitWithAck('admin:unban', CAROL), { ok: true });
+    assert.equal(server.users.isBanned(CAROL), false);
   });
 
   it('refuses to start without a secret', async () => {

@@ -1,6 +1,8 @@
 // The chat example (examples/chat) in a real browser: Debian's Chromium driven by playwright-core.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import jwt from 'jsonwebtoken';
@@ -74,11 +76,15 @@ describe('examples/chat in Chromium', () => {
     await buildClient();
     // A fourth user, only for the test that signs out everywhere: revoking a subject also
     // refuses the tokens issued in the same second, which must not touch the other tests.
-    const erin = { username: 'erin', name: 'Erin', role: 'member' as const, password: await hashPassword('erin-password') };
+    const erin = { id: 'uErin001', username: 'erin', name: 'Erin', role: 'member' as const, password: await hashPassword('erin-password') };
+    // And one whose sign-ins the rate-limit test spends.
+    const frank = { id: 'uFrank01', username: 'frank', name: 'Frank', role: 'member' as const, password: await hashPassword('frank-password') };
     server = await createChatServer({
       jwtSecret: randomBytes(32).toString('base64url'),
       accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS,
-      users: [...seedUsers, erin],
+      users: [...seedUsers, erin, frank],
+      // Every page signs in from 127.0.0.1: more than the default 10 a minute in this suite.
+      limits: { loginsPerAddress: { points: 200, durationSeconds: 60 } },
       log: (line) => serverLog.push(line),
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
@@ -184,14 +190,14 @@ describe('examples/chat in Chromium', () => {
     const forged = await signIn(t, 'bob');
     await expiring.route('**/refresh', (route) => route.fulfill({ status: 401, json: { error: 'Your session has ended. Please sign in again.' } }));
     const forgery = jwt.sign({ name: 'Bob', role: 'member' }, 'not-the-server-secret', {
-      subject: 'bob',
+      subject: 'uR4tY8nB',
       issuer: ISSUER,
       audience: AUDIENCE,
       expiresIn: ACCESS_TOKEN_TTL_SECONDS,
       jwtid: 'forged',
     });
     await forged.route('**/refresh', (route) =>
-      route.fulfill({ json: { token: forgery, expiresAt: Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000, user: { username: 'bob', name: 'Bob', role: 'member' } } }),
+      route.fulfill({ json: { token: forgery, expiresAt: Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000, user: { id: 'uR4tY8nB', name: 'Bob', role: 'member' } } }),
     );
 
     await expiring.locator('#session-banner[data-state="expired"]', { hasText: 'Your session has ended. Please sign in again.' }).waitFor({ timeout: 10_000 });
@@ -224,16 +230,16 @@ describe('examples/chat in Chromium', () => {
     assert.equal(await banner.locator('#session-banner-text').textContent(), 'Alice banned your account: this session was revoked.');
     assert.equal(await carol.locator('#connection-state').getAttribute('data-state'), 'ended');
     assert.equal(await messageBox(carol).isDisabled(), true);
-    await alice.locator('#banned li', { hasText: 'carol' }).waitFor();
+    await alice.locator('#banned li', { hasText: 'Carol' }).waitFor();
     await alice.locator('#online li', { hasText: 'Carol' }).waitFor({ state: 'detached' });
 
     await carol.getByRole('button', { name: 'Sign in again' }).click();
     await fillLogin(carol, 'carol', password('carol'));
     await carol.locator('#login-error', { hasText: 'This account has been banned by an admin.' }).waitFor();
 
-    await alice.getByRole('button', { name: 'Unban carol', exact: true }).click();
+    await alice.getByRole('button', { name: 'Unban Carol', exact: true }).click();
     await alice.locator('#banned li', { hasText: 'Nobody is banned.' }).waitFor();
-    assert.ok(serverLog.includes('alice banned carol (1 socket(s) dropped)'), serverLog.join('\n'));
+    assert.ok(serverLog.includes('u7Qm2xK9 banned uH3pL6wZ (1 socket(s) dropped)'), serverLog.join('\n'));
   });
 
   it('"Sign out everywhere" revokes every session of the user', async (t) => {
@@ -246,6 +252,59 @@ describe('examples/chat in Chromium', () => {
     // The phone's refresh cookie is dead too: a reload lands on the sign-in form.
     await phone.reload();
     await phone.locator('#login-view').waitFor();
+  });
+
+  it('a page on another local origin cannot sign the user out: its form posts to the cookie endpoints change nothing', async (t) => {
+    const bob = await signIn(t, 'bob');
+    const context = bob.context();
+    const cookieBefore = (await context.cookies()).find((c) => c.name === 'chat_refresh');
+    assert.ok(cookieBefore, 'signed in with a refresh cookie');
+    // The attacker's pages: one auto-submitting form per endpoint (old and current paths).
+    const targets = ['/auth/logout', '/auth/refresh', '/logout', '/refresh'];
+    const attacker = createServer((req, res) => {
+      const target = targets[Number(new URL(req.url ?? '/', 'http://x').searchParams.get('t'))] ?? '/';
+      res.setHeader('content-type', 'text/html');
+      res.end(`<form id="f" method="post" action="${server.url}${target}"><input name="x" value="1"></form><script>document.getElementById('f').submit()</script>`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      attacker.closeAllConnections(); // Chromium keeps its connections alive
+      return new Promise<void>((resolve) => attacker.close(() => resolve()));
+    });
+    const port = (attacker.address() as AddressInfo).port;
+    // Same site, another origin (a sibling, as far as cookies go), and another site.
+    for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
+      for (let i = 0; i < targets.length; i++) {
+        const tab = await context.newPage();
+        await tab.goto(`${origin}/?t=${i}`);
+        await tab.waitForURL(`${server.url}${targets[i]}`);
+        await tab.close();
+      }
+    }
+    const cookieAfter = (await context.cookies()).find((c) => c.name === 'chat_refresh');
+    assert.ok(cookieAfter, 'the refresh cookie is still there');
+    // And the session behind it is alive: the page still refreshes in place and talks.
+    const refreshes = Number(await bob.locator('#refresh-count').textContent());
+    await bob.waitForFunction((n) => Number(document.querySelector('#refresh-count')!.textContent) > n, refreshes, { timeout: 8000 });
+    await say(bob, 'still signed in after the attack');
+    await bob.locator('#messages li', { hasText: 'still signed in after the attack' }).waitFor();
+    assert.equal(await bob.locator('#connection-state').getAttribute('data-state'), 'connected');
+  });
+
+  it('rate limits answer in the page with a clear message: failed sign-ins, and messages sent too fast', async (t) => {
+    const page = await openPage(t);
+    for (let i = 0; i < 5; i++) {
+      await fillLogin(page, 'frank', `wrong-${i}`);
+      await page.locator('#login-error', { hasText: 'Wrong username or password.' }).waitFor();
+      await page.evaluate(() => (document.querySelector('#login-error')!.textContent = ''));
+    }
+    await fillLogin(page, 'frank', 'frank-password');
+    await page.locator('#login-error', { hasText: /^Too many failed sign-ins for this account\. Try again in \d+ s\.$/ }).waitFor();
+
+    const carol = await signIn(t, 'carol');
+    for (let i = 0; i < 6; i++) await say(carol, `quick ${i}`);
+    await carol.locator('#room-notice[data-tone="refused"]', { hasText: /^Not sent: You are sending messages too fast\. Wait \d+ s\.$/ }).waitFor();
+    assert.equal(await carol.locator('#messages li', { hasText: 'quick 5' }).count(), 0);
   });
 
   it('leaves no Chromium process behind', async () => {

@@ -5,7 +5,7 @@ import type { Socket as ClientSocket } from 'socket.io-client';
 import { ackRefusal, authorize, MemoryRevocationStore, roomRefusal, TOKEN_REFRESHED, type AuthorizeOptions, type HandshakeOptions, type JwtClaims, type MessageOptions } from '../src/index.js';
 import { connected, next, nowSeconds, refusal, SECRET, sign, startServer, type WireError } from './support.js';
 
-type Ack = { ok: boolean; exp?: number | null; message?: string; data?: WireError['data'] };
+type Ack = { ok: boolean; exp?: number | null; expiresInMs?: number | null; message?: string; data?: WireError['data'] };
 
 /** Sends `authenticate` and resolves with the server's acknowledgement. */
 function authenticateWithAck(client: ClientSocket, token: unknown): Promise<Ack> {
@@ -109,11 +109,11 @@ for (const [mode, serve] of MODES) {
       const client = await h.connectWith(sign({ sub: 'u-1', exp: firstExp, v: 1 }));
       const told = next(client, 'authenticated');
       const laterExp = nowSeconds() + 3600;
-      const ack = await authenticateWithAck(client, sign({ sub: 'u-1', exp: laterExp, v: 2 }));
-      const { expiresInMs, ...rest } = ack as { ok: true; exp: number; expiresInMs: number };
-      assert.deepEqual(rest, { ok: true, exp: laterExp });
-      // The server's own count of the time left, for clients whose clocks are off.
-      assert.ok(expiresInMs > (laterExp - nowSeconds() - 2) * 1000 && expiresInMs <= (laterExp - nowSeconds() + 1) * 1000, `expiresInMs ${expiresInMs}`);
+      const ack = (await authenticateWithAck(client, sign({ sub: 'u-1', exp: laterExp, v: 2 }))) as { expiresInMs: number };
+      // expiresInMs: what is left on the server's clock, so a client with a wrong clock still refreshes in time.
+      const left = laterExp * 1000 - Date.now();
+      assert.ok(ack.expiresInMs > left - 1000 && ack.expiresInMs <= left + 1000, `expiresInMs ${ack.expiresInMs}, ${left} left`);
+      assert.deepEqual(ack, { ok: true, exp: laterExp, expiresInMs: ack.expiresInMs });
       await told;
       const [server] = await h.io.fetchSockets();
       assert.equal(server!.data.decoded_token.v, 2);
@@ -367,5 +367,34 @@ describe('claim guards', () => {
     await connected(client);
     const refused = (await client.timeout(3000).emitWithAck('admin:kick')) as Ack;
     assert.equal(refused.data?.code, 'forbidden');
+  });
+});
+
+describe('the client is told how long its token holds (expiresInMs, on the server clock)', () => {
+  it('handshake mode: `authenticated` { exp, expiresInMs } right after the connection, the drop deadline included', async (t) => {
+    const h = await handshakeServer(t, { clockTolerance: 2 });
+    const exp = nowSeconds() + 60;
+    const client = h.connect('/', { auth: { token: sign({ sub: 'u-1', exp }) } });
+    const [notice] = await next<[{ exp: number; expiresInMs: number }]>(client, 'authenticated');
+    const left = exp * 1000 + 2000 - Date.now();
+    assert.equal(notice.exp, exp);
+    assert.ok(Math.abs(notice.expiresInMs - left) < 1000, `expiresInMs ${notice.expiresInMs}, ${left} left`);
+  });
+
+  it('message mode: the `authenticated` event and the acknowledgement both carry it; null when nothing ends the session', async (t) => {
+    const h = await messageServer(t);
+    const exp = nowSeconds() + 60;
+    const client = h.connect();
+    await connected(client);
+    const told = next<[{ exp: number; expiresInMs: number }]>(client, 'authenticated');
+    const ack = await authenticateWithAck(client, sign({ sub: 'u-1', exp }));
+    const [notice] = await told;
+    for (const said of [ack, notice]) {
+      assert.equal(said.exp, exp);
+      assert.ok(Math.abs(said.expiresInMs! - (exp * 1000 - Date.now())) < 1000, `expiresInMs ${said.expiresInMs}`);
+    }
+    const unending = await handshakeServer(t, { enforceExpiry: false });
+    const other = unending.connect('/', { auth: { token: sign({ sub: 'u-2', exp }) } });
+    assert.deepEqual((await next<[unknown]>(other, 'authenticated'))[0], { exp, expiresInMs: null });
   });
 });

@@ -3,7 +3,7 @@
 // The page imports `sockjwt/client` like any app would. esbuild resolves it through this
 // package's own "exports" with the "browser" condition, to dist/client.browser.js: the
 // published browser build, socket.io-client included. So `npm run build` comes first.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -13,6 +13,7 @@ export async function buildClient(): Promise<void> {
   if (!existsSync(here('../../dist/client.browser.js'))) {
     throw new Error('examples/chat: dist/client.browser.js is missing; run `npm run build` first (npm start does)');
   }
+  rmSync(here('dist/app.js.map'), { force: true }); // left by an older build
   await build({
     entryPoints: [here('client/main.ts')],
     outfile: here('dist/app.js'),
@@ -21,7 +22,8 @@ export async function buildClient(): Promise<void> {
     platform: 'browser',
     target: 'es2020',
     minify: true,
-    sourcemap: true,
+    // No source map: the page is served as it is built, and a map would publish the sources.
+    sourcemap: false,
     logLevel: 'warning',
   });
 }

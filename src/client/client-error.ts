@@ -12,6 +12,38 @@ const RETRYABLE: ReadonlySet<ErrorReason> = new Set([
   'missing',
 ]);
 
+/**
+ * Why the helper itself (not the server's token check) could not go on:
+ * - `token_unavailable`: `getToken()` threw, rejected, or gave no string;
+ * - `token_timeout`: `getToken()` did not settle within `getTokenTimeoutMs`;
+ * - `ack_timeout`: the server did not answer an `authenticate` within `ackTimeoutMs`;
+ * - `connect_failed`: the connection was refused without a sockjwt error, or socket.io-client gave up reconnecting;
+ * - `disconnected`: the server disconnected the socket without saying why, or the transport was lost with reconnection off.
+ */
+export type ClientErrorReason = 'token_unavailable' | 'token_timeout' | 'ack_timeout' | 'connect_failed' | 'disconnected';
+
+/** A failure of the client side of a session; `reason` says which, `cause` holds what was thrown. */
+export class ClientSessionError extends Error {
+  override readonly name = 'ClientSessionError';
+  /** false when the error says trying again is pointless (a `getToken` error with `retryable: false`). */
+  readonly retryable: boolean;
+  /** At least this long before trying again (a `getToken` error's `retryAfterMs`), if given. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    readonly reason: ClientErrorReason,
+    message: string,
+    options: { cause?: unknown; retryable?: boolean; retryAfterMs?: number } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.retryable = options.retryable ?? true;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** Why a session stopped: the server's refusal, or the helper's own failure. Both have `reason`. */
+export type SessionError = UnauthorizedError | ClientSessionError;
+
 /** Turns the wire form (`err.data` of `connect_error`, or an `unauthorized` payload) back into a typed error. */
 export function toUnauthorizedError(wire: unknown): UnauthorizedError | undefined {
   const data = ((wire as { data?: unknown } | null)?.data ?? wire) as Partial<UnauthorizedErrorData> | null;
@@ -21,11 +53,34 @@ export function toUnauthorizedError(wire: unknown): UnauthorizedError | undefine
   return new UnauthorizedError(data.code, reason, typeof data.message === 'string' ? data.message : data.code, retryAfterMs === undefined ? undefined : { retryAfterMs });
 }
 
-/** At least this long before trying again: the server says when (`rate_limited`), else 0. */
-export function retryAfter(error: UnauthorizedError | undefined): number {
+/** At least this long before trying again: what the server (`rate_limited`) or `getToken` said, else 0. */
+export function retryAfter(error: SessionError | undefined): number {
+  if (error instanceof ClientSessionError) return error.retryAfterMs ?? 0;
   return error?.data.retryAfterMs ?? 0;
 }
 
-export function isRetryable(error: UnauthorizedError): boolean {
-  return RETRYABLE.has(error.reason);
+export function isRetryable(error: SessionError): boolean {
+  return error instanceof ClientSessionError ? error.retryable : RETRYABLE.has(error.reason);
+}
+
+/**
+ * What `getToken()` failed with, as a `ClientSessionError`. An error it throws may carry
+ * `retryable: false` (stop at once: the user is signed out) and `retryAfterMs` (wait at least that).
+ */
+export function tokenUnavailable(error: unknown): ClientSessionError {
+  const hints = (error ?? {}) as { retryable?: unknown; retryAfterMs?: unknown; message?: unknown };
+  const message = typeof hints.message === 'string' ? hints.message : describe(error);
+  return new ClientSessionError('token_unavailable', `getToken() failed: ${message}`, {
+    cause: error,
+    retryable: hints.retryable !== false,
+    retryAfterMs: typeof hints.retryAfterMs === 'number' && hints.retryAfterMs > 0 ? hints.retryAfterMs : undefined,
+  });
+}
+
+function describe(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return 'an unprintable value';
+  }
 }

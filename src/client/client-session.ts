@@ -1,7 +1,7 @@
 import { Emitter } from '@socket.io/component-emitter';
 import type { Socket } from 'socket.io-client';
 import { UnauthorizedError } from '../lib/errors.js';
-import { isRetryable, retryAfter, toUnauthorizedError } from './client-error.js';
+import { ClientSessionError, isRetryable, retryAfter, toUnauthorizedError, tokenUnavailable, type SessionError } from './client-error.js';
 import { readExpiry, refreshDelay } from './token-expiry.js';
 
 /** Supplies a current token: from memory, a refresh endpoint, an auth SDK. */
@@ -12,6 +12,7 @@ export interface ClientSessionSettings {
   mode: 'handshake' | 'message';
   refreshLeadMs: number;
   ackTimeoutMs: number;
+  getTokenTimeoutMs: number;
   maxRetries: number;
   retryDelayMs: number;
 }
@@ -19,6 +20,11 @@ export interface ClientSessionSettings {
 export interface AuthenticatedInfo {
   /** The accepted token's `exp` (seconds), or null if it has none. */
   exp: number | null;
+  /**
+   * How long (ms) the server will keep the socket with this token, as the server stated it
+   * (from `exp` and this machine's clock when the server does not say); null: no end.
+   */
+  expiresInMs: number | null;
   /** True for an in-place refresh, false for a (re)connection. */
   refreshed: boolean;
 }
@@ -29,66 +35,94 @@ export interface ClientSessionEvents {
   authenticated: (info: AuthenticatedInfo) => void;
   /** The server refused a token or dropped the socket; the helper retries if a new token can fix it. */
   unauthorized: (error: UnauthorizedError) => void;
-  /** The helper gave up: the error is one a new token cannot fix, or retries ran out. */
-  stopped: (error: Error) => void;
+  /** The helper gave up, for good: `error.reason` says why. The socket stays disconnected. */
+  stopped: (error: SessionError) => void;
 }
 
 type Timer = ReturnType<typeof setTimeout>;
 
+/** No refresh sooner than this after the previous one, whatever the token says. */
 const MIN_REFRESH_DELAY_MS = 1000;
+/** Back-off never grows past this. */
 const MAX_RETRY_DELAY_MS = 30_000;
+/** Each back-off is stretched by up to this fraction at random, so clients dropped together do not come back together. */
+const JITTER = 0.25;
 
-interface AuthenticateAck {
+/** What the server says when it accepts a token: the `authenticate` acknowledgement, or the `authenticated` event. */
+interface LifetimeNotice {
   ok?: boolean;
   exp?: number | null;
+  /** Milliseconds until the server drops the socket, on the server's clock (sockjwt ≥ 0.2); null: never. */
+  expiresInMs?: number | null;
 }
+
+type AuthenticateResult = { ok: true; notice: LifetimeNotice } | { ok: false; error: SessionError };
+
+/** A clock that only moves forward: the deadline must not move when the wall clock is set. */
+const monotonic = (): number => globalThis.performance?.now() ?? Date.now();
 
 /**
  * Keeps one client socket authenticated: a fresh token on every (re)connection, an
- * in-place refresh before `exp`, a reconnection with a new token when the server drops
- * the socket for a reason a new token fixes, and a clear stop when it cannot.
+ * in-place refresh before the server would drop it, a reconnection with a new token when the
+ * server drops the socket for a reason a new token fixes, and a `stopped` with a reason
+ * whenever it gives up. Every wait is bounded: `getToken` by `getTokenTimeoutMs`, an
+ * `authenticate` by `ackTimeoutMs`, retries by `maxRetries` with exponential back-off.
  */
 export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEvents> {
   private socket!: Socket;
+  /** socket.io-client's own `disconnect()`; the socket's is wrapped to close this session too. */
+  private disconnectSocket!: () => void;
   private refreshTimer: Timer | undefined;
   private retryTimer: Timer | undefined;
+  private refreshing: Promise<boolean> | undefined;
+  /** Consecutive failures (refusals, getToken errors, timeouts) since a token was last accepted. */
   private failures = 0;
-  private lastError: UnauthorizedError | undefined;
+  private lastError: SessionError | undefined;
   private lastToken: string | undefined;
-  private stoppedWith: Error | undefined;
+  private stoppedWith: SessionError | undefined;
   private exp: number | null = null;
+  /** When the server drops the socket, on `monotonic()`; null: unknown or never. */
+  private deadline: number | null = null;
+  /** Counts connections, so that work begun for one is never applied to the next. */
+  private connection = 0;
   private closed = false;
 
   constructor(private readonly settings: ClientSessionSettings) {
     super();
   }
 
-  /** When the current token expires (ms since the epoch), or null. */
+  /** When the server will drop the socket with the current token, in ms since the epoch on this machine's clock; or null. */
   get expiresAt(): number | null {
-    return this.exp === null ? null : this.exp * 1000;
+    return this.deadline === null ? null : Math.round(Date.now() + (this.deadline - monotonic()));
   }
 
   /** Set once the helper has given up; the socket stays disconnected. */
-  get stopped(): Error | undefined {
+  get stopped(): SessionError | undefined {
     return this.stoppedWith;
   }
 
-  bind(socket: Socket): void {
+  bind(socket: Socket, disconnectSocket: () => void): void {
     this.socket = socket;
-    socket.on('connect', () => this.onConnect());
+    this.disconnectSocket = disconnectSocket;
+    socket.on('connect', () => void this.onConnect());
     socket.on('connect_error', (error) => this.onConnectError(error));
     socket.on('unauthorized', (wire: unknown) => this.onUnauthorized(wire));
+    socket.on('authenticated', (notice: unknown) => this.onLifetimeNotice(notice));
     socket.on('disconnect', (reason) => this.onDisconnect(reason));
+    socket.io.on('reconnect_failed', () => this.stop(new ClientSessionError('connect_failed', 'socket.io-client gave up reconnecting')));
   }
 
-  /** socket.io-client's `auth` callback: runs before every connection attempt. */
+  /**
+   * socket.io-client's `auth` callback: runs before every connection attempt. If no token
+   * can be had, no handshake is sent at all (a token-less one would only count against this
+   * address at the server): the attempt is abandoned and tried again after a back-off.
+   */
   handshakeAuth(callback: (data: object) => void): void {
     this.fetchToken().then(
-      (token) => callback({ token }),
-      (error: unknown) => {
-        callback({});
-        this.stop(asError(error));
+      (token) => {
+        if (!this.closed && !this.stoppedWith) callback({ token });
       },
+      (error: ClientSessionError) => this.abandonConnection(error),
     );
   }
 
@@ -99,43 +133,67 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     this.clearRetryTimer();
   }
 
-  /** Refreshes the token now, in place. Resolves true if the server accepted the new token. */
-  async refresh(): Promise<boolean> {
+  /**
+   * Refreshes the token now, in place. Resolves true if the server accepted the new token;
+   * false at once when the socket is not connected (nothing is queued for a later connection).
+   */
+  refresh(): Promise<boolean> {
+    this.refreshing ??= this.refreshNow().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async refreshNow(): Promise<boolean> {
     this.clearRefreshTimer();
-    if (!this.socket.connected || this.stoppedWith || this.closed) return false;
+    if (!this.usable()) return false;
+    const connection = this.connection;
+    const current = () => connection === this.connection && this.usable();
     let token: string;
     try {
       token = await this.fetchToken();
     } catch (error) {
-      this.scheduleRefreshRetry();
+      if (current()) this.refreshFailed(error as ClientSessionError);
       return false;
     }
-    const accepted = await this.sendAuthenticate(token);
-    if (accepted) this.accepted(token, true);
-    else if (!this.lastError || isRetryable(this.lastError)) this.scheduleRefreshRetry();
-    return accepted;
+    // The socket was lost meanwhile: an `authenticate` emitted now would be buffered by
+    // socket.io-client and sent, stale, on the next connection. That one gets its own token.
+    if (!current()) return false;
+    const result = await this.sendAuthenticate(token);
+    if (!current()) return false;
+    if (result.ok) this.accepted(token, true, result.notice);
+    else this.refreshFailed(result.error);
+    return result.ok;
+  }
+
+  private usable(): boolean {
+    return this.socket.connected && !this.stoppedWith && !this.closed;
   }
 
   private async onConnect(): Promise<void> {
-    if (this.settings.mode === 'handshake') return this.accepted(this.lastToken, false);
+    const connection = ++this.connection;
+    if (this.settings.mode === 'handshake') return this.accepted(this.lastToken, false, undefined);
     let token: string;
     try {
       token = await this.fetchToken();
     } catch (error) {
-      return this.stop(asError(error));
+      if (connection === this.connection) this.abandonConnection(error as ClientSessionError);
+      return;
     }
-    // A refusal arrives as `unauthorized` and a server disconnect, which decide what happens next.
-    if (await this.sendAuthenticate(token)) this.accepted(token, false);
+    if (connection !== this.connection || !this.usable()) return;
+    const result = await this.sendAuthenticate(token);
+    if (connection !== this.connection || !this.usable()) return;
+    if (result.ok) return this.accepted(token, false, result.notice);
+    // A refusal comes with `unauthorized` and a server disconnect, which decide what happens next.
+    if (result.error instanceof ClientSessionError) this.abandonConnection(result.error);
   }
 
   private onConnectError(error: Error & { data?: unknown }): void {
     // socket.active: socket.io-client is retrying by itself (a transport error, not a refusal).
-    if (this.socket.active || this.stoppedWith) return;
+    if (this.socket.active || this.stoppedWith || this.closed) return;
     const refusal = toUnauthorizedError(error.data);
-    if (!refusal) return this.stop(error);
+    if (!refusal) return this.stop(new ClientSessionError('connect_failed', `connection refused: ${error.message}`, { cause: error, retryable: false }));
     this.lastError = refusal;
     this.emit('unauthorized', refusal);
-    this.retryOrStop();
+    this.retryOrStop(refusal);
   }
 
   private onUnauthorized(wire: unknown): void {
@@ -145,78 +203,143 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     this.emit('unauthorized', error);
   }
 
-  private onDisconnect(reason: string): void {
-    this.clearRefreshTimer();
-    if (reason === 'io client disconnect') return this.clearRetryTimer();
-    // Any other reason is a lost transport, which socket.io-client reconnects by itself.
-    if (reason !== 'io server disconnect') return;
-    if (this.lastError) return this.retryOrStop();
-    this.stop(new Error('disconnected by the server'));
+  /** The server's `authenticated` event: in handshake mode the only place it says how long the token holds. */
+  private onLifetimeNotice(notice: unknown): void {
+    if (!this.usable() || typeof (notice as LifetimeNotice | null)?.expiresInMs !== 'number') return;
+    this.setLifetime(this.lastToken, notice as LifetimeNotice);
+    if (!this.refreshing) this.scheduleRefresh();
   }
 
-  private retryOrStop(): void {
-    if (this.closed) return;
-    const error = this.lastError!;
-    if (!isRetryable(error)) return this.stop(error);
-    if (++this.failures > this.settings.maxRetries) return this.stop(error);
+  private onDisconnect(reason: string): void {
+    this.clearRefreshTimer();
+    this.deadline = null;
+    if (this.stoppedWith || this.closed) return;
+    if (reason === 'io client disconnect') return;
+    if (reason === 'io server disconnect') {
+      return this.retryOrStop(this.lastError ?? new ClientSessionError('disconnected', 'disconnected by the server', { retryable: false }));
+    }
+    // A lost transport: socket.io-client reconnects by itself, unless its reconnection is off.
+    if (!this.socket.active) this.stop(new ClientSessionError('disconnected', `connection lost (${reason})`, { retryable: false }));
+  }
+
+  /** Gives up this connection attempt, without sending anything, and tries again later. */
+  private abandonConnection(error: ClientSessionError): void {
+    if (this.stoppedWith || this.closed) return;
+    this.disconnectSocket();
+    this.retryOrStop(error);
+  }
+
+  /** After a refusal or a failure at connect: a new connection after a back-off, or a stop. */
+  private retryOrStop(error: SessionError): void {
+    if (this.closed || this.stoppedWith) return;
+    this.lastError = error;
+    if (!isRetryable(error) || ++this.failures > this.settings.maxRetries) return this.stop(error);
     // An expiry is fixed by the next token at once; anything else backs off.
-    const backOff = error.reason === 'expired' && this.failures === 1 ? 0 : Math.min(this.settings.retryDelayMs * 2 ** (this.failures - 1), MAX_RETRY_DELAY_MS);
-    // A rate-limited client waits as long as the server says; trying sooner only counts against it.
-    const delay = Math.max(backOff, retryAfter(error));
+    const delay = error instanceof UnauthorizedError && error.reason === 'expired' && this.failures === 1 ? 0 : this.backOff(error);
     this.clearRetryTimer();
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.socket.connect();
+      if (!this.closed && !this.stoppedWith) this.socket.connect();
     }, delay);
   }
 
-  private sendAuthenticate(token: string): Promise<boolean> {
+  /**
+   * A refresh in place failed; the current token still holds. Tried again after a back-off
+   * while the token lasts and retries remain; otherwise the server's drop at expiry leads
+   * to a reconnection (or a stop, when retries are spent).
+   */
+  private refreshFailed(error: SessionError): void {
+    if (error instanceof UnauthorizedError) this.lastError = error;
+    if (!isRetryable(error)) return this.stop(error);
+    if (++this.failures > this.settings.maxRetries || this.deadline === null) return;
+    const delay = this.backOff(error);
+    if (delay >= this.deadline - monotonic()) return;
+    this.clearRefreshTimer();
+    this.refreshTimer = setTimeout(() => void this.refresh(), delay);
+  }
+
+  /** retryDelayMs, doubled with each consecutive failure up to 30 s, stretched by jitter; never below what the server asked. */
+  private backOff(error: SessionError): number {
+    const base = Math.min(this.settings.retryDelayMs * 2 ** (this.failures - 1), MAX_RETRY_DELAY_MS);
+    return Math.max(Math.round(base * (1 + JITTER * Math.random())), retryAfter(error));
+  }
+
+  private sendAuthenticate(token: string): Promise<AuthenticateResult> {
     return new Promise((resolve) => {
-      this.socket.timeout(this.settings.ackTimeoutMs).emit('authenticate', { token }, (timeout: Error | null, ack?: AuthenticateAck) => {
-        resolve(!timeout && ack?.ok === true);
+      this.socket.timeout(this.settings.ackTimeoutMs).emit('authenticate', { token }, (timeout: Error | null, ack?: LifetimeNotice) => {
+        if (!timeout && ack?.ok === true) return resolve({ ok: true, notice: ack });
+        if (timeout) {
+          return resolve({ ok: false, error: new ClientSessionError('ack_timeout', `the server did not answer authenticate within ${this.settings.ackTimeoutMs} ms`) });
+        }
+        const refusal = toUnauthorizedError(ack);
+        resolve({ ok: false, error: refusal ?? new UnauthorizedError('unknown', 'internal', 'authenticate refused') });
       });
     });
   }
 
-  private accepted(token: string | undefined, refreshed: boolean): void {
+  private accepted(token: string | undefined, refreshed: boolean, notice: LifetimeNotice | undefined): void {
     this.failures = 0;
     this.lastError = undefined;
-    this.exp = token ? readExpiry(token) : null;
-    this.emit('authenticated', { exp: this.exp, refreshed });
+    this.clearRetryTimer();
+    const expiresInMs = this.setLifetime(token, notice);
+    this.emit('authenticated', { exp: this.exp, expiresInMs, refreshed });
     this.scheduleRefresh();
+  }
+
+  /**
+   * The server's `expiresInMs` when it gives one (a relative time: right whatever this
+   * machine's clock says); from an older server, the token's `exp` against the local clock.
+   */
+  private setLifetime(token: string | undefined, notice: LifetimeNotice | undefined): number | null {
+    const exp = typeof notice?.exp === 'number' ? notice.exp : token ? readExpiry(token) : null;
+    this.exp = exp;
+    const stated = notice?.expiresInMs;
+    const remaining = typeof stated === 'number' && Number.isFinite(stated) ? Math.max(0, stated) : stated === null ? null : exp === null ? null : exp * 1000 - Date.now();
+    this.deadline = remaining === null ? null : monotonic() + remaining;
+    return remaining === null ? null : Math.max(0, Math.round(remaining));
   }
 
   private scheduleRefresh(): void {
     this.clearRefreshTimer();
-    if (this.exp === null) return;
-    const delay = Math.max(refreshDelay(this.exp, this.settings.refreshLeadMs), MIN_REFRESH_DELAY_MS);
+    if (this.deadline === null || !this.usable()) return;
+    const delay = Math.max(refreshDelay(this.deadline - monotonic(), this.settings.refreshLeadMs), MIN_REFRESH_DELAY_MS);
     this.refreshTimer = setTimeout(() => void this.refresh(), delay);
   }
 
-  /** A failed refresh is tried again while the current token still holds. */
-  private scheduleRefreshRetry(): void {
-    if (this.exp === null) return;
-    const remaining = this.exp * 1000 - Date.now();
-    if (remaining <= 0) return;
-    this.clearRefreshTimer();
-    const delay = Math.max(Math.min(this.settings.retryDelayMs, remaining / 2), retryAfter(this.lastError));
-    if (delay >= remaining) return;
-    this.refreshTimer = setTimeout(() => void this.refresh(), delay);
+  /** getToken() once, bounded by `getTokenTimeoutMs`; every failure becomes a ClientSessionError. */
+  private fetchToken(): Promise<string> {
+    const { getToken, getTokenTimeoutMs } = this.settings;
+    return new Promise<string>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        reject(new ClientSessionError('token_timeout', `getToken() did not settle within ${getTokenTimeoutMs} ms`));
+      }, getTokenTimeoutMs);
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        fn();
+      };
+      new Promise<string>((inner) => inner(getToken())).then(
+        (token) =>
+          settle(() => {
+            if (typeof token !== 'string' || token.length === 0) return reject(tokenUnavailable(new TypeError('getToken() must return a non-empty string')));
+            this.lastToken = token;
+            resolve(token);
+          }),
+        (error: unknown) => settle(() => reject(tokenUnavailable(error))),
+      );
+    });
   }
 
-  private async fetchToken(): Promise<string> {
-    const token = await this.settings.getToken();
-    if (typeof token !== 'string' || token.length === 0) throw new TypeError('sockjwt/client: getToken() must return a non-empty string');
-    this.lastToken = token;
-    return token;
-  }
-
-  private stop(error: Error): void {
-    if (this.stoppedWith) return;
+  private stop(error: SessionError): void {
+    if (this.stoppedWith || this.closed) return;
     this.stoppedWith = error;
     this.clearRefreshTimer();
     this.clearRetryTimer();
-    if (this.socket.connected || this.socket.active) this.socket.disconnect();
+    this.deadline = null;
+    if (this.socket.connected || this.socket.active) this.disconnectSocket();
     this.emit('stopped', error);
   }
 
@@ -230,9 +353,3 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     this.retryTimer = undefined;
   }
 }
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
-

@@ -11,9 +11,11 @@ export interface ConnectOptions extends Partial<ManagerOptions & SocketOptions> 
   refreshLeadMs?: number;
   /** How long (ms) to wait for the server to answer an `authenticate`. Default 10,000. */
   ackTimeoutMs?: number;
-  /** Consecutive refusals a new token might fix before giving up. Default 5. */
+  /** How long (ms) one `getToken()` call may take; a slower one counts as a failure (`token_timeout`). Default 10,000. */
+  getTokenTimeoutMs?: number;
+  /** Consecutive failures (refusals a new token might fix, getToken errors, timeouts) before giving up. Default 5. */
   maxRetries?: number;
-  /** First back-off (ms) between those attempts, doubled each time up to 30 s. Default 1,000. */
+  /** First back-off (ms) between those attempts, doubled each time up to 30 s, plus up to 25 % jitter. Default 1,000. */
   retryDelayMs?: number;
 }
 
@@ -32,17 +34,29 @@ export function connect<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
   url: string,
   options: ConnectOptions,
 ): AuthenticatedSocket<ListenEvents, EmitEvents> {
-  const { getToken, mode = 'handshake', refreshLeadMs = 30_000, ackTimeoutMs = 10_000, maxRetries = 5, retryDelayMs = 1000, autoConnect = true, ...ioOptions } =
-    options ?? ({} as ConnectOptions);
+  const {
+    getToken,
+    mode = 'handshake',
+    refreshLeadMs = 30_000,
+    ackTimeoutMs = 10_000,
+    getTokenTimeoutMs = 10_000,
+    maxRetries = 5,
+    retryDelayMs = 1000,
+    autoConnect = true,
+    ...ioOptions
+  } = options ?? ({} as ConnectOptions);
   if (typeof getToken !== 'function') throw new TypeError('sockjwt/client: "getToken" must be a function');
   if (mode !== 'handshake' && mode !== 'message') throw new TypeError('sockjwt/client: "mode" must be "handshake" or "message"');
-  const session = new ClientSession({ getToken, mode, refreshLeadMs, ackTimeoutMs, maxRetries, retryDelayMs });
+  for (const [name, value] of Object.entries({ refreshLeadMs, ackTimeoutMs, getTokenTimeoutMs, maxRetries, retryDelayMs })) {
+    if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw new RangeError(`sockjwt/client: "${name}" must be a finite number ≥ 0`);
+  }
+  const session = new ClientSession({ getToken, mode, refreshLeadMs, ackTimeoutMs, getTokenTimeoutMs, maxRetries, retryDelayMs });
   const auth = mode === 'handshake' ? { auth: (callback: (data: object) => void) => session.handshakeAuth(callback) } : {};
   const socket = io(url, { ...ioOptions, ...auth, autoConnect: false }) as Socket<ListenEvents, EmitEvents>;
-  session.bind(socket as unknown as Socket);
-  Object.defineProperty(socket, 'session', { value: session, enumerable: false });
   // A socket closed by the app while a retry is pending must stay closed.
   const disconnect = socket.disconnect.bind(socket);
+  session.bind(socket as unknown as Socket, disconnect);
+  Object.defineProperty(socket, 'session', { value: session, enumerable: false });
   socket.disconnect = socket.close = () => {
     session.close();
     return disconnect();
@@ -53,6 +67,7 @@ export function connect<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
 
 export { ClientSession } from './client-session.js';
 export type { AuthenticatedInfo, ClientSessionEvents, GetToken } from './client-session.js';
-export { toUnauthorizedError } from './client-error.js';
+export { ClientSessionError, toUnauthorizedError } from './client-error.js';
+export type { ClientErrorReason, SessionError } from './client-error.js';
 export { UnauthorizedError, isUnauthorizedError, ERROR_CODES, ERROR_REASONS } from '../lib/errors.js';
 export type { ErrorCode, ErrorReason, UnauthorizedErrorData } from '../lib/errors.js';

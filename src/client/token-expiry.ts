@@ -15,11 +15,11 @@ export function readExpiry(token: string): number | null {
 }
 
 /**
- * When to refresh: `leadMs` before expiry, but never more than half the remaining life,
- * so a token of a few seconds is not refreshed in a tight loop.
+ * When to refresh, given how long the token has left (`remainingMs`): `leadMs` before the
+ * end, but never more than half the remaining life, so a token of a few seconds is not
+ * refreshed in a tight loop.
  */
-export function refreshDelay(exp: number, leadMs: number, now = Date.now()): number {
-  const remaining = exp * 1000 - now;
-  if (remaining <= 0) return 0;
-  return remaining - Math.min(leadMs, remaining / 2);
+export function refreshDelay(remainingMs: number, leadMs: number): number {
+  if (remainingMs <= 0) return 0;
+  return remainingMs - Math.min(leadMs, remainingMs / 2);
 }

@@ -1,6 +1,6 @@
 // The chat page: log in, connect through sockjwt/client, and show what the session does.
-import { connect, isUnauthorizedError, type AuthenticatedSocket } from 'sockjwt/client';
-import type { Ack, ChatMessage, ClientToServerEvents, PublicUser, ServerToClientEvents, SessionEnding, TokenResponse } from '../shared/protocol.js';
+import { ClientSessionError, connect, isUnauthorizedError, type AuthenticatedSocket } from 'sockjwt/client';
+import type { Ack, BannedUser, ChatMessage, ClientToServerEvents, PublicUser, ServerToClientEvents, SessionEnding, TokenResponse } from '../shared/protocol.js';
 import { ApiError, login, logout, refresh } from './api.js';
 
 type ChatSocket = AuthenticatedSocket<ServerToClientEvents, ClientToServerEvents>;
@@ -86,14 +86,15 @@ class ChatSession {
           return token;
         }
         const fresh = await refresh();
-        this.tokenLifetimeMs = fresh.expiresAt - Date.now();
         lastToken = fresh.token;
         return fresh.token;
       },
     });
     const { session } = this.socket;
 
-    session.on('authenticated', ({ refreshed }) => {
+    session.on('authenticated', ({ refreshed, expiresInMs }) => {
+      // As the server counts it: this machine's clock may be off.
+      if (expiresInMs !== null) this.tokenLifetimeMs = expiresInMs;
       // Every token has its own jti: watch it change while the socket id stays the same.
       ui.tokenJti.textContent = String(readClaims(lastToken)['jti'] ?? '–').slice(0, 8);
       if (refreshed) {
@@ -164,14 +165,14 @@ class ChatSession {
     return answer.ok;
   }
 
-  async ban(username: string): Promise<void> {
-    const answer = await this.ask((socket) => socket.emitWithAck('admin:ban', username));
-    setNotice(ui.adminNotice, answer.ok ? `${username} is banned; their sessions were revoked.` : `Not banned: ${refusalText(answer)}`, answer.ok ? undefined : 'refused');
+  async ban(user: PublicUser): Promise<void> {
+    const answer = await this.ask((socket) => socket.emitWithAck('admin:ban', user.id));
+    setNotice(ui.adminNotice, answer.ok ? `${user.name} is banned; their sessions were revoked.` : `Not banned: ${refusalText(answer)}`, answer.ok ? undefined : 'refused');
   }
 
-  async unban(username: string): Promise<void> {
-    const answer = await this.ask((socket) => socket.emitWithAck('admin:unban', username));
-    setNotice(ui.adminNotice, answer.ok ? `${username} may sign in again.` : `Not unbanned: ${refusalText(answer)}`, answer.ok ? undefined : 'refused');
+  async unban(user: BannedUser): Promise<void> {
+    const answer = await this.ask((socket) => socket.emitWithAck('admin:unban', user.id));
+    setNotice(ui.adminNotice, answer.ok ? `${user.name} may sign in again.` : `Not unbanned: ${refusalText(answer)}`, answer.ok ? undefined : 'refused');
   }
 
   signOutEverywhere(): void {
@@ -217,9 +218,13 @@ class ChatSession {
       if (error.reason === 'expired') return { state: 'expired', text: 'Your session expired: the access token could not be refreshed in time.' };
       return { state: 'refused', text: `The server refused this session: ${error.message} (${error.code}, ${error.reason}).` };
     }
-    if (error instanceof ApiError) {
-      // getToken() failed: /refresh said no (signed out everywhere, banned, or the refresh token expired).
-      return { state: error.status === 403 ? 'revoked' : 'expired', text: error.message };
+    const cause = error instanceof ClientSessionError ? error.cause : undefined;
+    if (cause instanceof ApiError) {
+      // getToken() failed: /auth/refresh said no (signed out, banned, the session's time is up, or too many refreshes).
+      return { state: cause.status === 403 ? 'revoked' : 'expired', text: cause.message };
+    }
+    if (error instanceof ClientSessionError && error.reason === 'connect_failed' && cause instanceof Error) {
+      return { state: 'refused', text: `The server refused this connection: ${cause.message}` };
     }
     return { state: 'refused', text: `Disconnected: ${error.message}` };
   }
@@ -260,7 +265,7 @@ class ChatSession {
     ui.messages.replaceChildren(
       ...(joined && messages.length === 0 ? [element('li', 'empty', `No messages in #${this.room} yet.`)] : []),
       ...messages.map((message) => {
-        const mine = message.from.username === this.user.username;
+        const mine = message.from.id === this.user.id;
         const meta = element('div', 'meta');
         meta.append(element('span', 'from', message.from.name), ...(message.from.role === 'admin' ? [element('span', 'role', 'admin')] : []), ` ${clock(message.at)}`);
         const item = element('li', mine ? 'mine' : undefined);
@@ -276,22 +281,22 @@ class ChatSession {
     ui.online.replaceChildren(
       ...users.map((user) => {
         const item = element('li');
-        item.append(element('span', 'name', user.username === this.user.username ? `${user.name} (you)` : user.name));
+        item.append(element('span', 'name', user.id === this.user.id ? `${user.name} (you)` : user.name));
         if (user.role === 'admin') item.append(element('span', 'role', 'admin'));
-        if (isAdmin && user.username !== this.user.username) {
-          item.append(element('span', 'spacer'), actionButton('Ban', `Ban ${user.name}`, 'danger', () => void this.ban(user.username)));
+        if (isAdmin && user.id !== this.user.id) {
+          item.append(element('span', 'spacer'), actionButton('Ban', `Ban ${user.name}`, 'danger', () => void this.ban(user)));
         }
         return item;
       }),
     );
   }
 
-  private renderBanned(usernames: string[]): void {
+  private renderBanned(banned: BannedUser[]): void {
     ui.banned.replaceChildren(
-      ...(usernames.length === 0 ? [element('li', 'empty', 'Nobody is banned.')] : []),
-      ...usernames.map((username) => {
-        const item = element('li', undefined, username);
-        item.append(element('span', 'spacer'), actionButton('Unban', `Unban ${username}`, undefined, () => void this.unban(username)));
+      ...(banned.length === 0 ? [element('li', 'empty', 'Nobody is banned.')] : []),
+      ...banned.map((user) => {
+        const item = element('li', undefined, user.name);
+        item.append(element('span', 'spacer'), actionButton('Unban', `Unban ${user.name}`, undefined, () => void this.unban(user)));
         return item;
       }),
     );

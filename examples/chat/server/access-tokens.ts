@@ -1,7 +1,8 @@
 // Short-lived access tokens: what the browser hands socket.io, and what sockjwt verifies.
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import type { PublicUser, TokenResponse } from '../shared/protocol.js';
+import type { PublicUser } from '../shared/protocol.js';
+import type { IssuedAccessToken } from './refresh-tokens.js';
 
 /** Pinned on both sides: the secret could sign tokens for other apps, these claims say "for this chat". */
 export const ISSUER = 'sockjwt-chat-example';
@@ -14,17 +15,18 @@ export class AccessTokenIssuer {
     private readonly ttlSeconds: number,
   ) {}
 
-  /** A token carrying `sub`, `name`, `role` and a fresh `jti`. */
-  issue(user: PublicUser): TokenResponse {
+  /** A token carrying `sub` (the user's public id), `name`, `role` and a fresh `jti`. */
+  issue(user: PublicUser): { token: string; expiresAt: number; issued: IssuedAccessToken } {
+    const jti = randomUUID();
     const token = jwt.sign({ name: user.name, role: user.role }, this.secret, {
       algorithm: ALGORITHM,
-      subject: user.username,
-      jwtid: randomUUID(),
+      subject: user.id,
+      jwtid: jti,
       issuer: ISSUER,
       audience: AUDIENCE,
       expiresIn: this.ttlSeconds,
     });
     const { exp } = jwt.decode(token) as { exp: number };
-    return { token, expiresAt: exp * 1000, user };
+    return { token, expiresAt: exp * 1000, issued: { jti, exp } };
   }
 }

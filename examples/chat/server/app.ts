@@ -12,7 +12,8 @@ import type { ChatClaims } from '../shared/protocol.js';
 import { ALGORITHM, AUDIENCE, AccessTokenIssuer, ISSUER } from './access-tokens.js';
 import { registerChatHandlers, type ChatIo } from './chat.js';
 import { createHttpApp } from './http.js';
-import { RefreshTokenStore } from './refresh-tokens.js';
+import { defaultLimits, type ChatLimits } from './limits.js';
+import { RefreshTokenStore, type EndedFamily } from './refresh-tokens.js';
 import { UserDirectory, type UserRecord } from './users.js';
 
 export type { ChatIo } from './chat.js';
@@ -41,6 +42,8 @@ export interface ChatServerConfig {
   cluster?: (io: ChatIo) => ClusterLink;
   /** Where log lines go. Default console.log. */
   log?: (line: string) => void;
+  /** Rate limits and caps; the defaults (`defaultLimits()` in limits.ts) follow the access-token lifetime. */
+  limits?: Partial<ChatLimits>;
 }
 
 export interface ClusterLink {
@@ -70,12 +73,21 @@ export async function createChatServer(config: ChatServerConfig): Promise<ChatSe
     throw new Error(`createChatServer: the browser bundle ${BUNDLE_DIR}app.js is missing; run \`npm run build:example\` (npm start does)`);
   }
 
+  const limits: ChatLimits = { ...defaultLimits(accessTokenTtlSeconds), ...config.limits };
   const users = new UserDirectory(config.users);
   const accessTokens = new AccessTokenIssuer(jwtSecret, accessTokenTtlSeconds);
-  const refreshTokens = new RefreshTokenStore({ ttlMs: refreshTokenTtlSeconds * 1000 });
+  // A family that ends (sign-out on a device, a reused token, eviction) takes down what it
+  // issued: its access tokens are refused from now on, and the sockets using them are dropped.
+  let revokeFamily = (_family: EndedFamily): void => {};
+  const refreshTokens = new RefreshTokenStore({
+    ttlMs: refreshTokenTtlSeconds * 1000,
+    maxFamiliesPerUser: limits.familiesPerUser,
+    maxFamilies: limits.families,
+    onFamilyEnded: (family) => revokeFamily(family),
+  });
   const sweeper = setInterval(() => refreshTokens.sweep(), 60_000).unref();
 
-  const app = createHttpApp({ users, accessTokens, refreshTokens, refreshTtlMs: refreshTokenTtlSeconds * 1000, staticDirs: [PUBLIC_DIR, BUNDLE_DIR], log });
+  const app = createHttpApp({ users, accessTokens, refreshTokens, limits, publicDir: PUBLIC_DIR, bundleDir: BUNDLE_DIR, log });
   const httpServer = createServer(app);
   // serveClient: false, the page's bundle carries socket.io-client (inside sockjwt/client).
   const io: ChatIo = new Server(httpServer, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
@@ -98,9 +110,17 @@ export async function createChatServer(config: ChatServerConfig): Promise<ChatSe
       rooms: { admin: isAdmin },
       events: { 'admin:*': isAdmin },
     },
+    // sockjwt's default (10 a minute) is below what 5-second tokens need (ACCESS_TOKEN_TTL=5).
+    refreshLimit: { max: limits.refreshesPerSocket.points, windowMs: limits.refreshesPerSocket.durationSeconds * 1000 },
   });
   io.use(auth);
-  registerChatHandlers(io, { auth, users, refreshTokens, log });
+  const chat = registerChatHandlers(io, { auth, users, refreshTokens, limits, log });
+  revokeFamily = (family) => {
+    for (const { jti, exp } of family.accessTokens) {
+      auth.revoke({ jti, exp }).catch((error: unknown) => log(`revoking a token of an ended session failed: ${error instanceof Error ? error.message : String(error)}`));
+    }
+    if (family.why === 'reused') log(`session ${family.id} of ${family.sub} ended: a refresh token was reused (${family.accessTokens.length} access token(s) revoked)`);
+  };
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -121,6 +141,7 @@ export async function createChatServer(config: ChatServerConfig): Promise<ChatSe
     url: `http://${shownHost}:${address.port}`,
     async close() {
       clearInterval(sweeper);
+      chat.close();
       const closing = io.close();
       httpServer.closeAllConnections();
       await closing;

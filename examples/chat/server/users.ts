@@ -1,10 +1,12 @@
 // The user directory: seed users read from a JSON file, passwords checked against scrypt hashes.
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { PublicUser } from '../shared/protocol.js';
+import { FORBIDDEN_IN_MESSAGE, type BannedUser, type PublicUser } from '../shared/protocol.js';
 
 /** One entry of users.json. */
 export interface UserRecord extends PublicUser {
+  /** The login name: only ever typed by its owner, never shown to others. */
+  username: string;
   /** scrypt(password, salt) with the parameters below, both hex. */
   password: { salt: string; hash: string };
   /** Only in the demo seed, so `npm start` can print it. A real user file never holds a password. */
@@ -39,11 +41,15 @@ export function loadUsers(file: string | URL): UserRecord[] {
   return parsed.users.map((entry, i) => checkRecord(entry, `${String(file)}: users[${i}]`));
 }
 
+/** A public id: what tokens (`sub`), presence and messages name a user by. */
+export const USER_ID = /^[A-Za-z0-9_-]{4,64}$/;
+
 function checkRecord(value: unknown, where: string): UserRecord {
   const user = value as Partial<UserRecord> | null;
   const hex = /^[0-9a-f]+$/;
   if (!user || typeof user.username !== 'string' || !/^[a-z0-9_-]{1,32}$/.test(user.username)) throw new TypeError(`${where}: bad "username"`);
-  if (typeof user.name !== 'string' || user.name.length === 0) throw new TypeError(`${where}: bad "name"`);
+  if (typeof user.id !== 'string' || !USER_ID.test(user.id)) throw new TypeError(`${where}: "id" must be 4 to 64 of A-Z a-z 0-9 _ - (a public id, not the username)`);
+  if (typeof user.name !== 'string' || user.name.length === 0 || user.name.length > 64 || FORBIDDEN_IN_MESSAGE.test(user.name)) throw new TypeError(`${where}: bad "name"`);
   if (user.role !== 'admin' && user.role !== 'member') throw new TypeError(`${where}: "role" must be "admin" or "member"`);
   if (typeof user.password?.salt !== 'string' || !hex.test(user.password.salt) || typeof user.password.hash !== 'string' || user.password.hash.length !== KEY_LENGTH * 2 || !hex.test(user.password.hash)) {
     throw new TypeError(`${where}: "password" must be { salt, hash } in hex (run examples/chat/hash-password.ts)`);
@@ -57,7 +63,10 @@ function checkRecord(value: unknown, where: string): UserRecord {
  * moves `banned` to shared storage.
  */
 export class UserDirectory {
+  /** By login name, for sign-in. */
   private readonly users = new Map<string, UserRecord>();
+  /** By public id, for everything after sign-in. */
+  private readonly byId = new Map<string, UserRecord>();
   private readonly banned = new Set<string>();
   /** Compared against when the username is unknown, so both cases cost one scrypt. */
   private readonly decoy: Promise<{ salt: string; hash: string }>;
@@ -65,7 +74,9 @@ export class UserDirectory {
   constructor(records: readonly UserRecord[]) {
     for (const record of records) {
       if (this.users.has(record.username)) throw new TypeError(`duplicate user "${record.username}"`);
+      if (this.byId.has(record.id)) throw new TypeError(`duplicate user id "${record.id}"`);
       this.users.set(record.username, record);
+      this.byId.set(record.id, record);
     }
     this.decoy = hashPassword(randomBytes(16).toString('hex'));
   }
@@ -77,28 +88,29 @@ export class UserDirectory {
     return user && matches ? toPublic(user) : null;
   }
 
-  get(username: string): PublicUser | undefined {
-    const user = this.users.get(username);
+  /** By public id. */
+  get(id: string): PublicUser | undefined {
+    const user = this.byId.get(id);
     return user && toPublic(user);
   }
 
-  isBanned(username: string): boolean {
-    return this.banned.has(username);
+  isBanned(id: string): boolean {
+    return this.banned.has(id);
   }
 
-  ban(username: string): void {
-    this.banned.add(username);
+  ban(id: string): void {
+    this.banned.add(id);
   }
 
-  unban(username: string): void {
-    this.banned.delete(username);
+  unban(id: string): void {
+    this.banned.delete(id);
   }
 
-  bannedUsers(): string[] {
-    return [...this.banned].sort();
+  bannedUsers(): BannedUser[] {
+    return [...this.banned].map((id) => ({ id, name: this.byId.get(id)?.name ?? id })).sort((a, b) => a.name.localeCompare(b.name));
   }
 }
 
-function toPublic({ username, name, role }: UserRecord): PublicUser {
-  return { username, name, role };
+function toPublic({ id, name, role }: UserRecord): PublicUser {
+  return { id, name, role };
 }

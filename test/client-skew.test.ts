@@ -1,0 +1,86 @@
+// sockjwt/client on a machine whose clock is 5 minutes off (issue 19): it schedules refreshes
+// from the server's `expiresInMs`, so it refreshes in place at half the token's life, with no
+// storm (clock ahead) and no drop (clock behind). Each client runs in a child process whose
+// Date alone is shifted; the server and the tokens keep this process's clock.
+import assert from 'node:assert/strict';
+import { fork, type ChildProcess } from 'node:child_process';
+import { describe, it, type TestContext } from 'node:test';
+import type { Socket } from 'socket.io';
+import { authorize, TOKEN_REFRESHED } from '../src/index.js';
+import { nowSeconds, SECRET, sign, startServer } from './support.js';
+
+const SKEW_MS = 5 * 60_000;
+const TOKEN_LIFE_S = 4;
+const REFRESHES = 3;
+
+interface Run {
+  /** When each token was handed out, and its exp (ms), on the server's clock. */
+  tokens: { at: number; expMs: number }[];
+  /** When the server accepted each in-place refresh. */
+  refreshes: number[];
+  connections: number;
+  disconnects: string[];
+  stopped: string[];
+}
+
+async function runSkewed(t: TestContext, mode: 'handshake' | 'message', skewMs: number): Promise<Run> {
+  const run: Run = { tokens: [], refreshes: [], connections: 0, disconnects: [], stopped: [] };
+  const h = await startServer(t, (io) => {
+    if (mode === 'handshake') io.use(authorize({ secret: SECRET, handshake: true }));
+    else io.on('connection', authorize({ secret: SECRET }));
+    io.on('connection', (socket) => {
+      run.connections++;
+      socket.on('disconnect', (reason) => run.disconnects.push(reason));
+    });
+    io.on(TOKEN_REFRESHED, (_socket: Socket) => run.refreshes.push(Date.now()));
+  });
+  const child: ChildProcess = fork(new URL('./client-skew/child.ts', import.meta.url), {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, CLOCK_SKEW_MS: String(skewMs), SERVER_URL: h.url, MODE: mode },
+  });
+  t.after(() => {
+    if (child.exitCode === null) child.kill();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`only ${run.refreshes.length} refreshes after 20 s`)), 20_000);
+    child.on('message', (message: { type: string; reason?: string }) => {
+      if (message.type === 'getToken') {
+        const expSeconds = nowSeconds() + TOKEN_LIFE_S;
+        run.tokens.push({ at: Date.now(), expMs: expSeconds * 1000 });
+        child.send({ type: 'token', token: sign({ sub: 'skewed', exp: expSeconds }) });
+      }
+      if (message.type === 'stopped') run.stopped.push(message.reason!);
+      if (run.refreshes.length >= REFRESHES || run.stopped.length > 0 || run.connections > 1) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the client process exited (${code})`)));
+  });
+  const seen = structuredClone(run); // before the test closes the client itself
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.send({ type: 'close' });
+  await exited;
+  return seen;
+}
+
+describe('sockjwt/client with a clock 5 minutes off', { concurrency: true }, () => {
+  for (const mode of ['handshake', 'message'] as const) {
+    for (const skewMs of [SKEW_MS, -SKEW_MS]) {
+      it(`${mode} mode, clock ${skewMs > 0 ? 'ahead' : 'behind'}: refreshes in place at half the token's life, no storm, no drop`, async (t) => {
+        const run = await runSkewed(t, mode, skewMs);
+        assert.deepEqual(run.stopped, []);
+        assert.equal(run.connections, 1, 'one connection: never dropped');
+        assert.deepEqual(run.disconnects, []);
+        assert.ok(run.refreshes.length >= REFRESHES, `${run.refreshes.length} refreshes`);
+        assert.ok(run.tokens.length <= run.refreshes.length + 2, `${run.tokens.length} tokens fetched for ${run.refreshes.length} refreshes`);
+        // Refresh n replaced token n - 1: it happened between 35 % and 80 % of that token's life.
+        run.refreshes.forEach((at, n) => {
+          const { at: issued, expMs } = run.tokens[n]!;
+          const share = (at - issued) / (expMs - issued);
+          assert.ok(share > 0.35 && share < 0.8, `refresh ${n + 1} at ${Math.round(share * 100)} % of its token's life`);
+        });
+      });
+    }
+  }
+});
