@@ -1,6 +1,9 @@
 import { ERROR_REASONS, UnauthorizedError, type ErrorReason, type UnauthorizedErrorData } from '../lib/errors.js';
 
-/** Reasons a fresh token (or simply trying again) can fix; anything else stops the helper. */
+/**
+ * Reasons a fresh token (or simply trying again) can fix, at connect or after a drop; anything else
+ * stops the helper. docs/protocol.md §7 is the table; test/protocol.test.ts walks it.
+ */
 const RETRYABLE: ReadonlySet<ErrorReason> = new Set([
   'expired',
   'not_yet_valid',
@@ -10,7 +13,14 @@ const RETRYABLE: ReadonlySet<ErrorReason> = new Set([
   'internal',
   'rate_limited',
   'missing',
+  'session_limit',
 ]);
+
+/** Reasons after which a new connection is tried at once, the first time: the next token fixes them. */
+const RECONNECT_NOW: ReadonlySet<ErrorReason> = new Set(['expired', 'session_limit']);
+
+/** A refused in-place refresh is tried again only for these; for any other the socket keeps its token. */
+const REFRESH_RETRYABLE: ReadonlySet<ErrorReason> = new Set([...RETRYABLE].filter((reason) => reason !== 'session_limit'));
 
 /**
  * Why the helper itself (not the server's token check) could not go on:
@@ -61,6 +71,14 @@ export function retryAfter(error: SessionError | undefined): number {
 
 export function isRetryable(error: SessionError): boolean {
   return error instanceof ClientSessionError ? error.retryable : RETRYABLE.has(error.reason);
+}
+
+export function reconnectsAtOnce(error: SessionError): boolean {
+  return error instanceof UnauthorizedError && RECONNECT_NOW.has(error.reason);
+}
+
+export function isRefreshRetryable(error: SessionError): boolean {
+  return error instanceof ClientSessionError ? error.retryable : REFRESH_RETRYABLE.has(error.reason);
 }
 
 /**

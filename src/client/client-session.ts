@@ -1,7 +1,7 @@
 import { Emitter } from '@socket.io/component-emitter';
 import type { Socket } from 'socket.io-client';
 import { UnauthorizedError } from '../lib/errors.js';
-import { ClientSessionError, isRetryable, retryAfter, toUnauthorizedError, tokenUnavailable, type SessionError } from './client-error.js';
+import { ClientSessionError, isRefreshRetryable, isRetryable, reconnectsAtOnce, retryAfter, toUnauthorizedError, tokenUnavailable, type SessionError } from './client-error.js';
 import { readExpiry, refreshDelay } from './token-expiry.js';
 
 /** Supplies a current token: from memory, a refresh endpoint, an auth SDK. */
@@ -106,7 +106,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     this.disconnectSocket = disconnectSocket;
     socket.on('connect', () => void this.onConnect());
     socket.on('connect_error', (error) => this.onConnectError(error));
-    socket.on('unauthorized', (wire: unknown) => this.onUnauthorized(wire));
+    socket.on('unauthorized', (wire: unknown, ack?: unknown) => this.onUnauthorized(wire, ack));
     socket.on('authenticated', (notice: unknown) => this.onLifetimeNotice(notice));
     socket.on('disconnect', (reason) => this.onDisconnect(reason));
     socket.io.on('reconnect_failed', () => this.stop(new ClientSessionError('connect_failed', 'socket.io-client gave up reconnecting')));
@@ -196,7 +196,9 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     this.retryOrStop(refusal);
   }
 
-  private onUnauthorized(wire: unknown): void {
+  private onUnauthorized(wire: unknown, ack: unknown): void {
+    // Message mode: the server holds a refused socket until the client acknowledges (`callback`).
+    if (typeof ack === 'function') ack();
     const error = toUnauthorizedError(wire);
     if (!error) return;
     this.lastError = error;
@@ -216,7 +218,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     if (this.stoppedWith || this.closed) return;
     if (reason === 'io client disconnect') return;
     if (reason === 'io server disconnect') {
-      return this.retryOrStop(this.lastError ?? new ClientSessionError('disconnected', 'disconnected by the server', { retryable: false }));
+      return this.retryOrStop(this.lastError ?? new ClientSessionError('disconnected', 'disconnected by the server', { retryable: false }), true);
     }
     // A lost transport: socket.io-client reconnects by itself, unless its reconnection is off.
     if (!this.socket.active) this.stop(new ClientSessionError('disconnected', `connection lost (${reason})`, { retryable: false }));
@@ -230,12 +232,15 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
   }
 
   /** After a refusal or a failure at connect: a new connection after a back-off, or a stop. */
-  private retryOrStop(error: SessionError): void {
+  private retryOrStop(error: SessionError, afterDrop = false): void {
     if (this.closed || this.stoppedWith) return;
     this.lastError = error;
     if (!isRetryable(error) || ++this.failures > this.settings.maxRetries) return this.stop(error);
     // An expiry is fixed by the next token at once; anything else backs off.
-    const delay = error instanceof UnauthorizedError && error.reason === 'expired' && this.failures === 1 ? 0 : this.backOff(error);
+    // Also after a drop at expiry that follows failed refreshes in place: the server's drop is
+    // the first failure of the new connection, whatever the refreshes counted (docs/protocol.md §7).
+    const atOnce = reconnectsAtOnce(error) && (this.failures === 1 || afterDrop);
+    const delay = atOnce ? 0 : this.backOff(error);
     this.clearRetryTimer();
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
@@ -249,8 +254,11 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
    * to a reconnection (or a stop, when retries are spent).
    */
   private refreshFailed(error: SessionError): void {
+    // A reason a new token cannot fix (another user, revoked, ...): the socket keeps its token, no
+    // more refreshes in place; the drop at expiry leads to a reconnection (docs/protocol.md §7).
+    if (error instanceof ClientSessionError && !error.retryable) return this.stop(error);
+    if (!isRefreshRetryable(error)) return this.clearRefreshTimer();
     if (error instanceof UnauthorizedError) this.lastError = error;
-    if (!isRetryable(error)) return this.stop(error);
     if (++this.failures > this.settings.maxRetries || this.deadline === null) return;
     const delay = this.backOff(error);
     if (delay >= this.deadline - monotonic()) return;

@@ -7,6 +7,7 @@ import json
 import pathlib
 import sys
 import threading
+import math
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / 'clients' / 'python'))
@@ -53,7 +54,8 @@ results['async_token_timeout'] = asyncio.run(async_token_timeout())
 skewed = p.Expiry.from_answer({'ok': True, 'exp': int(time.time()) + 1000, 'expiresInMs': 4000}, None)
 results['expires_in_ms_preferred'] = round(skewed.remaining_s(), 1)
 results['refresh_in_s'] = round(skewed.refresh_in_s(30), 1)  # half of 4 s: the lead never exceeds half the life
-results['exp_fallback'] = round(p.Expiry.from_answer({'ok': True, 'exp': int(time.time()) + 100}, None).remaining_s())
+# exp has whole seconds: 100 s ahead leaves between 99 and 100 s, whatever the fraction of now.
+results['exp_fallback'] = math.ceil(p.Expiry.from_answer({'ok': True, 'exp': int(time.time()) + 100}, None).remaining_s())
 results['token_fallback'] = p.Expiry.from_answer(None, 'e30.eyJleHAiOjEyM30.x').exp  # {"exp":123}
 rate = p.refusal_from({'message': 'slow down', 'data': {'message': 'slow down', 'code': 'unknown', 'type': 'UnauthorizedError', 'reason': 'rate_limited', 'retryAfterMs': 1500}})
 results['retry_after_s'] = rate.retry_after_s

@@ -6,6 +6,8 @@ import asyncio
 import inspect
 import time
 
+from socketio.exceptions import BadNamespaceError
+
 from . import _protocol as p
 from ._base import REASON_GRACE_S, Outcome, SessionBase, TokenFailure
 
@@ -226,8 +228,11 @@ class AsyncSession(SessionBase):
     async def _authenticate(self, token):
         self._acks += 1
         seq = self._acks
-        await self.client.emit('authenticate', {'token': token}, namespace=self.namespace,
-                               callback=lambda *args: self._put('ack', (seq, args[0] if args else None)))
+        try:
+            await self.client.emit('authenticate', {'token': token}, namespace=self.namespace,
+                                   callback=lambda *args: self._put('ack', (seq, args[0] if args else None)))
+        except BadNamespaceError:
+            pass  # the namespace is going away: its 'disconnect' event ends this attempt below
         deadline = time.monotonic() + self.ack_timeout_s
         self._saw_refusal = False
         while True:

@@ -4,6 +4,8 @@ import queue
 import threading
 import time
 
+from socketio.exceptions import BadNamespaceError
+
 from . import _protocol as p
 from ._base import REASON_GRACE_S, Outcome, SessionBase, TokenFailure
 
@@ -217,8 +219,11 @@ class Session(SessionBase):
         with self._lock:
             self._acks += 1
             seq = self._acks
-        self.client.emit('authenticate', {'token': token}, namespace=self.namespace,
-                         callback=lambda *args: self._events.put(('ack', (seq, args[0] if args else None))))
+        try:
+            self.client.emit('authenticate', {'token': token}, namespace=self.namespace,
+                             callback=lambda *args: self._events.put(('ack', (seq, args[0] if args else None))))
+        except BadNamespaceError:
+            pass  # the namespace is going away: its 'disconnect' event ends this attempt below
         deadline = time.monotonic() + self.ack_timeout_s
         self._saw_refusal = False
         while True:
