@@ -371,14 +371,24 @@ describe('claim guards', () => {
 });
 
 describe('the client is told how long its token holds (expiresInMs, on the server clock)', () => {
-  it('handshake mode: `authenticated` { exp, expiresInMs } right after the connection, the drop deadline included', async (t) => {
+  it('handshake mode: `authenticated` { exp, expiresInMs } right after the connection to a client that asks (auth.lifetime), the drop deadline included', async (t) => {
     const h = await handshakeServer(t, { clockTolerance: 2 });
     const exp = nowSeconds() + 60;
-    const client = h.connect('/', { auth: { token: sign({ sub: 'u-1', exp }) } });
+    const client = h.connect('/', { auth: { token: sign({ sub: 'u-1', exp }), lifetime: true } });
     const [notice] = await next<[{ exp: number; expiresInMs: number }]>(client, 'authenticated');
     const left = exp * 1000 + 2000 - Date.now();
     assert.equal(notice.exp, exp);
     assert.ok(Math.abs(notice.expiresInMs - left) < 1000, `expiresInMs ${notice.expiresInMs}, ${left} left`);
+  });
+
+  it('handshake mode: a client that does not ask gets no extra packet', async (t) => {
+    const h = await handshakeServer(t);
+    const plain = h.connect('/', { auth: { token: sign({ sub: 'u-1' }) } });
+    let told = 0;
+    plain.on('authenticated', () => told++);
+    await connected(plain);
+    await barrier(h.io, plain);
+    assert.equal(told, 0);
   });
 
   it('message mode: the `authenticated` event and the acknowledgement both carry it; null when nothing ends the session', async (t) => {
@@ -394,7 +404,7 @@ describe('the client is told how long its token holds (expiresInMs, on the serve
       assert.ok(Math.abs(said.expiresInMs! - (exp * 1000 - Date.now())) < 1000, `expiresInMs ${said.expiresInMs}`);
     }
     const unending = await handshakeServer(t, { enforceExpiry: false });
-    const other = unending.connect('/', { auth: { token: sign({ sub: 'u-2', exp }) } });
+    const other = unending.connect('/', { auth: { token: sign({ sub: 'u-2', exp }), lifetime: true } });
     assert.deepEqual((await next<[unknown]>(other, 'authenticated'))[0], { exp, expiresInMs: null });
   });
 });

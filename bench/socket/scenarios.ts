@@ -15,6 +15,9 @@ export const SCENARIOS = {
   'sockjwt-handshake-HS256': { label: 'sockjwt handshake, HS256', alg: 'HS256', presentation: 'auth' },
   'sockjwt-handshake-ES256': { label: 'sockjwt handshake, ES256', alg: 'ES256', presentation: 'auth' },
   'sockjwt-message-HS256': { label: 'sockjwt message mode, HS256', alg: 'HS256', presentation: 'message' },
+  // The same two, from another checkout's src (BENCH_BASELINE_SRC=/path/to/src/index.ts): before/after in one run.
+  'baseline-handshake-HS256': { label: 'baseline sockjwt handshake, HS256', alg: 'HS256', presentation: 'auth' },
+  'baseline-message-HS256': { label: 'baseline sockjwt message mode, HS256', alg: 'HS256', presentation: 'message' },
   'thream-HS256': { label: '@thream/socketio-jwt 3.1.4, HS256', alg: 'HS256', presentation: 'bearer-auth' },
   'socketio-jwt-HS256': { label: 'socketio-jwt 4.6.2 handshake, HS256', alg: 'HS256', presentation: 'query' },
 } as const satisfies Record<string, Scenario>;

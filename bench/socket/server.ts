@@ -42,6 +42,17 @@ switch (name) {
     io.on('connection', auth);
     break;
   }
+  case 'baseline-handshake-HS256':
+  case 'baseline-message-HS256': {
+    const baseline = process.env['BENCH_BASELINE_SRC'];
+    if (!baseline) throw new Error('set BENCH_BASELINE_SRC to another checkout\'s src/index.ts');
+    const { authorize: baselineAuthorize } = (await import(baseline)) as typeof import('../../src/index.js');
+    const auth = name === 'baseline-handshake-HS256' ? baselineAuthorize({ secret: HS_SECRET, handshake: true }) : baselineAuthorize({ secret: HS_SECRET });
+    sessionCount = () => auth.sessionCount;
+    if (name === 'baseline-handshake-HS256') io.use(auth as never);
+    else io.on('connection', auth as never);
+    break;
+  }
   case 'thream-HS256':
     // @thream reads `auth.token` as "Bearer <token>".
     io.use(threamAuthorize({ secret: HS_SECRET }));

@@ -120,7 +120,8 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
   handshakeAuth(callback: (data: object) => void): void {
     this.fetchToken().then(
       (token) => {
-        if (!this.closed && !this.stoppedWith) callback({ token });
+        // lifetime: the server then says how long the socket holds (expiresInMs), whatever this clock says.
+        if (!this.closed && !this.stoppedWith) callback({ token, lifetime: true });
       },
       (error: ClientSessionError) => this.abandonConnection(error),
     );

@@ -18,7 +18,7 @@ export interface HandshakeSettings {
 export type HandshakeMiddleware = ((socket: Socket<any, any, any, any>, next: (err?: Error) => void) => void) & SessionControl;
 
 /** A refusal in handshake mode never waits for an acknowledgement: the client is not connected. */
-const NO_ACK_WAIT = { callback: false as const };
+const NO_ACK_WAIT = { callback: false as const, announceAdmission: false };
 
 /**
  * extract → verify → attach, then `next()`; any refusal becomes the client's `connect_error`.

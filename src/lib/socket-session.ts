@@ -39,10 +39,12 @@ export const TOKEN_REFRESHED = 'token_refreshed';
  */
 export type SessionState = 'held' | 'anonymous' | 'verifying' | 'live' | 'refreshing' | 'closed';
 
-/** How the mode that made the session refuses a first authentication. */
+/** What differs between the modes once a socket has a session. */
 export interface RefusalSettings {
   /** false: disconnect at once; a number: ms to wait for the client's acknowledgement of `unauthorized`. */
   callback: false | number;
+  /** Message mode: every admission is announced with `authenticated` (the client waits for it). */
+  announceAdmission: boolean;
 }
 
 interface HeldEmit {
@@ -65,6 +67,16 @@ interface Admission {
 }
 
 let warnedAboutPropertyNames = false;
+
+/**
+ * Handshake mode sends `authenticated { exp, expiresInMs }` after the connection is admitted only
+ * to a client that asks (`auth: { token, lifetime: true }`, as sockjwt's client helpers do): it is
+ * a second packet per connection (~45 µs of server CPU, bench/RESULTS.md) that a plain socket.io
+ * client, or one migrated from socketio-jwt, would never read.
+ */
+function asksForLifetime(socket: Socket): boolean {
+  return (socket.handshake.auth as { lifetime?: unknown } | undefined)?.lifetime === true;
+}
 
 /**
  * One socket, from its handshake to its disconnect: the only owner of its state. It answers
@@ -137,14 +149,14 @@ export class SocketSession implements SocketGate, Expirable {
     const revoked = this.registry.revokedSince(admission.since, admission.identity.payload, admission.presentedAt);
     if (revoked) return this.refuseFirst(revoked, undefined);
     this.goLive(admission.identity, admission.presentedAt);
-    this.tellAuthenticated(undefined);
+    if (asksForLifetime(this.socket)) this.tellAuthenticated(undefined);
   }
 
   /** A socket socket.io recovered with stored claims the recovery guard accepted. */
   resume(payload: JwtClaims, startedAt: number, heldSince: number): void {
     this.startedAt = startedAt;
     this.goLive({ token: undefined, payload, claims: payload }, heldSince);
-    this.tellAuthenticated(undefined);
+    if (this.refusal.announceAdmission || asksForLifetime(this.socket)) this.tellAuthenticated(undefined);
   }
 
   // ───────────────────────────── the seams ask ─────────────────────────────

@@ -87,7 +87,8 @@ class SessionBase:
         return self._expiry.exp
 
     def _auth(self, token):
-        return {'token': token} if self.mode == 'handshake' else None
+        # lifetime: the server then sends `authenticated` with expiresInMs after the connection is admitted.
+        return {'token': token, 'lifetime': True} if self.mode == 'handshake' else None
 
     def _check_token(self, token):
         if not isinstance(token, str) or not token:
