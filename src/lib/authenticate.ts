@@ -65,7 +65,27 @@ function checkTokenShape(token: unknown, maxTokenLength: number): string {
   if (token.length > maxTokenLength) {
     throw new UnauthorizedError('invalid_token', 'too_large', `token is longer than ${maxTokenLength} characters`);
   }
+  refuseNonCanonicalSignature(token);
   return token;
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The last base64url character of a signature has unused low bits: decoders ignore them, so one
+ * signature has several spellings. jsonwebtoken (and socketio-jwt) compare the text and refuse all
+ * but the canonical one; fast-jwt compares bytes. Refused here, so a token is one string and
+ * socketio-jwt's verdict stands (the fuzzing oracle found such a token admitted).
+ */
+function refuseNonCanonicalSignature(token: string): void {
+  const last = token.lastIndexOf('.');
+  // Only a JWS of three segments; any other shape is fast-jwt's to call malformed.
+  if (last < 0 || token.indexOf('.', token.indexOf('.') + 1) !== last) return;
+  const signature = token.slice(last + 1);
+  if (!BASE64URL.test(signature)) return;
+  if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) {
+    throw new UnauthorizedError('invalid_token', 'bad_signature', 'invalid signature');
+  }
 }
 
 /** socketio-jwt's callback contract, plus a Promise form; whichever settles first wins. */
