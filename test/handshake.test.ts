@@ -362,3 +362,18 @@ describe('handshake mode: transports and misuse', () => {
     assert.equal((await warning).code, 'SOCKJWT_MISUSED');
   });
 });
+
+describe('signature spelling', () => {
+  it('a signature whose last character differs only in unused bits is refused (bad_signature), as jsonwebtoken does', async (t) => {
+    const h = await startServer(t, (io) => io.use(authorize({ secret: SECRET, handshake: true })));
+    const token = sign({ sub: 'u-1' });
+    // HS256: 32 bytes in 43 characters, so the last one carries 2 unused bits.
+    const last = token.at(-1)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const twin = alphabet[alphabet.indexOf(last) ^ 1]!;
+    const respelled = token.slice(0, -1) + twin;
+    assert.equal(Buffer.from(respelled.split('.')[2]!, 'base64url').equals(Buffer.from(token.split('.')[2]!, 'base64url')), true, 'the same signature bytes');
+    assert.equal((await refusal(h.connect('/', { auth: { token: respelled } }))).data.reason, 'bad_signature');
+    await connected(h.connect('/', { auth: { token } }));
+  });
+});
