@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Result } from '../scripts/conformance.js';
+import { outputOf } from './support.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const client = (file: string) => `${process.execPath} ${ROOT}test/conformance/${file}`;
@@ -21,16 +22,9 @@ const children: ChildProcess[] = [];
 function conformance(args: string[]): Promise<Run> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/conformance.ts', ...args], { cwd: ROOT, timeout: 90_000 });
   children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const results = args.includes('--json') && stdout.trim() ? (JSON.parse(stdout) as { results: Result[] }).results : [];
-      resolve({ code, results, stdout, stderr });
-    });
+  return outputOf(child).then(({ code, stdout, stderr }) => {
+    const results = args.includes('--json') && stdout.trim() ? (JSON.parse(stdout) as { results: Result[] }).results : [];
+    return { code, results, stdout, stderr };
   });
 }
 

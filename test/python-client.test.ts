@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runConformance, type Result } from '../scripts/conformance.js';
+import { outputOf } from './support.js';
 
 // Debian's interpreter, with python3-socketio (and python3-aiohttp for the asyncio client).
 const PYTHON = '/usr/bin/python3';
@@ -15,14 +16,7 @@ function runPython(t: TestContext, args: string[], timeoutMs = 20_000): Promise<
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return outputOf(child);
 }
 
 /** One behaviour's verdict, or a failure naming it when the run did not report it. */

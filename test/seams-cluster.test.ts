@@ -3,47 +3,23 @@
 // `__proto__` key and drops the whole answer: one such socket would make fetchSockets()
 // time out on every other node. Two real nodes on a real Redis.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { createClient } from 'redis';
-import { Server } from 'socket.io';
-import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { authorize } from '../src/index.js';
 import { RedisRevocationStore } from '../src/redis/index.js';
-import { connected, nowSeconds, refusal, SECRET, sign } from './support.js';
+import { connected, nowSeconds, refusal, SECRET, sign, signRaw, startServer } from './support.js';
 import { sharedRedis, SHARED_REDIS_URL, uniquePrefix } from './redis-support.js';
-import { startServer } from './support.js';
 
-function signRaw(payloadJson: string): string {
-  const encode = (text: string) => Buffer.from(text).toString('base64url');
-  const input = `${encode('{"alg":"HS256","typ":"JWT"}')}.${encode(payloadJson)}`;
-  return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
-}
-
+/** A socket.io node on the Redis Streams adapter, with sockjwt in handshake mode. */
 async function streamsNode(t: TestContext, streamName: string) {
   const redis = createClient({ url: SHARED_REDIS_URL });
   redis.on('error', () => {});
   await redis.connect();
-  const http = createServer();
-  const io = new Server(http, { adapter: createAdapter(redis, { streamName, channelPrefix: streamName }) });
-  io.use(authorize({ secret: SECRET, handshake: true }));
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  const clients: ClientSocket[] = [];
-  t.after(async () => {
-    for (const client of clients) client.disconnect();
-    await io.close();
-    await redis.quit().catch(() => {});
-  });
-  const connect = (token: string) => {
-    const client = connectClient(url, { forceNew: true, reconnection: false, transports: ['websocket'], auth: { token } });
-    clients.push(client);
-    return client;
-  };
-  return { io, connect };
+  const node = await startServer(t, (io) => io.use(authorize({ secret: SECRET, handshake: true })), { adapter: createAdapter(redis, { streamName, channelPrefix: streamName }) });
+  t.after(() => redis.quit().catch(() => {})); // after startServer's own: the server closes first
+  return { io: node.io, connect: (token: string) => node.connect('/', { auth: { token } }) };
 }
 
 describe('claims shipped between nodes (Redis Streams adapter)', () => {

@@ -3,13 +3,12 @@
 // where strings are expected, and a revocation while a token is still being verified.
 // Each test names the defect of issue 14 it proves fixed; each failed on the code before.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import jwt from 'jsonwebtoken';
 import type { Server, Socket } from 'socket.io';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { authorize, type AuthorizeOptions, type HandshakeOptions, type MessageOptions } from '../src/index.js';
-import { connected, next, nowSeconds, refusal, SECRET, sign, socketIoAtLeast, startServer, supportsRecovery, type WireError } from './support.js';
+import { connected, next, nowSeconds, refusal, SECRET, sign, signRaw, socketIoAtLeast, startServer, supportsRecovery, type WireError } from './support.js';
 
 type Ack = { ok: boolean; exp?: number | null; expiresInMs?: number | null; message?: string; data?: WireError['data'] };
 
@@ -81,13 +80,6 @@ async function refusedLogin(h: Awaited<ReturnType<typeof serve>>, mode: Mode, to
 }
 
 const MODES: Mode[] = ['handshake', 'message'];
-
-/** HS256 over a payload given as JSON text: jsonwebtoken itself chokes on an own `__proto__` key. */
-function signRaw(payloadJson: string): string {
-  const encode = (text: string) => Buffer.from(text).toString('base64url');
-  const input = `${encode('{"alg":"HS256","typ":"JWT"}')}.${encode(payloadJson)}`;
-  return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
-}
 
 describe('quarantine and connection state recovery', () => {
   it('#1 a held client that never sent a token cannot recover its session and be replayed missed broadcasts', needsRecovery, async (t) => {

@@ -1,3 +1,5 @@
+import type { ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -133,5 +135,24 @@ export function connected(client: ClientSocket, ms = 3000): Promise<void> {
     const timer = setTimeout(() => done(new Error(`not connected after ${ms} ms`)), ms);
     client.once('connect', onConnect);
     client.once('connect_error', onError);
+  });
+}
+
+/** HS256 over a payload given as JSON text: jsonwebtoken itself chokes on an own `__proto__` key. */
+export function signRaw(payloadJson: string, secret = SECRET): string {
+  const encode = (text: string) => Buffer.from(text).toString('base64url');
+  const input = `${encode('{"alg":"HS256","typ":"JWT"}')}.${encode(payloadJson)}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
+/** Everything a child process writes, and how it ended. */
+export function outputOf(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 }

@@ -17,8 +17,11 @@ export interface HandshakeSettings {
  */
 export type HandshakeMiddleware = ((socket: Socket<any, any, any, any>, next: (err?: Error) => void) => void) & SessionControl;
 
-/** A refusal in handshake mode never waits for an acknowledgement: the client is not connected. */
-const NO_ACK_WAIT = { callback: false as const, announceAdmission: false };
+/**
+ * A refusal never waits for an acknowledgement (the client is not connected yet); admission is
+ * CONNECT itself, announced with `authenticated` only to a client that asks (socket-session.ts).
+ */
+const HANDSHAKE_MODE = { callback: false as const, announceAdmission: false };
 
 /**
  * extract → verify → attach, then `next()`; any refusal becomes the client's `connect_error`.
@@ -35,7 +38,7 @@ export function createHandshakeMiddleware(settings: HandshakeSettings): Handshak
       watched.add(socket.nsp);
       watchNamespace(socket.nsp, sessions);
     }
-    const session = new SocketSession(socket, sessions, NO_ACK_WAIT);
+    const session = new SocketSession(socket, sessions, HANDSHAKE_MODE);
     const refuse = (error: UnauthorizedError) => {
       sessions.settings.gate.refused(socket, error, 'connect');
       next(error);
@@ -71,7 +74,7 @@ function watchNamespace(nsp: Namespace, sessions: SessionRegistry): void {
   nsp.prependListener('connection', (socket: Socket) => {
     const session = gateOf(socket);
     if (session instanceof SocketSession) return session.onConnected();
-    const recovered = new SocketSession(socket, sessions, NO_ACK_WAIT);
+    const recovered = new SocketSession(socket, sessions, HANDSHAKE_MODE);
     if (!socket.recovered || !resumeRecovered(socket, recovered, sessions)) recovered.onConnected();
   });
 }

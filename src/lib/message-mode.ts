@@ -1,12 +1,12 @@
 import type { Socket } from 'socket.io';
 import { guardNamespaceRecovery, resumeRecovered } from './recovery.js';
 import { withSessionControl, type SessionControl, type SessionRegistry } from './session-registry.js';
-import { SocketSession, type RefusalSettings } from './socket-session.js';
+import { SocketSession, type ModeSettings } from './socket-session.js';
 
 export interface MessageSettings {
   sessions: SessionRegistry;
   timeoutMs: number;
-  refusal: RefusalSettings;
+  mode: ModeSettings;
 }
 
 /** `io.on('connection')` listener for the two-round-trip flow; carries `revoke()` and `sessionCount`. */
@@ -24,7 +24,7 @@ export function createConnectionListener(settings: MessageSettings): ConnectionL
     const next = misused[0];
     if (typeof next === 'function') return next(new Error(MISUSED_AS_MIDDLEWARE));
     guardNamespaceRecovery(socket.nsp, sessions);
-    const session = new SocketSession(socket, sessions, settings.refusal);
+    const session = new SocketSession(socket, sessions, settings.mode);
     if (socket.recovered && resumeRecovered(socket, session, sessions)) return;
     if (sessions.required) session.holdUntilAuthenticated(settings.timeoutMs);
     else session.admitAnonymously();

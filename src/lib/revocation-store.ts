@@ -92,16 +92,6 @@ export function ruleCovers(rule: StoredRule, token: TokenRef): boolean {
 }
 
 /**
- * Does a rule cover a token this process has held since `heldSince` (ms)? A token held
- * before a subject rule's cut-off was issued before it, whatever its `iat` claims: an
- * issuer's clock running ahead cannot shield a live socket.
- */
-export function ruleCoversHeld(rule: StoredRule, token: TokenRef, heldSince: number): boolean {
-  if ('sub' in rule && token.sub === rule.sub && heldSince < rule.issuedBefore) return true;
-  return ruleCovers(rule, token);
-}
-
-/**
  * The default store: bounded, in memory, and each rule is forgotten once the tokens it
  * names would have expired anyway.
  */

@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io';
-import { attachIdentity, type PropertyNames } from './attach.js';
+import type { PropertyNames } from './attach.js';
 import type { AuthGate } from './auth-gate.js';
-import type { Authenticate, Identity } from './authenticate.js';
+import type { Authenticate } from './authenticate.js';
 import type { CompiledGuards } from './claim-guards.js';
 import { UnauthorizedError } from './errors.js';
 import { subjectOf, normalizeIdentity, tokenRef, type IdentitySettings } from './identity.js';
@@ -177,9 +177,8 @@ export class SessionRegistry implements SessionControl {
     return dropped;
   }
 
-  /** Claims on the socket and in `socket.data`, and the recovery record when the server recovers connections. */
-  attach(socket: Socket, identity: Identity<unknown>, since: number, heldSince: number): void {
-    attachIdentity(socket, identity, this.settings.names);
+  /** Beside the claims in `socket.data`, when the server recovers connections: what recovery needs to apply the same rules. */
+  keepRecoveryRecord(socket: Socket, since: number, heldSince: number): void {
     if (recoversConnections(socket.nsp)) (socket.data as Record<string, unknown>)[RECOVERY_RECORD] = { since, heldSince } satisfies RecoveryRecord;
   }
 

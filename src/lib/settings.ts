@@ -73,7 +73,7 @@ export function messageSettings(options: MessageOptions<unknown>): MessageSettin
   return {
     sessions: sessionsFrom(options),
     timeoutMs,
-    refusal: { callback: callbackFrom(options.callback as false | number | true | undefined, timeoutMs), announceAdmission: true },
+    mode: { callback: callbackFrom(options.callback as false | number | true | undefined, timeoutMs), announceAdmission: true },
   };
 }
 

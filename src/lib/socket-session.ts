@@ -40,7 +40,7 @@ export const TOKEN_REFRESHED = 'token_refreshed';
 export type SessionState = 'held' | 'anonymous' | 'verifying' | 'live' | 'refreshing' | 'closed';
 
 /** What differs between the modes once a socket has a session. */
-export interface RefusalSettings {
+export interface ModeSettings {
   /** false: disconnect at once; a number: ms to wait for the client's acknowledgement of `unauthorized`. */
   callback: false | number;
   /** Message mode: every admission is announced with `authenticated` (the client waits for it). */
@@ -103,7 +103,7 @@ export class SocketSession implements SocketGate, Expirable {
   constructor(
     readonly socket: Socket,
     private readonly registry: SessionRegistry,
-    private readonly refusal: RefusalSettings,
+    private readonly mode: ModeSettings,
   ) {
     installGate(socket, this, registry.settings.guards !== undefined && registry.settings.guards.rooms.length > 0);
   }
@@ -148,7 +148,8 @@ export class SocketSession implements SocketGate, Expirable {
     }
     const revoked = this.registry.revokedSince(admission.since, admission.identity.payload, admission.presentedAt);
     if (revoked) return this.refuseFirst(revoked, undefined);
-    this.goLive(admission.identity, admission.presentedAt);
+    // The middleware attached the claims already (later middlewares of the app's read them).
+    this.goLive(admission.identity, admission.presentedAt, true);
     if (asksForLifetime(this.socket)) this.tellAuthenticated(undefined);
   }
 
@@ -156,7 +157,7 @@ export class SocketSession implements SocketGate, Expirable {
   resume(payload: JwtClaims, startedAt: number, heldSince: number): void {
     this.startedAt = startedAt;
     this.goLive({ token: undefined, payload, claims: payload }, heldSince);
-    if (this.refusal.announceAdmission || asksForLifetime(this.socket)) this.tellAuthenticated(undefined);
+    if (this.mode.announceAdmission || asksForLifetime(this.socket)) this.tellAuthenticated(undefined);
   }
 
   // ───────────────────────────── the seams ask ─────────────────────────────
@@ -288,14 +289,15 @@ export class SocketSession implements SocketGate, Expirable {
   // ───────────────────────────── live ─────────────────────────────
 
   /** Installs a verified identity: claims on the socket, indexes, one deadline for the socket's life. */
-  private goLive(identity: Identity<unknown>, heldSince: number): void {
+  private goLive(identity: Identity<unknown>, heldSince: number, claimsAttached = false): void {
     const previous = this.payload;
     if (previous === undefined && this.startedAt === 0) this.startedAt = Date.now();
     this.payload = identity.payload;
     this.claims = identity.claims;
     this.heldSince = heldSince;
     this.state = 'live';
-    this.registry.attach(this.socket, identity, this.startedAt, heldSince);
+    if (!claimsAttached) attachIdentity(this.socket, identity, this.registry.settings.names);
+    this.registry.keepRecoveryRecord(this.socket, this.startedAt, heldSince);
     if (previous === undefined) this.registry.add(this);
     else this.registry.reindex(this, previous);
     this.scheduleExpiry();
@@ -339,7 +341,7 @@ export class SocketSession implements SocketGate, Expirable {
   // ───────────────────────────── refusal and the end ─────────────────────────────
 
   /** A first authentication failed (or timed out): tell the client, then disconnect. */
-  private refuseFirst(error: UnauthorizedError, ack: Ack | undefined, callback = this.refusal.callback): void {
+  private refuseFirst(error: UnauthorizedError, ack: Ack | undefined, callback = this.mode.callback): void {
     if (this.state === 'closed') return;
     this.end();
     ack?.(ackRefusal(error));
