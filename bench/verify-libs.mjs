@@ -7,7 +7,7 @@
 // createVerifier (cache off and on), jsonwebtoken verify (what socketio-jwt and
 // @thream/socketio-jwt use), and a "floor" that does only the signature check with bare
 // node:crypto (no header/claims parsing). sockjwt appears twice: its verifier (what
-// `authorize()` builds from `secret`, src/lib/verify.ts) and the whole per-handshake
+// `authorize()` builds from `secret`, src/verify/verify.ts) and the whole per-handshake
 // authenticate step (token shape, verify, revocation check, as a Promise). Every case
 // verifies the same token. Rounds are interleaved (each round runs every case once) and the
 // median ops/s across rounds is reported, so numbers within one run compare.
@@ -26,8 +26,8 @@ import { performance } from 'node:perf_hooks';
 import { jwtVerify } from 'jose';
 import { createVerifier } from 'fast-jwt';
 import jsonwebtoken from 'jsonwebtoken';
-import { createTokenVerifier } from '../src/lib/verify.js';
-import { handshakeSettings } from '../src/lib/settings.js';
+import { createTokenVerifier } from '../src/verify/verify.js';
+import { handshakeSettings } from '../src/config/settings.js';
 import { fmt, load, median, provenance, verdict, writeSection } from './lib/report.js';
 
 const ROUNDS = 5;
@@ -181,8 +181,8 @@ ${provenance('npm run bench:verify', loadBefore)}
 Every case verifies the same token (payload \`sub\`, \`name\`, \`jti\`, \`iat\`, \`exp\` = now + 1 h); RSA 2048, P-256, Ed25519.
 Warm-up first, then ${ROUNDS} interleaved rounds (iterations per case and round: ${Object.entries(ITERATIONS).map(([a, n]) => `${a} ${fmt(n)}`).join(', ')});
 the table gives the median. Async APIs are awaited on each call. **sockjwt verifier** is the function \`authorize()\` builds
-from a static \`secret\` (src/lib/verify.ts: the key type bound once, a prebuilt fast-jwt verifier, errors mapped to reasons).
-**sockjwt authenticate** is the whole per-token step both modes run (src/lib/authenticate.ts): token shape and size,
+from a static \`secret\` (src/verify/verify.ts: the key type bound once, a prebuilt fast-jwt verifier, errors mapped to reasons).
+**sockjwt authenticate** is the whole per-token step both modes run (src/verify/authenticate.ts): token shape and size,
 verify, revocation check against the default in-memory store, as a Promise. jsonwebtoken and jose get \`KeyObject\`s
 (their cheapest input), fast-jwt and sockjwt the Buffer secret or PEM a user would pass. The \`cache: true\` and
 \`verifiedTokenCache\` rows verify the same token again and again, so they measure cache hits (sockjwt's cache is off

@@ -1,7 +1,7 @@
-import { createHandshakeMiddleware, type HandshakeMiddleware } from './lib/handshake-mode.js';
-import { createConnectionListener, type ConnectionListener } from './lib/message-mode.js';
-import type { AuthorizeOptions, HandshakeOptions, JwtClaims, MessageOptions } from './lib/options.js';
-import { handshakeSettings, messageSettings } from './lib/settings.js';
+import { createHandshakeMiddleware, type HandshakeMiddleware } from './socket/handshake-mode.js';
+import { createConnectionListener, type ConnectionListener } from './socket/message-mode.js';
+import type { AuthorizeOptions, HandshakeOptions, JwtClaims, MessageOptions } from './options/options.js';
+import { handshakeSettings, messageSettings } from './config/settings.js';
 
 /**
  * Handshake mode: `io.use(authorize({ secret, handshake: true }))`. The token travels with

@@ -1,6 +1,6 @@
 export { authorize } from './authorize.js';
-export { ERROR_CODES, ERROR_REASONS, UnauthorizedError, isUnauthorizedError } from './lib/errors.js';
-export type { ErrorCode, ErrorReason, UnauthorizedErrorData } from './lib/errors.js';
+export { ERROR_CODES, ERROR_REASONS, UnauthorizedError, isUnauthorizedError } from './errors/errors.js';
+export type { ErrorCode, ErrorReason, UnauthorizedErrorData } from './errors/errors.js';
 export type {
   AdditionalAuth,
   Algorithm,
@@ -18,17 +18,17 @@ export type {
   PayloadSecretFunction,
   SecretCallback,
   SecretFunction,
-} from './lib/options.js';
-export type { HandshakeMiddleware } from './lib/handshake-mode.js';
-export type { ConnectionListener } from './lib/message-mode.js';
-export type { AuthorizedSocketData } from './lib/attach.js';
-export { MemoryRevocationStore } from './lib/revocation-store.js';
-export type { MemoryRevocationStoreOptions, RevocationRule, RevocationStore, StoredRule, TokenRef } from './lib/revocation-store.js';
-export type { IsRevoked } from './lib/revocation.js';
-export type { SessionControl } from './lib/session-registry.js';
-export { ackRefusal, roomRefusal } from './lib/claim-guards.js';
-export type { AckRefusal, ClaimGuards, ClaimPredicate } from './lib/claim-guards.js';
-export type { AckAccepted, LifetimeNotice } from './lib/authenticate-message.js';
-export { TOKEN_REFRESHED } from './lib/socket-session.js';
-export type { AuthStage, SockjwtEvent, SockjwtLogger, SockjwtObserver } from './lib/observer.js';
-export type { RateLimitOptions, RefreshLimitOptions } from './lib/rate-limit.js';
+} from './options/options.js';
+export type { HandshakeMiddleware } from './socket/handshake-mode.js';
+export type { ConnectionListener } from './socket/message-mode.js';
+export type { AuthorizedSocketData } from './session/attach.js';
+export { MemoryRevocationStore } from './revocation/revocation-store.js';
+export type { MemoryRevocationStoreOptions, RevocationRule, RevocationStore, StoredRule, TokenRef } from './revocation/revocation-store.js';
+export type { IsRevoked } from './revocation/revocation.js';
+export type { SessionControl } from './session/session-registry.js';
+export { ackRefusal, roomRefusal } from './session/claim-guards.js';
+export type { AckRefusal, ClaimGuards, ClaimPredicate } from './session/claim-guards.js';
+export type { AckAccepted, LifetimeNotice } from './session/authenticate-message.js';
+export { TOKEN_REFRESHED } from './session/socket-session.js';
+export type { AuthStage, SockjwtEvent, SockjwtLogger, SockjwtObserver } from './observe/observer.js';
+export type { RateLimitOptions, RefreshLimitOptions } from './session/rate-limit.js';

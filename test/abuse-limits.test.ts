@@ -3,7 +3,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { authorize, type HandshakeOptions, type MessageOptions } from '../src/index.js';
 import { connect } from '../src/client/index.js';
-import { FailureLimiter } from '../src/lib/rate-limit.js';
+import { FailureLimiter } from '../src/session/rate-limit.js';
 import { connected, next, nowSeconds, refusal, SECRET, sign, startServer, type WireError } from './support.js';
 
 type RefusalData = WireError['data'] & { retryAfterMs?: number };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ERROR_CODES, ERROR_REASONS } from '../src/index.js';
-import { OPTION_NAMES } from '../src/lib/options.js';
+import { OPTION_NAMES } from '../src/options/options.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryRevocationStore } from '../src/index.js';
-import { storedRule, type StoredRule } from '../src/lib/revocation-store.js';
+import { storedRule, type StoredRule } from '../src/revocation/revocation-store.js';
 
 function clock(start = 1_800_000_000_000) {
   const time = { now: start };

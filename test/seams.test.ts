@@ -354,7 +354,7 @@ describe('options', () => {
   });
 
   it('#17 every member of a real socket is in the refused list', async (t) => {
-    const { SOCKET_MEMBERS } = await import('../src/lib/settings.js');
+    const { SOCKET_MEMBERS } = await import('../src/config/settings.js');
     const h = await serve(t, 'handshake', { required: false });
     const client = h.connect();
     await connected(client);

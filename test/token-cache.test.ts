@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import { authorize } from '../src/index.js';
-import { UnauthorizedError } from '../src/lib/errors.js';
-import type { JwtClaims } from '../src/lib/options.js';
-import { withVerifiedTokenCache } from '../src/lib/token-cache.js';
-import { createTokenVerifier } from '../src/lib/verify.js';
+import { UnauthorizedError } from '../src/errors/errors.js';
+import type { JwtClaims } from '../src/options/options.js';
+import { withVerifiedTokenCache } from '../src/verify/token-cache.js';
+import { createTokenVerifier } from '../src/verify/verify.js';
 import { connected, nowSeconds, refusal, sign, startServer, SECRET } from './support.js';
 
 const request = {} as IncomingMessage;

@@ -1,4 +1,4 @@
-import { ERROR_REASONS, UnauthorizedError, type ErrorReason, type UnauthorizedErrorData } from '../lib/errors.js';
+import { ERROR_REASONS, UnauthorizedError, type ErrorReason, type UnauthorizedErrorData } from '../errors/errors.js';
 
 /**
  * Reasons a fresh token (or simply trying again) can fix, at connect or after a drop; anything else

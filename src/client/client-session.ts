@@ -1,6 +1,6 @@
 import { Emitter } from '@socket.io/component-emitter';
 import type { Socket } from 'socket.io-client';
-import { UnauthorizedError } from '../lib/errors.js';
+import { UnauthorizedError } from '../errors/errors.js';
 import { ClientSessionError, isRefreshRetryable, isRetryable, reconnectsAtOnce, retryAfter, toUnauthorizedError, tokenUnavailable, type SessionError } from './client-error.js';
 import { readExpiry, refreshDelay } from './token-expiry.js';
 

@@ -69,5 +69,5 @@ export { ClientSession } from './client-session.js';
 export type { AuthenticatedInfo, ClientSessionEvents, GetToken } from './client-session.js';
 export { ClientSessionError, toUnauthorizedError } from './client-error.js';
 export type { ClientErrorReason, SessionError } from './client-error.js';
-export { UnauthorizedError, isUnauthorizedError, ERROR_CODES, ERROR_REASONS } from '../lib/errors.js';
-export type { ErrorCode, ErrorReason, UnauthorizedErrorData } from '../lib/errors.js';
+export { UnauthorizedError, isUnauthorizedError, ERROR_CODES, ERROR_REASONS } from '../errors/errors.js';
+export type { ErrorCode, ErrorReason, UnauthorizedErrorData } from '../errors/errors.js';

@@ -1,6 +1,6 @@
 import type { Server } from 'socket.io';
-import { within } from '../lib/deadline.js';
-import { DEFAULT_RETENTION_MS, ruleCovers, type RevocationStore, type StoredRule, type TokenRef } from '../lib/revocation-store.js';
+import { within } from '../util/deadline.js';
+import { DEFAULT_RETENTION_MS, ruleCovers, type RevocationStore, type StoredRule, type TokenRef } from '../revocation/revocation-store.js';
 
 /**
  * The part of a node-redis (v4 or later) client the store uses. Commands go through

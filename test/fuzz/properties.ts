@@ -21,7 +21,7 @@ import jwt from 'jsonwebtoken';
 import { Server, type Socket } from 'socket.io';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { authorize, ERROR_CODES, ERROR_REASONS, type AuthorizeOptions, type SessionControl } from '../../src/index.js';
-import { handshakeSettings } from '../../src/lib/settings.js';
+import { handshakeSettings } from '../../src/config/settings.js';
 
 export const SECRET = 'fuzzing-secret-of-reasonable-length';
 export const ISSUER = 'https://login.example';

@@ -1,0 +1,223 @@
+import type { IncomingMessage } from 'node:http';
+import type { ClaimGuards } from '../session/claim-guards.js';
+import type { ErrorCode } from '../errors/errors.js';
+import type { SockjwtLogger, SockjwtObserver } from '../observe/observer.js';
+import type { RateLimitOptions, RefreshLimitOptions } from '../session/rate-limit.js';
+import type { IsRevoked, RevocationFailMode } from '../revocation/revocation.js';
+import type { RevocationStore } from '../revocation/revocation-store.js';
+import type { Algorithm, JsonWebKey, JsonWebKeySet, JwtClaims, JwtHeader, KeyMaterial } from './jwt.js';
+
+export type { Algorithm, JsonWebKey, JsonWebKeySet, JwtClaims, JwtHeader, KeyMaterial } from './jwt.js';
+
+export type SecretCallback = (error: unknown, secret?: KeyMaterial | null) => void;
+
+/** socketio-jwt's form: `(request, decodedPayload, callback)`; may return a Promise instead. */
+export type PayloadSecretFunction = (
+  request: IncomingMessage,
+  decoded: JwtClaims,
+  callback: SecretCallback,
+) => void | KeyMaterial | null | undefined | PromiseLike<KeyMaterial | null | undefined>;
+
+/** Four parameters: `(request, header, payload, callback)`, for key selection by `kid`. */
+export type HeaderSecretFunction = (
+  request: IncomingMessage,
+  header: JwtHeader,
+  payload: JwtClaims,
+  callback: SecretCallback,
+) => void | KeyMaterial | null | undefined | PromiseLike<KeyMaterial | null | undefined>;
+
+export type SecretFunction = PayloadSecretFunction | HeaderSecretFunction;
+
+/** `onError(message | Error, code?)`: the code defaults to `'unknown'`, as in socketio-jwt. */
+export type AdditionalAuth = (
+  decoded: JwtClaims,
+  onSuccess: () => void,
+  onError: (error: string | Error, code?: ErrorCode | (string & {})) => void,
+) => void | PromiseLike<unknown>;
+
+/** The `jwks` option: where the key set lives and how long its keys are trusted. */
+export interface JwksOptions {
+  /** URL of the JWK Set, `https:` (or `http:`, which draws a warning unless the host is loopback). Required. */
+  uri: string | URL;
+  /** Milliseconds a fetched key set is used without fetching it again. Default 600000 (10 min). */
+  cacheMaxAgeMs?: number;
+  /**
+   * Milliseconds after a successful fetch during which a token with an unknown `kid` is refused
+   * without fetching again; also the pause after a failed fetch. Default 30000.
+   */
+  cooldownMs?: number;
+  /** Milliseconds one fetch may take, body included, before it counts as failed. Default 3000. */
+  timeoutMs?: number;
+  /**
+   * When fetching fails, keep verifying with the last key set fetched for this many milliseconds
+   * past `cacheMaxAgeMs`. 0 turns this off. Default 3600000 (1 h).
+   */
+  staleIfErrorMs?: number;
+  /** Extra request headers, e.g. an API key for a private endpoint. Default: none. */
+  headers?: Record<string, string>;
+}
+
+/** Options shared by both modes. */
+export interface CommonOptions<Claims = JwtClaims> {
+  /**
+   * Key that verifies signatures: a shared secret (string, Buffer or secret KeyObject), a PEM
+   * public key or public KeyObject, a JWK, a JWK Set (key chosen by `kid`), an array of keys
+   * tried in order (rotation), or a function resolving one per token. Required unless `jwks`
+   * is set; setting both throws.
+   */
+  secret?: KeyMaterial | readonly KeyMaterial[] | JsonWebKeySet | SecretFunction;
+  /**
+   * Verify with public keys fetched from a JWKS endpoint (Auth0, Keycloak, Cognito...), chosen
+   * by the token's `kid`. Replaces `secret`. Set `issuer` and `audience` with it.
+   */
+  jwks?: JwksOptions;
+  /**
+   * Accepted `alg` values. Default: every algorithm of the key's family (HS256/384/512 for a
+   * shared secret; RS/PS/ES/EdDSA for a JWK Set or `jwks`). Algorithms outside the key's
+   * family are refused; `none` never is accepted.
+   */
+  algorithms?: Algorithm[];
+  /** Required `aud` (one of these, exact string or RegExp). Setting it makes `aud` mandatory. */
+  audience?: string | RegExp | Array<string | RegExp>;
+  /** Required `iss`. Setting it makes `iss` mandatory. */
+  issuer?: string | RegExp | Array<string | RegExp>;
+  /** Required `sub`. Setting it makes `sub` mandatory. */
+  subject?: string | RegExp | Array<string | RegExp>;
+  /** Required `jti`. Setting it makes `jti` mandatory. */
+  jwtid?: string | RegExp | Array<string | RegExp>;
+  /** Required `nonce`. Setting it makes `nonce` mandatory. */
+  nonce?: string | RegExp | Array<string | RegExp>;
+  /** Seconds of leeway for `exp` and `nbf`. Default 0. */
+  clockTolerance?: number;
+  /** Maximum token age from `iat`, in seconds or a timespan string (`'2h'`). Makes `iat` mandatory. */
+  maxAge?: number | string;
+  /** UNSAFE: accept expired tokens. Default false. */
+  ignoreExpiration?: boolean;
+  /** UNSAFE: accept tokens before their `nbf`. Default false. */
+  ignoreNotBefore?: boolean;
+  /** Tokens longer than this many characters are refused before any parsing. Default 8192. */
+  maxTokenLength?: number;
+  /**
+   * Remember up to this many tokens that verified, keyed on the whole token, so a client
+   * reconnecting with the same token skips the signature check. Failures are never kept; an
+   * entry is used only while `exp`/`nbf`/`maxAge` still hold. Static keys only (a key or an
+   * array of keys; not a JWK Set, a secret function or `jwks`). Revocation and `additional_auth` still run every time.
+   * Default 0 (off).
+   */
+  verifiedTokenCache?: number;
+  /** Property of the socket (and of `socket.data`) that receives the claims. Default `'decoded_token'`. */
+  decodedPropertyName?: string;
+  /** Property of the socket that receives the raw token (never `socket.data`). Default `'encoded_token'`. */
+  encodedPropertyName?: string;
+  /** Replaces the verified claims before they are attached (sync or async). */
+  customDecoded?: (decoded: JwtClaims) => Claims | PromiseLike<Claims>;
+  /** Extra check after verification: call `onSuccess()` / `onError()`, or return a Promise (resolving `false` refuses). */
+  additional_auth?: AdditionalAuth;
+  /**
+   * When false, a socket without credentials is let in anonymously (message mode: not held, no
+   * timeout; handshake mode: no token is not an error). A bad token is still refused. Default true.
+   */
+  required?: boolean;
+  /**
+   * Drop an authenticated socket when its token's `exp` passes (after `clockTolerance` and
+   * `expiredGraceMs`), telling the client `unauthorized` with reason `expired`. Default true.
+   */
+  enforceExpiry?: boolean;
+  /** Extra milliseconds a live socket keeps after its token's `exp`, e.g. for a refresh in flight. Default 0. */
+  expiredGraceMs?: number;
+  /**
+   * The app's revocation check, sync or async, at connect and at every refresh: return true
+   * to refuse with reason `revoked`. `token` is undefined for a socket recovered by socket.io.
+   */
+  isRevoked?: IsRevoked;
+  /**
+   * Where `revoke()` keeps its rules. Default: a new in-memory store for this `authorize()`;
+   * share one between namespaces, or use `sockjwt/redis` across nodes.
+   */
+  revocationStore?: RevocationStore;
+  /**
+   * What a revocation check that cannot answer (store unreachable, `isRevoked` throws) does:
+   * `'closed'` refuses the token with reason `revocation_unavailable`; `'open'` admits it
+   * unchecked, and live sockets are checked again when the store says it is back. Either way
+   * the outage and the recovery are reported as process warnings. Default `'closed'`.
+   */
+  revocationFailMode?: RevocationFailMode;
+  /** Claims required for events and rooms, checked against the socket's current claims. */
+  guards?: ClaimGuards<Claims>;
+  /**
+   * The claim that names the user: a refresh must keep it, `revoke({ sub })` matches it, the
+   * session index uses it. Numbers and strings are one identity (42 = "42"). Default `'sub'`;
+   * tokens shaped like socketio-jwt's examples (`{ id, email }`) name `'id'`.
+   */
+  subjectClaim?: string;
+  /**
+   * Allow an in-band refresh between two tokens that both lack `subjectClaim`. Without an
+   * identity, the refresh cannot tell Alice's token from Bob's. Default false.
+   */
+  refreshWithoutSubject?: boolean;
+  /**
+   * Milliseconds a socket may live from its first authentication, across any number of
+   * refreshes; then it is dropped with reason `session_limit` and must reconnect with a fresh
+   * token. Default: no cap (a socket lives as long as it keeps refreshing).
+   */
+  maxSessionMs?: number;
+  /**
+   * Required `typ` header (RFC 8725 §3.11), e.g. `'at+jwt'` so an ID token is not taken for an
+   * access token. Compared case-insensitively, `application/` optional. Makes `typ` mandatory.
+   */
+  typ?: string;
+  /**
+   * Milliseconds a secret function may take to give a key; then the token is refused with
+   * reason `key_unavailable`. Default 3000. (`jwks` has its own `timeoutMs`.)
+   */
+  secretTimeoutMs?: number;
+  /**
+   * Milliseconds each app hook may take: `isRevoked` and the revocation store (then the check
+   * counts as unable to answer: reason `revocation_unavailable`, or admitted under
+   * `revocationFailMode: 'open'`), `additional_auth` and `customDecoded` (reason `timeout`).
+   * Default 3000.
+   */
+  hookTimeoutMs?: number;
+  /** Throttle failed authentications per client address (reason `rate_limited`). Default: off. */
+  rateLimit?: RateLimitOptions;
+  /** In-band refreshes a live socket may send per window. Default `{ max: 10, windowMs: 60000 }`. */
+  refreshLimit?: RefreshLimitOptions;
+  /** Told of every authentication, refusal and drop: `sockjwtMetrics()` from `sockjwt/metrics`, or your own. */
+  metrics?: SockjwtObserver;
+  /** pino-compatible logger: refusals at `warn` with their code and reason, never the token. */
+  logger?: SockjwtLogger;
+}
+
+/** Token in the handshake: `io.use(authorize({ handshake: true, ... }))`. */
+export interface HandshakeOptions<Claims = JwtClaims> extends CommonOptions<Claims> {
+  handshake: true;
+  /** Accept only `Authorization: Bearer <token>`. Default false. */
+  auth_header_required?: boolean;
+  /** Accept the `token` query parameter (URLs end up in logs: prefer `auth`). Default true. */
+  queryToken?: boolean;
+  /** Also read the token from this cookie of the handshake request. Default: none. */
+  cookie?: string;
+}
+
+/** Token in an `authenticate` message after connect: `io.on('connection', authorize({ ... }))`. */
+export interface MessageOptions<Claims = JwtClaims> extends CommonOptions<Claims> {
+  handshake?: false;
+  /** Milliseconds the client has to authenticate. Default 5000. */
+  timeout?: number;
+  /**
+   * After `unauthorized`: `false` disconnects at once; a number of ms waits that long for the
+   * client's acknowledgement; unset waits for it, never longer than `timeout`.
+   */
+  callback?: false | number;
+}
+
+export type AuthorizeOptions<Claims = JwtClaims> = HandshakeOptions<Claims> | MessageOptions<Claims>;
+
+export const OPTION_NAMES: ReadonlySet<string> = new Set([
+  'secret', 'jwks', 'algorithms', 'audience', 'issuer', 'subject', 'jwtid', 'nonce', 'clockTolerance', 'maxAge',
+  'ignoreExpiration', 'ignoreNotBefore', 'maxTokenLength', 'verifiedTokenCache', 'decodedPropertyName', 'encodedPropertyName',
+  'customDecoded', 'additional_auth', 'required', 'enforceExpiry', 'expiredGraceMs', 'isRevoked', 'revocationStore', 'revocationFailMode', 'guards', 'handshake', 'auth_header_required', 'queryToken', 'cookie',
+  'timeout', 'callback',
+  'typ', 'secretTimeoutMs', 'hookTimeoutMs', 'rateLimit', 'refreshLimit', 'metrics', 'logger',
+  'subjectClaim', 'refreshWithoutSubject', 'maxSessionMs',
+]);

@@ -1,0 +1,186 @@
+import { normalizeIdentity } from '../verify/identity.js';
+
+/**
+ * What a revocation names. Times follow their origin: `exp` is a JWT NumericDate (seconds),
+ * `issuedBefore` is a JavaScript time (ms since the epoch, or a Date).
+ */
+export type RevocationRule =
+  | {
+      /** Revoke the one token with this `jti` (a number names the same token as its decimal string). */
+      jti: string | number;
+      /** The token's `exp` (seconds): the rule is forgotten after it. Default: the store's retention. */
+      exp?: number;
+    }
+  | {
+      /** Revoke the tokens of this subject: the value of its `subjectClaim` (`sub` by default); 42 and "42" are one subject. */
+      sub: string | number;
+      /** Only tokens whose `iat` is before this time (ms or Date). Default: now, i.e. every token issued so far. */
+      issuedBefore?: number | Date;
+      /** The latest `exp` (seconds) among the tokens concerned: the rule is forgotten after it. Default: the store's retention. */
+      exp?: number;
+    };
+
+/** A rule as stores keep it: every time in ms, `issuedBefore` resolved. */
+export type StoredRule =
+  | { jti: string; expiresAt: number }
+  | { sub: string; issuedBefore: number; expiresAt: number };
+
+/**
+ * The claims a revocation check looks at, as sockjwt hands them to a store: `jti` and `sub`
+ * normalised to strings (see identity.ts), `sub` read from `subjectClaim`, `iat` (seconds)
+ * already moved back by `clockTolerance`.
+ */
+export interface TokenRef {
+  jti?: string | undefined;
+  sub?: string | undefined;
+  iat?: number | undefined;
+}
+
+/**
+ * Where revocations live. The in-memory store serves one process; a cluster backs this
+ * interface with a shared store (see `sockjwt/redis`). `subscribe` is how every
+ * `authorize()` sharing a store (another namespace, another node) hears of a revocation
+ * and drops its own live sockets.
+ */
+export interface RevocationStore {
+  /** How long (ms) a rule given without `exp` is kept. Default 24 h. */
+  readonly retentionMs?: number;
+  add(rule: StoredRule): void | Promise<void>;
+  isRevoked(token: TokenRef): boolean | Promise<boolean>;
+  subscribe(listener: (rule: StoredRule) => void): () => void;
+  /**
+   * For a shared store whose notices can be lost (a node cut off from Redis): calls the
+   * listener when rules may have been added unheard, so live sockets are checked again.
+   */
+  onMissedRules?(listener: () => void): () => void;
+}
+
+export interface MemoryRevocationStoreOptions {
+  /** Most rules kept; beyond it the rule closest to expiry is forgotten, with a warning. Default 100,000. */
+  maxEntries?: number;
+  /** How long (ms) a rule without `exp` is kept. Default 24 h. */
+  retentionMs?: number;
+  /** Clock, for tests. Default `Date.now`. */
+  now?: () => number;
+}
+
+const DEFAULT_MAX_ENTRIES = 100_000;
+export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/** Resolves a rule as given to `revoke()` into the stored form. */
+export function storedRule(rule: RevocationRule, retentionMs: number, now: number): StoredRule {
+  if (typeof rule !== 'object' || rule === null) throw new TypeError('sockjwt: revoke() expects { jti } or { sub }');
+  const expiresAt = rule.exp === undefined ? now + retentionMs : finiteNumber(rule.exp, 'exp') * 1000;
+  if ('jti' in rule && rule.jti !== undefined) return { jti: identity(rule.jti, 'jti'), expiresAt };
+  if ('sub' in rule && rule.sub !== undefined) {
+    const issuedBefore = rule.issuedBefore === undefined ? now : finiteNumber(+rule.issuedBefore, 'issuedBefore');
+    return { sub: identity(rule.sub, 'sub'), issuedBefore, expiresAt };
+  }
+  throw new TypeError('sockjwt: revoke() expects { jti } or { sub }');
+}
+
+/**
+ * Does a rule cover a token? A subject rule covers tokens issued before its time; a
+ * token without `iat` cannot prove it came later, so it is covered too (fail closed).
+ * `iat` has one-second granularity: a token issued in the same second as the revocation
+ * but just before it must be covered, so the comparison is on whole seconds.
+ */
+export function ruleCovers(rule: StoredRule, token: TokenRef): boolean {
+  if ('jti' in rule) return token.jti === rule.jti;
+  if (token.sub !== rule.sub) return false;
+  return typeof token.iat !== 'number' || token.iat * 1000 < rule.issuedBefore || token.iat <= Math.floor(rule.issuedBefore / 1000);
+}
+
+/**
+ * The default store: bounded, in memory, and each rule is forgotten once the tokens it
+ * names would have expired anyway.
+ */
+export class MemoryRevocationStore implements RevocationStore {
+  readonly retentionMs: number;
+  private readonly byJti = new Map<string, number>();
+  private readonly bySub = new Map<string, { issuedBefore: number; expiresAt: number }>();
+  private readonly listeners = new Set<(rule: StoredRule) => void>();
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+
+  constructor(options: MemoryRevocationStoreOptions = {}) {
+    this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.now = options.now ?? Date.now;
+    if (!(this.maxEntries >= 1)) throw new RangeError('sockjwt: "maxEntries" must be at least 1');
+    if (!(this.retentionMs > 0)) throw new RangeError('sockjwt: "retentionMs" must be greater than 0');
+  }
+
+  get size(): number {
+    return this.byJti.size + this.bySub.size;
+  }
+
+  add(rule: StoredRule): void {
+    if (rule.expiresAt <= this.now()) return;
+    if ('jti' in rule) this.byJti.set(rule.jti, Math.max(rule.expiresAt, this.byJti.get(rule.jti) ?? 0));
+    else this.bySub.set(rule.sub, mergeSubjectRule(this.bySub.get(rule.sub), rule));
+    if (this.size > this.maxEntries) this.makeRoom();
+    for (const listener of this.listeners) listener(rule);
+  }
+
+  isRevoked(token: TokenRef): boolean {
+    const now = this.now();
+    if (token.jti !== undefined) {
+      const expiresAt = this.byJti.get(token.jti);
+      if (expiresAt !== undefined) {
+        if (expiresAt > now) return true;
+        this.byJti.delete(token.jti);
+      }
+    }
+    if (token.sub !== undefined) {
+      const rule = this.bySub.get(token.sub);
+      if (rule !== undefined) {
+        if (rule.expiresAt > now) return ruleCovers({ sub: token.sub, ...rule }, token);
+        this.bySub.delete(token.sub);
+      }
+    }
+    return false;
+  }
+
+  subscribe(listener: (rule: StoredRule) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Drops what has expired; if still full, the rules closest to expiry, loudly. */
+  private makeRoom(): void {
+    const now = this.now();
+    for (const [jti, expiresAt] of this.byJti) if (expiresAt <= now) this.byJti.delete(jti);
+    for (const [sub, rule] of this.bySub) if (rule.expiresAt <= now) this.bySub.delete(sub);
+    let excess = this.size - this.maxEntries;
+    if (excess <= 0) return;
+    process.emitWarning(`sockjwt: revocation store full (${this.maxEntries} rules); forgetting the ${excess} closest to expiry`, {
+      code: 'SOCKJWT_REVOCATION_STORE_FULL',
+    });
+    const byExpiry = [
+      ...[...this.byJti].map(([key, expiresAt]) => ({ expiresAt, forget: () => this.byJti.delete(key) })),
+      ...[...this.bySub].map(([key, rule]) => ({ expiresAt: rule.expiresAt, forget: () => this.bySub.delete(key) })),
+    ].sort((a, b) => a.expiresAt - b.expiresAt);
+    for (const entry of byExpiry) {
+      if (excess-- <= 0) break;
+      entry.forget();
+    }
+  }
+}
+
+/** Two revocations of one subject: the later cut-off and the longer retention both hold. */
+function mergeSubjectRule(existing: { issuedBefore: number; expiresAt: number } | undefined, rule: { issuedBefore: number; expiresAt: number }) {
+  if (!existing) return { issuedBefore: rule.issuedBefore, expiresAt: rule.expiresAt };
+  return { issuedBefore: Math.max(existing.issuedBefore, rule.issuedBefore), expiresAt: Math.max(existing.expiresAt, rule.expiresAt) };
+}
+
+function finiteNumber(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`sockjwt: revoke() "${name}" must be a finite number`);
+  return value;
+}
+
+function identity(value: unknown, name: string): string {
+  const normal = normalizeIdentity(value);
+  if (normal === undefined) throw new TypeError(`sockjwt: revoke() "${name}" must be a non-empty string or a finite number`);
+  return normal;
+}

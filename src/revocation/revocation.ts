@@ -1,0 +1,96 @@
+import { within } from '../util/deadline.js';
+import { UnauthorizedError } from '../errors/errors.js';
+import { isThenable } from '../util/hook-results.js';
+import type { SockjwtLogger } from '../observe/observer.js';
+import type { JwtClaims } from '../options/jwt.js';
+import type { RevocationStore, TokenRef } from './revocation-store.js';
+
+/** The app's own check, sync or async. `token` is undefined for a socket recovered by socket.io. */
+export type IsRevoked = (claims: JwtClaims, token: string | undefined) => boolean | PromiseLike<boolean>;
+
+/** `'closed'`: a check that cannot answer refuses the token. `'open'`: it admits it unchecked. */
+export type RevocationFailMode = 'closed' | 'open';
+
+export interface RevocationSettings {
+  store: RevocationStore;
+  isRevoked?: IsRevoked | undefined;
+  /** How long a rule without `exp` is kept (ms). */
+  retentionMs: number;
+  failMode: RevocationFailMode;
+  health: RevocationHealth;
+  /** How long a check may take (ms) before it counts as unable to answer. */
+  timeoutMs: number;
+}
+
+/**
+ * Refuses a revoked token: the store's rules first, then the app's hook. A check that
+ * cannot answer follows the fail mode: refused with a reason that says so, or admitted.
+ */
+export async function checkNotRevoked(settings: RevocationSettings, ref: TokenRef, payload: JwtClaims, token: string | undefined): Promise<void> {
+  let revoked: boolean;
+  try {
+    revoked = (await storeRevokes(settings, ref)) ||
+      (settings.isRevoked ? (await bounded(settings.isRevoked(payload, token), settings, 'isRevoked')) === true : false);
+  } catch (cause) {
+    settings.health.failed(cause);
+    if (settings.failMode === 'open') return;
+    throw new UnauthorizedError('invalid_token', 'revocation_unavailable', 'revocation status could not be checked', { cause });
+  }
+  settings.health.answered();
+  if (revoked) throw revokedError();
+}
+
+/** The store's rules alone, within the hook deadline: a handshake's check, and the recheck after a gap. */
+export function storeRevokes(settings: RevocationSettings, ref: TokenRef): boolean | Promise<boolean> {
+  return bounded(settings.store.isRevoked(ref), settings, 'the revocation store');
+}
+
+/** A synchronous answer (the in-memory store) costs no timer. */
+function bounded<T>(answer: T | PromiseLike<T>, settings: RevocationSettings, what: string): T | Promise<T> {
+  return isThenable<T>(answer) ? within(answer, settings.timeoutMs, what) : answer;
+}
+
+export function revokedError(): UnauthorizedError {
+  return new UnauthorizedError('invalid_token', 'revoked', 'jwt revoked');
+}
+
+/**
+ * Says once when revocation checks stop answering, and once when they answer again, so
+ * an outage shows in the logs as two lines rather than one per handshake.
+ */
+export class RevocationHealth {
+  private down = false;
+
+  /** Reports to `logger` when `authorize()` has one, else as process warnings. */
+  constructor(
+    private readonly failMode: RevocationFailMode,
+    private readonly logger?: Pick<SockjwtLogger, 'warn' | 'info'>,
+  ) {}
+
+  get available(): boolean {
+    return !this.down;
+  }
+
+  failed(cause: unknown): void {
+    if (this.down) return;
+    this.down = true;
+    const consequence = this.failMode === 'open'
+      ? 'failing open: tokens are admitted unchecked until it answers again'
+      : 'failing closed: tokens are refused with reason revocation_unavailable until it answers again';
+    const message = `sockjwt: revocation status cannot be checked (${describe(cause)}); ${consequence}`;
+    if (this.logger) this.logger.warn({ event: 'revocation_unavailable', failMode: this.failMode, error: describe(cause) }, message);
+    else process.emitWarning(message, { code: 'SOCKJWT_REVOCATION_UNAVAILABLE' });
+  }
+
+  answered(): void {
+    if (!this.down) return;
+    this.down = false;
+    const message = 'sockjwt: revocation checks answer again';
+    if (this.logger) this.logger.info({ event: 'revocation_restored' }, message);
+    else process.emitWarning(message, { code: 'SOCKJWT_REVOCATION_RESTORED' });
+  }
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message || cause.name : String(cause);
+}

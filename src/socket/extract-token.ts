@@ -1,0 +1,87 @@
+import { parse as parseCookies } from 'cookie';
+import type { Socket } from 'socket.io';
+import { UnauthorizedError } from '../errors/errors.js';
+
+/** Where a handshake token may come from, decided once from the options. */
+export interface TokenSources {
+  /** Only `Authorization: Bearer`. */
+  authHeaderRequired: boolean;
+  /** The `token` query parameter. */
+  query: boolean;
+  /** Name of a cookie holding the token, if any. */
+  cookie: string | undefined;
+}
+
+/**
+ * First found wins: `auth.token` (the CONNECT packet body, never in a URL), the Bearer
+ * header, the `token` query parameter, then the configured cookie. Returns undefined when
+ * none is present; throws when one is present but unusable.
+ */
+export function extractHandshakeToken(socket: Socket, sources: TokenSources): unknown {
+  const { handshake } = socket;
+  if (sources.authHeaderRequired) return bearerToken(handshake.headers.authorization, true);
+
+  const fromAuth = (handshake.auth as Record<string, unknown> | undefined)?.['token'];
+  if (fromAuth !== undefined && fromAuth !== null && fromAuth !== '') return fromAuth;
+
+  const fromHeader = bearerToken(handshake.headers.authorization, false);
+  if (fromHeader !== undefined) return fromHeader;
+
+  if (sources.query) {
+    const fromQuery = handshake.query['token'];
+    if (fromQuery !== undefined && fromQuery !== '') return fromQuery;
+  }
+
+  if (sources.cookie) return cookieToken(handshake.headers.cookie, sources.cookie);
+  return undefined;
+}
+
+function bearerToken(header: string | undefined, required: boolean): string | undefined {
+  if (header === undefined || header === '') {
+    if (required) throw new UnauthorizedError('missing_authorization_header', 'missing', 'No Authorization header was found');
+    return undefined;
+  }
+  const parts = header.split(' ');
+  if (parts.length !== 2) throw badFormat();
+  const [scheme, credentials] = parts as [string, string];
+  if (/^Bearer$/i.test(scheme) && credentials) return credentials;
+  if (required) throw badFormat();
+  return undefined;
+}
+
+function badFormat(): UnauthorizedError {
+  return new UnauthorizedError('credentials_bad_format', 'malformed', 'Format is Authorization: Bearer [token]');
+}
+
+function cookieToken(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  const value = parseCookies(header)[name];
+  return value === '' ? undefined : value;
+}
+
+export function credentialsRequired(): UnauthorizedError {
+  return new UnauthorizedError(
+    'credentials_required',
+    'missing',
+    'No token was provided with the handshake',
+  );
+}
+
+/**
+ * Hides every handshake field that may carry a bearer token from serialisation: socket.io
+ * ships `socket.handshake` to other nodes in `fetchSockets()`, and apps log it. The fields
+ * stay readable on this socket; they are only made non-enumerable.
+ */
+export function concealCredentials(socket: Socket, sources: TokenSources): void {
+  const { handshake } = socket;
+  conceal(handshake.auth as Record<string, unknown> | undefined, 'token');
+  conceal(handshake.headers, 'authorization');
+  if (conceal(handshake.query, 'token')) conceal(handshake, 'url'); // the query string is in it too
+  if (sources.cookie) conceal(handshake.headers, 'cookie');
+}
+
+function conceal(holder: object | undefined, key: string): boolean {
+  if (typeof holder !== 'object' || holder === null || !Object.prototype.hasOwnProperty.call(holder, key)) return false;
+  Object.defineProperty(holder, key, { enumerable: false });
+  return true;
+}

@@ -1,0 +1,36 @@
+import type { Socket } from 'socket.io';
+import { guardNamespaceRecovery, resumeRecovered } from './recovery.js';
+import { withSessionControl, type SessionControl, type SessionRegistry } from '../session/session-registry.js';
+import { SocketSession, type ModeSettings } from '../session/socket-session.js';
+
+export interface MessageSettings {
+  sessions: SessionRegistry;
+  timeoutMs: number;
+  mode: ModeSettings;
+}
+
+/** `io.on('connection')` listener for the two-round-trip flow; carries `revoke()` and `sessionCount`. */
+export type ConnectionListener = ((socket: Socket<any, any, any, any>) => void) & SessionControl;
+
+/**
+ * Each connecting socket gets its session: held out of the namespace until a valid
+ * `authenticate` (or admitted anonymously with `required: false`); a socket socket.io
+ * recovered comes back live if the recovery guard accepted its stored claims.
+ */
+export function createConnectionListener(settings: MessageSettings): ConnectionListener {
+  const { sessions } = settings;
+  const onConnection = (socket: Socket, ...misused: unknown[]): void => {
+    // Registered with io.use() by mistake: refuse loudly rather than hang every handshake.
+    const next = misused[0];
+    if (typeof next === 'function') return next(new Error(MISUSED_AS_MIDDLEWARE));
+    guardNamespaceRecovery(socket.nsp, sessions);
+    const session = new SocketSession(socket, sessions, settings.mode);
+    if (socket.recovered && resumeRecovered(socket, session, sessions)) return;
+    if (sessions.required) session.holdUntilAuthenticated(settings.timeoutMs);
+    else session.admitAnonymously();
+  };
+  return withSessionControl(onConnection, sessions) as ConnectionListener;
+}
+
+const MISUSED_AS_MIDDLEWARE =
+  'sockjwt: authorize() without handshake: true returns a connection listener: use io.on("connection", authorize(...)), or pass handshake: true to io.use() it';

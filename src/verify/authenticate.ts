@@ -1,0 +1,126 @@
+import type { IncomingMessage } from 'node:http';
+import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
+import { DeadlineError, within } from '../util/deadline.js';
+import { isThenable, messageOf } from '../util/hook-results.js';
+import { prototypeKeyIn } from './safe-claims.js';
+import type { AdditionalAuth, JwtClaims } from '../options/options.js';
+import type { VerifyToken } from './verify-token.js';
+
+/** A verified token, its verified payload, and the claims the app asked to keep for it. */
+export interface Identity<Claims = JwtClaims> {
+  /** Undefined only for a socket socket.io recovered, whose token this process never saw. */
+  token: string | undefined;
+  /** The verified JWT payload: expiry, revocation and refresh look at this. */
+  payload: JwtClaims;
+  /** What goes on the socket: the payload, or what `customDecoded` made of it. */
+  claims: Claims;
+}
+
+export type Authenticate<Claims = JwtClaims> = (request: IncomingMessage, token: unknown) => Promise<Identity<Claims>>;
+
+export interface AuthenticateSteps<Claims> {
+  maxTokenLength: number;
+  verify: VerifyToken;
+  checkNotRevoked: (payload: JwtClaims, token: string) => Promise<void>;
+  additionalAuth?: AdditionalAuth | undefined;
+  customDecoded?: ((decoded: JwtClaims) => Claims | PromiseLike<Claims>) | undefined;
+  /** How long (ms) `additional_auth` and `customDecoded` may take. */
+  hookTimeoutMs: number;
+}
+
+/**
+ * The same path for both modes, at connect and at every refresh: check the token's shape
+ * and size, verify it (the key is resolved inside), refuse it if revoked, run the app's
+ * extra check, then let the app reshape the claims.
+ * Every failure leaves as an UnauthorizedError.
+ */
+export function createAuthenticate<Claims>(steps: AuthenticateSteps<Claims>): Authenticate<Claims> {
+  return async (request, token) => {
+    const checked = checkTokenShape(token, steps.maxTokenLength);
+    const verified = refuseUnshippable(await steps.verify(request, checked));
+    await steps.checkNotRevoked(verified, checked);
+    if (steps.additionalAuth) await runAdditionalAuth(steps.additionalAuth, verified, steps.hookTimeoutMs);
+    if (!steps.customDecoded) return { token: checked, payload: verified, claims: verified as Claims };
+    const claims = await runCustomDecoded(steps.customDecoded, verified, steps.hookTimeoutMs);
+    if (prototypeKeyIn(claims) !== undefined) throw new UnauthorizedError('unknown', 'internal', 'customDecoded failed', { cause: new TypeError('customDecoded returned a prototype-bearing key') });
+    return { token: checked, payload: verified, claims };
+  };
+}
+
+/**
+ * Claims go into `socket.data`, which adapters ship between nodes as msgpack: a key such as
+ * `__proto__` there breaks `fetchSockets()` for every node or forges a claim on the far side
+ * (safe-claims.ts). Such a token is refused, never repaired.
+ */
+function refuseUnshippable(payload: JwtClaims): JwtClaims {
+  const key = prototypeKeyIn(payload);
+  if (key !== undefined) throw new UnauthorizedError('invalid_token', 'claim_invalid', `jwt payload uses the reserved key "${key}"`);
+  return payload;
+}
+
+function checkTokenShape(token: unknown, maxTokenLength: number): string {
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new UnauthorizedError('invalid_token', 'malformed', 'invalid token datatype');
+  }
+  if (token.length > maxTokenLength) {
+    throw new UnauthorizedError('invalid_token', 'too_large', `token is longer than ${maxTokenLength} characters`);
+  }
+  refuseNonCanonicalSignature(token);
+  return token;
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The last base64url character of a signature has unused low bits: decoders ignore them, so one
+ * signature has several spellings. jsonwebtoken (and socketio-jwt) compare the text and refuse all
+ * but the canonical one; fast-jwt compares bytes. Refused here, so a token is one string and
+ * socketio-jwt's verdict stands (the fuzzing oracle found such a token admitted).
+ */
+function refuseNonCanonicalSignature(token: string): void {
+  const last = token.lastIndexOf('.');
+  // Only a JWS of three segments; any other shape is fast-jwt's to call malformed.
+  if (last < 0 || token.indexOf('.', token.indexOf('.') + 1) !== last) return;
+  const signature = token.slice(last + 1);
+  if (!BASE64URL.test(signature)) return;
+  if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) {
+    throw new UnauthorizedError('invalid_token', 'bad_signature', 'invalid signature');
+  }
+}
+
+/** socketio-jwt's callback contract, plus a Promise form; whichever settles first wins. */
+function runAdditionalAuth(additionalAuth: AdditionalAuth, claims: JwtClaims, timeoutMs: number): Promise<void> {
+  const decision = new Promise<void>((resolve, reject) => {
+    const refuse = (error: string | Error, code = 'unknown') =>
+      reject(new UnauthorizedError(code, 'rejected', messageOf(error, 'additional authorization refused'), { cause: error }));
+    const returned = additionalAuth(claims, () => resolve(), refuse);
+    if (isThenable(returned)) {
+      // A rejection is the app's failure, not its answer: its text stays on the server (`cause`).
+      returned.then(
+        (outcome) => (outcome === false ? refuse('additional authorization refused') : resolve()),
+        (error: unknown) => reject(error instanceof UnauthorizedError ? error : new UnauthorizedError('unknown', 'rejected', 'additional authorization failed', { cause: error })),
+      );
+    }
+  }).catch((error: unknown) => {
+    throw asUnauthorizedError(error, { code: 'unknown', reason: 'rejected', message: 'additional authorization failed' });
+  });
+  return within(decision, timeoutMs, 'additional_auth').catch((error: unknown) => {
+    throw asUnauthorizedError(error, { code: 'unknown', reason: 'timeout', message: messageOf(error, 'additional_auth timed out') });
+  });
+}
+
+async function runCustomDecoded<Claims>(customDecoded: (decoded: JwtClaims) => Claims | PromiseLike<Claims>, claims: JwtClaims, timeoutMs: number): Promise<Claims> {
+  let reshaped: Claims | PromiseLike<Claims>;
+  try {
+    reshaped = customDecoded(claims);
+  } catch (cause) {
+    throw new UnauthorizedError('unknown', 'internal', 'customDecoded failed', { cause });
+  }
+  if (!isThenable<Claims>(reshaped)) return reshaped;
+  try {
+    return await within(reshaped, timeoutMs, 'customDecoded');
+  } catch (cause) {
+    if (cause instanceof DeadlineError) throw new UnauthorizedError('unknown', 'timeout', cause.message, { cause });
+    throw new UnauthorizedError('unknown', 'internal', 'customDecoded failed', { cause });
+  }
+}

@@ -1,0 +1,275 @@
+import type { IncomingMessage } from 'node:http';
+import { KeyObject } from 'node:crypto';
+import { createDecoder, createVerifier } from 'fast-jwt';
+import { UnauthorizedError, type ErrorReason } from '../errors/errors.js';
+import { DeadlineError, within } from '../util/deadline.js';
+import { isThenable, messageOf } from '../util/hook-results.js';
+import { checkPublicJwkSet, isJwkSet } from './jwk.js';
+import { staticKeySet, type KeySet } from './key-set.js';
+import { withVerifiedTokenCache } from './token-cache.js';
+import type { ClaimChecks, VerifyToken } from './verify-token.js';
+
+export type { ClaimChecks, VerifyToken } from './verify-token.js';
+import { allowedFor, ASYMMETRIC_ALGORITHMS, KeyError, prepareKey, type PreparedKey } from './keys.js';
+import type { Algorithm, JsonWebKey, JsonWebKeySet, JwtClaims, JwtHeader, KeyMaterial, SecretFunction } from '../options/options.js';
+
+type FastVerifier = (token: string) => unknown;
+
+const VERIFIER_CACHE_SIZE = 256;
+
+/**
+ * Normalises every form of `secret` into one function, so the handshake path has a single
+ * shape: static keys get prebuilt synchronous verifiers; a JWK Set or a secret function gets a
+ * decode → resolve key → verify path, with verifiers cached per key.
+ */
+export interface TokenVerifierOptions {
+  /** How long a secret function may take (ms). */
+  secretTimeoutMs: number;
+  /** Tokens remembered once verified (static keys only); 0 turns the cache off. */
+  verifiedTokenCache?: number;
+}
+
+export function createTokenVerifier(
+  secret: KeyMaterial | readonly KeyMaterial[] | JsonWebKeySet | SecretFunction,
+  algorithms: readonly Algorithm[] | undefined,
+  checks: ClaimChecks,
+  { secretTimeoutMs, verifiedTokenCache = 0 }: TokenVerifierOptions,
+): VerifyToken {
+  if (typeof secret === 'function') return verifierForSecretFunction(secret, algorithms, checks, secretTimeoutMs);
+  if (isJwkSet(secret)) return createKeySetVerifier(staticKeySet(staticJwkSet(secret)), algorithms, checks);
+  const keys = Array.isArray(secret) ? staticKeyList(secret) : [secret as KeyMaterial];
+  const verifiers = keys.map((key) => buildVerifier(prepareStaticKey(key), algorithms, checks, (message) => new TypeError(`sockjwt: ${message}`)));
+  const verify: VerifyToken = (_request, token) => verifyWithFirstMatching(verifiers, token);
+  return verifiedTokenCache > 0 ? withVerifiedTokenCache(verify, verifiedTokenCache, checks) : verify;
+}
+
+/** Old and new keys side by side during a rotation; each one must be usable on its own. */
+function staticKeyList(keys: readonly unknown[]): KeyMaterial[] {
+  if (keys.length === 0) throw new TypeError('sockjwt: "secret" is an empty array');
+  for (const key of keys) {
+    if (typeof key === 'function' || Array.isArray(key) || isJwkSet(key)) {
+      throw new TypeError('sockjwt: a "secret" array holds keys only (no functions, arrays or JWK Sets)');
+    }
+  }
+  return keys as KeyMaterial[];
+}
+
+function prepareStaticKey(secret: KeyMaterial): PreparedKey {
+  try {
+    return prepareKey(secret);
+  } catch (error) {
+    throw new TypeError(`sockjwt: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function staticJwkSet(set: JsonWebKeySet): JsonWebKeySet {
+  try {
+    return checkPublicJwkSet(set);
+  } catch (error) {
+    throw new TypeError(`sockjwt: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function buildVerifier(
+  key: PreparedKey,
+  configured: readonly Algorithm[] | undefined,
+  checks: ClaimChecks,
+  fail: (message: string) => Error,
+): FastVerifier {
+  const algorithms = allowedFor(key, configured);
+  if (algorithms.length === 0) {
+    throw fail(`the key verifies ${key.family.join('/')} but algorithms allows only ${configured?.join(', ')}`);
+  }
+  return createVerifier({ ...checks, key: key.material, algorithms, cache: false }) as FastVerifier;
+}
+
+/** A key whose signature does not match hands over to the next; any other failure is final. */
+const KEY_MISMATCH: ReadonlySet<ErrorReason> = new Set(['bad_signature', 'algorithm_not_allowed']);
+
+/**
+ * Tries each key in order. fast-jwt checks the signature before any claim, so an expired token
+ * signed by the second key reports `expired`, not the first key's `bad_signature`.
+ */
+function verifyWithFirstMatching(verifiers: readonly FastVerifier[], token: string): JwtClaims {
+  let refusal: UnauthorizedError | undefined;
+  for (const verifier of verifiers) {
+    try {
+      return checkIssuedAt(verifier(token) as JwtClaims);
+    } catch (error) {
+      if (error instanceof UnauthorizedError) throw error;
+      const mapped = fromTokenError(error);
+      if (!KEY_MISMATCH.has(mapped.reason)) throw mapped;
+      // "No key has this signature" says more than "this key does not take this alg".
+      if (!refusal || (refusal.reason !== 'bad_signature' && mapped.reason === 'bad_signature')) refusal = mapped;
+    }
+  }
+  throw refusal ?? new UnauthorizedError('invalid_token', 'no_matching_key', 'no key matches the token');
+}
+
+/**
+ * fast-jwt checks the type of `exp` and `nbf` but reads `iat` only for `maxAge`. RFC 7519 makes it
+ * a NumericDate; revocation by `issuedBefore` compares it, so a string there is refused.
+ */
+function checkIssuedAt(payload: JwtClaims): JwtClaims {
+  if (payload.iat !== undefined && (typeof payload.iat !== 'number' || !Number.isFinite(payload.iat))) {
+    throw new UnauthorizedError('invalid_token', 'claim_invalid', 'The iat claim must be a number.');
+  }
+  return payload;
+}
+
+/**
+ * A JWK Set, local or remote: the header chooses the key. The `alg` is checked against the
+ * allow-list first, so a token with a refused `alg` never causes a fetch.
+ */
+export function createKeySetVerifier(keySet: KeySet, configured: readonly Algorithm[] | undefined, checks: ClaimChecks): VerifyToken {
+  const allowed: readonly string[] = publicKeyAlgorithms(configured);
+  const decode = createDecoder({ complete: true }) as (token: string) => { header: JwtHeader; payload: unknown };
+  const verifiers = new VerifierCache((key) => buildVerifier(prepareKey(key), allowed as Algorithm[], checks, (message) => new KeyError(message)));
+  return async (_request, token) => {
+    const { header } = decodeForKeySelection(decode, token);
+    if (!allowed.includes(header.alg)) throw new UnauthorizedError('invalid_token', 'algorithm_not_allowed', MESSAGE_BY_REASON.algorithm_not_allowed!);
+    const keys = await keySet(header);
+    return verifyWithFirstMatching(keys.map((key) => verifiers.get(key)), token);
+  };
+}
+
+/** A key set holds public keys only: HS* can never verify against one. */
+function publicKeyAlgorithms(configured: readonly Algorithm[] | undefined): Algorithm[] {
+  if (!configured) return [...ASYMMETRIC_ALGORITHMS];
+  const allowed = configured.filter((algorithm) => ASYMMETRIC_ALGORITHMS.includes(algorithm));
+  if (allowed.length === 0) throw new TypeError(`sockjwt: a JWK Set holds public keys, but algorithms allows only ${configured.join(', ')}`);
+  return allowed;
+}
+
+function verifierForSecretFunction(
+  secretFunction: SecretFunction,
+  configured: readonly Algorithm[] | undefined,
+  checks: ClaimChecks,
+  timeoutMs: number,
+): VerifyToken {
+  const decode = createDecoder({ complete: true }) as (token: string) => { header: JwtHeader; payload: unknown };
+  const verifiers = new VerifierCache((key) =>
+    buildVerifier(prepareKey(key), configured, checks, (message) => new KeyError(message)),
+  );
+  return async (request, token) => {
+    const { header, payload } = decodeForKeySelection(decode, token);
+    const key = await resolveSecret(secretFunction, request, header, payload, timeoutMs);
+    return verifyWithFirstMatching([verifiers.get(key)], token);
+  };
+}
+
+function decodeForKeySelection(decode: (token: string) => { header: JwtHeader; payload: unknown }, token: string) {
+  let decoded: { header: JwtHeader; payload: unknown };
+  try {
+    decoded = decode(token);
+  } catch (error) {
+    throw fromTokenError(error);
+  }
+  if (typeof decoded.payload !== 'object' || decoded.payload === null || Array.isArray(decoded.payload)) {
+    throw new UnauthorizedError('invalid_token', 'malformed', 'jwt payload must be a JSON object');
+  }
+  return { header: decoded.header, payload: decoded.payload as JwtClaims };
+}
+
+/**
+ * Calls a secret function in whichever style it was written: callback, return value or Promise.
+ * One that does not answer within `timeoutMs` refuses the token instead of holding the handshake.
+ */
+function resolveSecret(secretFunction: SecretFunction, request: IncomingMessage, header: JwtHeader, payload: JwtClaims, timeoutMs: number): Promise<KeyMaterial> {
+  const answer = new Promise<KeyMaterial | null | undefined>((resolve, reject) => {
+    const callback = (error: unknown, key?: KeyMaterial | null) => (error ? reject(error) : resolve(key));
+    const returned = secretFunction.length >= 4
+      ? (secretFunction as (r: IncomingMessage, h: JwtHeader, p: JwtClaims, cb: typeof callback) => unknown)(request, header, payload, callback)
+      : (secretFunction as (r: IncomingMessage, p: JwtClaims, cb: typeof callback) => unknown)(request, payload, callback);
+    if (isThenable<KeyMaterial | null | undefined>(returned)) returned.then(resolve, reject);
+    else if (returned !== undefined) resolve(returned as KeyMaterial | null);
+  });
+  return within(answer, timeoutMs, 'secret function').then(
+    (key) => {
+      if (isMissingKey(key)) {
+        throw new UnauthorizedError('invalid_secret', 'key_unavailable', 'secret function returned no key');
+      }
+      return key;
+    },
+    (cause: unknown) => {
+      // The app's error may name a vault host or carry a credential: it goes to the logger (`cause`), never to the client.
+      throw new UnauthorizedError('invalid_secret', 'key_unavailable', cause instanceof DeadlineError ? cause.message : 'secret function failed', { cause });
+    },
+  );
+}
+
+function isMissingKey(key: KeyMaterial | null | undefined): key is null | undefined {
+  if (typeof key === 'string' || Buffer.isBuffer(key)) return key.length === 0;
+  return typeof key !== 'object' || key === null;
+}
+
+/** Bounded, least-recently-used: per-user keys must not grow memory without limit. */
+class VerifierCache {
+  private readonly byValue = new Map<string, FastVerifier>();
+  /** KeyObjects and JWK objects: by identity, so they leave with their owner. */
+  private readonly byObject = new WeakMap<object, FastVerifier>();
+
+  constructor(private readonly build: (key: KeyMaterial) => FastVerifier) {}
+
+  get(key: KeyMaterial): FastVerifier {
+    try {
+      return typeof key === 'string' || Buffer.isBuffer(key) ? this.forValue(key) : this.forObject(key);
+    } catch (cause) {
+      if (cause instanceof KeyError) throw new UnauthorizedError('invalid_secret', 'key_unavailable', `secret is unusable: ${cause.message}`, { cause });
+      throw cause;
+    }
+  }
+
+  private forObject(key: KeyObject | JsonWebKey): FastVerifier {
+    let verifier = this.byObject.get(key);
+    if (!verifier) this.byObject.set(key, (verifier = this.build(key)));
+    return verifier;
+  }
+
+  private forValue(key: string | Buffer): FastVerifier {
+    const id = typeof key === 'string' ? `s:${key}` : `b:${key.toString('base64')}`;
+    let verifier = this.byValue.get(id);
+    if (verifier) {
+      this.byValue.delete(id);
+    } else {
+      verifier = this.build(key);
+      if (this.byValue.size >= VERIFIER_CACHE_SIZE) this.byValue.delete(this.byValue.keys().next().value!);
+    }
+    this.byValue.set(id, verifier);
+    return verifier;
+  }
+}
+
+const REASON_BY_FAST_JWT_CODE: Readonly<Record<string, ErrorReason>> = {
+  FAST_JWT_EXPIRED: 'expired',
+  FAST_JWT_INACTIVE: 'not_yet_valid',
+  FAST_JWT_MALFORMED: 'malformed',
+  // Only the `typ` check raises it here: the token is always a string by then.
+  FAST_JWT_INVALID_TYPE: 'claim_invalid',
+  FAST_JWT_INVALID_PAYLOAD: 'malformed',
+  FAST_JWT_INVALID_CRIT_HEADER: 'malformed',
+  FAST_JWT_INVALID_SIGNATURE: 'bad_signature',
+  FAST_JWT_MISSING_SIGNATURE: 'bad_signature',
+  FAST_JWT_VERIFY_ERROR: 'bad_signature',
+  FAST_JWT_INVALID_ALGORITHM: 'algorithm_not_allowed',
+  FAST_JWT_INVALID_CLAIM_TYPE: 'claim_invalid',
+  FAST_JWT_INVALID_CLAIM_VALUE: 'claim_invalid',
+  FAST_JWT_MISSING_REQUIRED_CLAIM: 'claim_invalid',
+};
+
+const MESSAGE_BY_REASON: Partial<Record<ErrorReason, string>> = {
+  expired: 'jwt expired',
+  not_yet_valid: 'jwt not active',
+  malformed: 'jwt malformed',
+  bad_signature: 'invalid signature',
+  algorithm_not_allowed: 'invalid algorithm',
+};
+
+/** Maps fast-jwt's error codes onto ours; anything unrecognised fails closed as `invalid_token`. */
+function fromTokenError(error: unknown): UnauthorizedError {
+  const fastJwtCode = (error as { code?: unknown } | null)?.code;
+  const reason = typeof fastJwtCode === 'string' ? REASON_BY_FAST_JWT_CODE[fastJwtCode] : undefined;
+  if (!reason) return new UnauthorizedError('invalid_token', 'malformed', 'jwt could not be verified', { cause: error });
+  const message = MESSAGE_BY_REASON[reason] ?? messageOf(error, 'jwt claim invalid');
+  return new UnauthorizedError('invalid_token', reason, message, { cause: error });
+}
