@@ -181,7 +181,10 @@ describe('revocation', () => {
 
     it(`#6 ${mode} mode: numeric sub and jti are revocable, as numbers or strings`, async (t) => {
       const h = await serve(t, mode);
-      const bySub = await h.login(sign({ sub: 42 as unknown as string }));
+      // The refused login below presents this very token: one signed after the revoke, in a later
+      // second, is a new token that the rule rightly does not cover (CI once crossed that second).
+      const subToken = sign({ sub: 42 as unknown as string });
+      const bySub = await h.login(subToken);
       const byJti = await h.login(sign({ sub: 'u-7', jti: 7 as unknown as string }));
       const subDropped = droppedWith(bySub, 'revoked');
       assert.equal(await h.auth.revoke({ sub: '42' }), 1);
@@ -189,7 +192,7 @@ describe('revocation', () => {
       const jtiDropped = droppedWith(byJti, 'revoked');
       assert.equal(await h.auth.revoke({ jti: 7 }), 1);
       await jtiDropped;
-      assert.equal((await refusedLogin(h, mode, sign({ sub: 42 as unknown as string }))).reason, 'revoked');
+      assert.equal((await refusedLogin(h, mode, subToken)).reason, 'revoked');
       assert.equal(await h.auth.revoke({ sub: 43 }), 0);
     });
 
