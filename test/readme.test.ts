@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ERROR_CODES, ERROR_REASONS } from '../src/index.js';
+import { CODES_BY_REASON } from '../src/errors/refusals.js';
 import { OPTION_NAMES } from '../src/options/options.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -29,5 +30,16 @@ describe('README stays true to the code', () => {
   });
   it('the reason table lists every reason', () => {
     assert.deepEqual(tableNames('reason').sort(), [...ERROR_REASONS].sort());
+  });
+  it('the reason table gives each reason the codes src/errors/refusals.ts builds it with', () => {
+    const start = readme.indexOf('| reason | code |');
+    assert.ok(start >= 0, 'README has a reason table with a code column');
+    const documented: Record<string, string[]> = {};
+    for (const row of readme.slice(start).split('\n').slice(2)) {
+      if (!row.startsWith('|')) break;
+      const [, reason, codes] = row.split('|').map((cell) => cell.trim());
+      documented[reason!.replaceAll('`', '')] = [...codes!.matchAll(/`([a-z_]+)`/g)].map((match) => match[1]!);
+    }
+    assert.deepEqual(documented, Object.fromEntries(Object.entries(CODES_BY_REASON).map(([reason, codes]) => [reason, [...codes]])));
   });
 });

@@ -84,7 +84,7 @@ export function isUnauthorizedError(value: unknown): value is UnauthorizedError 
 }
 
 /** Wraps anything thrown by a hook so that no raw error object ever reaches a client. */
-export function asUnauthorizedError(error: unknown, fallback: { code: ErrorCode; reason: ErrorReason; message: string }): UnauthorizedError {
+export function asUnauthorizedError(error: unknown, fallback: (cause: unknown) => UnauthorizedError): UnauthorizedError {
   if (error instanceof UnauthorizedError) return error;
-  return new UnauthorizedError(fallback.code, fallback.reason, fallback.message, { cause: error });
+  return fallback(error);
 }

@@ -5,7 +5,7 @@ import type { SockjwtLogger, SockjwtObserver } from '../observe/observer.js';
 import type { RateLimitOptions, RefreshLimitOptions } from '../session/rate-limit.js';
 import type { IsRevoked, RevocationFailMode } from '../revocation/revocation.js';
 import type { RevocationStore } from '../revocation/revocation-store.js';
-import type { Algorithm, JsonWebKey, JsonWebKeySet, JwtClaims, JwtHeader, KeyMaterial } from './jwt.js';
+import type { Algorithm, JsonWebKeySet, JwtClaims, JwtHeader, KeyMaterial } from './jwt.js';
 
 export type { Algorithm, JsonWebKey, JsonWebKeySet, JwtClaims, JwtHeader, KeyMaterial } from './jwt.js';
 

@@ -1,9 +1,9 @@
 import { within } from '../util/deadline.js';
-import { UnauthorizedError } from '../errors/errors.js';
 import { isThenable } from '../util/hook-results.js';
 import type { SockjwtLogger } from '../observe/observer.js';
 import type { JwtClaims } from '../options/jwt.js';
 import type { RevocationStore, TokenRef } from './revocation-store.js';
+import * as refuse from '../errors/refusals.js';
 
 /** The app's own check, sync or async. `token` is undefined for a socket recovered by socket.io. */
 export type IsRevoked = (claims: JwtClaims, token: string | undefined) => boolean | PromiseLike<boolean>;
@@ -34,10 +34,10 @@ export async function checkNotRevoked(settings: RevocationSettings, ref: TokenRe
   } catch (cause) {
     settings.health.failed(cause);
     if (settings.failMode === 'open') return;
-    throw new UnauthorizedError('invalid_token', 'revocation_unavailable', 'revocation status could not be checked', { cause });
+    throw refuse.revocationUnavailable(cause);
   }
   settings.health.answered();
-  if (revoked) throw revokedError();
+  if (revoked) throw refuse.revoked();
 }
 
 /** The store's rules alone, within the hook deadline: a handshake's check, and the recheck after a gap. */
@@ -48,10 +48,6 @@ export function storeRevokes(settings: RevocationSettings, ref: TokenRef): boole
 /** A synchronous answer (the in-memory store) costs no timer. */
 function bounded<T>(answer: T | PromiseLike<T>, settings: RevocationSettings, what: string): T | Promise<T> {
   return isThenable<T>(answer) ? within(answer, settings.timeoutMs, what) : answer;
-}
-
-export function revokedError(): UnauthorizedError {
-  return new UnauthorizedError('invalid_token', 'revoked', 'jwt revoked');
 }
 
 /**

@@ -4,8 +4,9 @@ import type { Authenticate, Identity } from '../verify/authenticate.js';
 import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
 import type { AuthStage, Observe, SockjwtEvent } from '../observe/observer.js';
 import type { JwtClaims } from '../options/jwt.js';
-import { clientAddress, rateLimitedError, type FailureLimiter } from './rate-limit.js';
+import { clientAddress, type FailureLimiter } from './rate-limit.js';
 import type { RefreshRule } from './refresh-rules.js';
+import * as refuse from '../errors/refusals.js';
 
 /**
  * Every authentication of a socket, at connect and at refresh, goes through here: the
@@ -59,7 +60,7 @@ export class AuthGate {
     const address = this.address(socket);
     const wait = this.limiter?.retryAfter(address) ?? 0;
     if (wait > 0) {
-      const error = rateLimitedError(wait, 'too many failed authentications from this address');
+      const error = refuse.rateLimited(wait, 'too many failed authentications from this address');
       this.observe?.(this.refusal(socket, error, stage, undefined, current));
       throw error;
     }
@@ -69,7 +70,7 @@ export class AuthGate {
       this.observe?.({ event: 'authenticated', stage, durationMs: performance.now() - started, ...this.context(socket, identity.payload) });
       return identity;
     } catch (caught) {
-      const error = asUnauthorizedError(caught, { code: 'unknown', reason: 'internal', message: 'authentication failed' });
+      const error = asUnauthorizedError(caught, (cause) => refuse.internal(undefined, cause));
       this.limiter?.record(address, error.reason);
       this.observe?.(this.refusal(socket, error, stage, performance.now() - started, current));
       throw error;

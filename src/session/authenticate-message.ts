@@ -1,4 +1,3 @@
-import { UnauthorizedError } from '../errors/errors.js';
 
 /** The event a client sends its token with: after connect (message mode) and for every in-band refresh. */
 export const AUTHENTICATE = 'authenticate';
@@ -32,6 +31,3 @@ export function ackAccepted(notice: LifetimeNotice): AckAccepted {
 }
 
 /** The answer to an `authenticate` that arrives while the previous one is still being verified. */
-export function busyError(): UnauthorizedError {
-  return new UnauthorizedError('unknown', 'rate_limited', 'the previous authenticate is still being verified');
-}

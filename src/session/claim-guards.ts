@@ -2,6 +2,7 @@ import type { Socket } from 'socket.io';
 import { UnauthorizedError } from '../errors/errors.js';
 import type { JwtClaims } from '../options/jwt.js';
 import { gateOf } from '../socketio/socketio-seams.js';
+import * as refuse from '../errors/refusals.js';
 
 /** Decides from the socket's current claims whether an event (or room) is allowed. */
 export type ClaimPredicate<Claims = JwtClaims> = (claims: Claims, name: string) => boolean;
@@ -74,7 +75,7 @@ export function guardRefusal(guards: CompiledGuards | undefined, claims: unknown
     } catch {
       allowed = false;
     }
-    if (!allowed) return new UnauthorizedError('forbidden', 'claim_required', `${kind} "${label}" requires claims this token does not have`);
+    if (!allowed) return refuse.claimRequired(kind, label);
   }
   return undefined;
 }

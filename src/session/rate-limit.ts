@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io';
-import { UnauthorizedError, type ErrorReason } from '../errors/errors.js';
+import type { ErrorReason } from '../errors/errors.js';
 
 /** The `rateLimit` option: failed authentications per client address. Off unless set. */
 export interface RateLimitOptions {
@@ -84,10 +84,6 @@ function waitToSpend(window: Window, max: number, windowMs: number, now: number)
   if (window.count < max) return 0;
   const remaining = window.start + windowMs - now;
   return remaining > 0 ? remaining : 0;
-}
-
-export function rateLimitedError(retryAfterMs: number, message: string): UnauthorizedError {
-  return new UnauthorizedError('unknown', 'rate_limited', message, { retryAfterMs: Math.ceil(retryAfterMs) });
 }
 
 /**

@@ -2,6 +2,7 @@ import { UnauthorizedError } from '../errors/errors.js';
 import { subjectOf, type IdentitySettings } from '../verify/identity.js';
 import type { JwtClaims } from '../options/jwt.js';
 import { dropsExpiry, type LifetimeSettings } from './session-lifetime.js';
+import * as refuse from '../errors/refusals.js';
 
 /** Decides whether a verified token may replace a live socket's current one. */
 export type RefreshRule = (current: JwtClaims, next: JwtClaims) => UnauthorizedError | undefined;
@@ -18,12 +19,12 @@ export function refreshRule(identity: IdentitySettings, lifetime: LifetimeSettin
     const after = subjectOf(next, identity);
     if (before === undefined && after === undefined) {
       if (!identity.refreshWithoutSubject) {
-        return new UnauthorizedError('invalid_token', 'identity_required', `neither token has a "${identity.claim}" claim, so the refresh cannot prove it is for the same user`);
+        return refuse.identityRequired(identity.claim);
       }
     } else if (before !== after) {
-      return new UnauthorizedError('invalid_token', 'subject_mismatch', 'the new token is for another subject');
+      return refuse.subjectMismatch();
     }
-    if (dropsExpiry(current, next, lifetime)) return new UnauthorizedError('invalid_token', 'claim_invalid', 'the new token must have an exp claim, as the current one has');
+    if (dropsExpiry(current, next, lifetime)) return refuse.expiryDropped();
     return undefined;
   };
 }

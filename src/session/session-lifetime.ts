@@ -1,6 +1,7 @@
 import { UnauthorizedError } from '../errors/errors.js';
 import type { ExpiryScheduler } from './expiry-scheduler.js';
 import type { JwtClaims } from '../options/jwt.js';
+import * as refuse from '../errors/refusals.js';
 
 /** When a socket must go, decided once from the options. One rule at connect, live, and on recovery. */
 export interface LifetimeSettings {
@@ -33,9 +34,9 @@ export function sessionDeadline(payload: JwtClaims, startedAt: number, lifetime:
 
 /** Why a socket whose deadline has passed must go. */
 export function endOfLife(payload: JwtClaims, startedAt: number, lifetime: LifetimeSettings, now = Date.now()): UnauthorizedError | undefined {
-  if (lifetime.maxSessionMs !== undefined && startedAt + lifetime.maxSessionMs <= now) return sessionLimitError(lifetime.maxSessionMs);
+  if (lifetime.maxSessionMs !== undefined && startedAt + lifetime.maxSessionMs <= now) return refuse.sessionLimit(lifetime.maxSessionMs);
   const token = tokenDeadline(payload, lifetime);
-  return token !== undefined && token <= now ? expiredError() : undefined;
+  return token !== undefined && token <= now ? refuse.expired() : undefined;
 }
 
 /** Time left (ms, never negative) before the server drops the socket; null when never. Sent to clients as `expiresInMs`. */
@@ -53,10 +54,3 @@ function isTime(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-export function expiredError(): UnauthorizedError {
-  return new UnauthorizedError('invalid_token', 'expired', 'jwt expired');
-}
-
-function sessionLimitError(maxSessionMs: number): UnauthorizedError {
-  return new UnauthorizedError('invalid_token', 'session_limit', `the session reached its maximum length (${maxSessionMs} ms); reconnect with a fresh token`);
-}

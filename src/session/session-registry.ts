@@ -6,11 +6,12 @@ import type { CompiledGuards } from './claim-guards.js';
 import { UnauthorizedError } from '../errors/errors.js';
 import { subjectOf, normalizeIdentity, tokenRef, type IdentitySettings } from '../verify/identity.js';
 import type { JwtClaims } from '../options/jwt.js';
-import { revokedError, storeRevokes, type RevocationSettings } from '../revocation/revocation.js';
+import { storeRevokes, type RevocationSettings } from '../revocation/revocation.js';
 import { ruleCovers, storedRule, type RevocationRule, type StoredRule, type TokenRef } from '../revocation/revocation-store.js';
 import type { LifetimeSettings } from './session-lifetime.js';
 import type { RefreshLimitOptions } from './rate-limit.js';
 import { recoversConnections } from '../socketio/socketio-seams.js';
+import * as refuse from '../errors/refusals.js';
 
 /** Everything a live session needs, decided once by `authorize()`. */
 export interface SessionSettings {
@@ -119,7 +120,7 @@ export class SessionRegistry implements SessionControl {
     let dropped = 0;
     for (const session of candidates) {
       if (!ruleCovers(rule, this.heldRef(session.payload!, session.heldSince))) continue;
-      session.drop(revokedError());
+      session.drop(refuse.revoked());
       dropped++;
     }
     return dropped;
@@ -133,11 +134,11 @@ export class SessionRegistry implements SessionControl {
     const missed = this.generation - since;
     if (missed === 0) return undefined;
     if (missed > this.recent.length) {
-      return new UnauthorizedError('invalid_token', 'revocation_unavailable', 'revocation status could not be checked');
+      return refuse.revocationUnavailable();
     }
     const ref = this.heldRef(payload, presentedAt);
     for (let i = this.recent.length - missed; i < this.recent.length; i++) {
-      if (ruleCovers(this.recent[i]!, ref)) return revokedError();
+      if (ruleCovers(this.recent[i]!, ref)) return refuse.revoked();
     }
     return undefined;
   }
@@ -168,7 +169,7 @@ export class SessionRegistry implements SessionControl {
       revocation.health.answered();
       for (const [session, revoked] of verdicts) {
         if (!revoked || session.state === 'closed') continue;
-        session.drop(revokedError());
+        session.drop(refuse.revoked());
         dropped++;
       }
     } catch (cause) {

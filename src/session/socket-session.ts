@@ -1,13 +1,13 @@
 import type { Socket } from 'socket.io';
 import { attachIdentity } from './attach.js';
 import type { Identity } from '../verify/authenticate.js';
-import { ackAccepted, AUTHENTICATE, busyError, tokenOf, type LifetimeNotice } from './authenticate-message.js';
+import { ackAccepted, AUTHENTICATE, tokenOf, type LifetimeNotice } from './authenticate-message.js';
 import { ackRefusal, guardRefusal, leaveForbiddenRooms } from './claim-guards.js';
 import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
 import type { Expirable, ExpiryHandle } from './expiry-scheduler.js';
 import type { JwtClaims } from '../options/jwt.js';
-import { rateLimitedError, RefreshBudget } from './rate-limit.js';
-import { endOfLife, expiredError, remainingMs, sessionDeadline } from './session-lifetime.js';
+import { RefreshBudget } from './rate-limit.js';
+import { endOfLife, remainingMs, sessionDeadline } from './session-lifetime.js';
 import type { SessionRegistry } from './session-registry.js';
 import {
   emitLocally,
@@ -22,6 +22,7 @@ import {
   type EmitFlags,
   type SocketGate,
 } from '../socketio/socketio-seams.js';
+import * as refuse from '../errors/refusals.js';
 
 /** Server-side namespace event after an in-band refresh: `(socket, previousClaims)`. */
 export const TOKEN_REFRESHED = 'token_refreshed';
@@ -143,7 +144,7 @@ export class SocketSession implements SocketGate, Expirable {
     this.admission = undefined;
     if (!admission) {
       // Only a socket the middleware never finished with gets here: fail closed.
-      if (this.state === 'verifying') this.refuseFirst(new UnauthorizedError('credentials_required', 'missing', 'No token was provided with the handshake'), undefined, false);
+      if (this.state === 'verifying') this.refuseFirst(refuse.credentialsRequired(), undefined, false);
       return;
     }
     const revoked = this.registry.revokedSince(admission.since, admission.identity.payload, admission.presentedAt);
@@ -215,7 +216,7 @@ export class SocketSession implements SocketGate, Expirable {
         return this.refresh(token, ack);
       case 'verifying':
       case 'refreshing':
-        ack?.(ackRefusal(busyError()));
+        ack?.(ackRefusal(refuse.busy()));
         return;
       case 'closed':
         return;
@@ -228,7 +229,7 @@ export class SocketSession implements SocketGate, Expirable {
     const presentedAt = Date.now();
     this.registry.settings.gate.authenticate(this.socket, token, 'connect').then(
       (identity) => this.admit(identity, since, presentedAt, ack),
-      (error: unknown) => this.refuseFirst(asUnauthorizedError(error, { code: 'unknown', reason: 'internal', message: 'authentication failed' }), ack),
+      (error: unknown) => this.refuseFirst(asUnauthorizedError(error, (cause) => refuse.internal(undefined, cause)), ack),
     );
   }
 
@@ -254,7 +255,7 @@ export class SocketSession implements SocketGate, Expirable {
     const { gate, refreshLimit } = this.registry.settings;
     const wait = (this.refreshBudget ??= new RefreshBudget(refreshLimit)).spend();
     if (wait > 0) {
-      const error = rateLimitedError(wait, 'too many refreshes on this socket');
+      const error = refuse.rateLimited(wait, 'too many refreshes on this socket');
       gate.refused(this.socket, error, 'refresh', this.payload);
       return this.refuseRefresh(error, ack);
     }
@@ -263,7 +264,7 @@ export class SocketSession implements SocketGate, Expirable {
     const presentedAt = Date.now();
     gate.authenticate(this.socket, token, 'refresh', this.payload).then(
       (identity) => this.acceptRefresh(identity, since, presentedAt, ack),
-      (error: unknown) => this.refuseRefresh(asUnauthorizedError(error, { code: 'unknown', reason: 'internal', message: 'authentication failed' }), ack),
+      (error: unknown) => this.refuseRefresh(asUnauthorizedError(error, (cause) => refuse.internal(undefined, cause)), ack),
     );
   }
 
@@ -318,7 +319,7 @@ export class SocketSession implements SocketGate, Expirable {
   /** Called by the expiry scheduler once the socket's deadline has passed. */
   expire(): void {
     if (!this.payload) return;
-    this.drop(endOfLife(this.payload, this.startedAt, this.registry.settings.lifetime) ?? expiredError());
+    this.drop(endOfLife(this.payload, this.startedAt, this.registry.settings.lifetime) ?? refuse.expired());
   }
 
   /** Tells the client why, then disconnects it. */
@@ -357,7 +358,7 @@ export class SocketSession implements SocketGate, Expirable {
   private onTimeout(timeoutMs: number): void {
     this.timer = undefined;
     if (this.state !== 'held' && this.state !== 'verifying') return;
-    const error = new UnauthorizedError('authentication_timeout', 'timeout', `no valid authenticate message within ${timeoutMs} ms`);
+    const error = refuse.authenticationTimeout(timeoutMs);
     this.registry.settings.gate.refused(this.socket, error, 'connect');
     // The client had its time: no further wait for an acknowledgement.
     this.refuseFirst(error, undefined, false);
@@ -402,6 +403,6 @@ export class SocketSession implements SocketGate, Expirable {
       warnedAboutPropertyNames = true;
       process.emitWarning(`sockjwt: the claims property "${clash}" is a member of this socket.io's Socket; every authentication is refused`, { code: 'SOCKJWT_PROPERTY_NAME' });
     }
-    return new UnauthorizedError('unknown', 'internal', 'authentication failed');
+    return refuse.internal();
   }
 }

@@ -1,6 +1,7 @@
 import { parse as parseCookies } from 'cookie';
 import type { Socket } from 'socket.io';
 import { UnauthorizedError } from '../errors/errors.js';
+import * as refuse from '../errors/refusals.js';
 
 /** Where a handshake token may come from, decided once from the options. */
 export interface TokenSources {
@@ -38,7 +39,7 @@ export function extractHandshakeToken(socket: Socket, sources: TokenSources): un
 
 function bearerToken(header: string | undefined, required: boolean): string | undefined {
   if (header === undefined || header === '') {
-    if (required) throw new UnauthorizedError('missing_authorization_header', 'missing', 'No Authorization header was found');
+    if (required) throw refuse.authorizationHeaderRequired();
     return undefined;
   }
   const parts = header.split(' ');
@@ -50,21 +51,13 @@ function bearerToken(header: string | undefined, required: boolean): string | un
 }
 
 function badFormat(): UnauthorizedError {
-  return new UnauthorizedError('credentials_bad_format', 'malformed', 'Format is Authorization: Bearer [token]');
+  return refuse.badAuthorizationHeader();
 }
 
 function cookieToken(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   const value = parseCookies(header)[name];
   return value === '' ? undefined : value;
-}
-
-export function credentialsRequired(): UnauthorizedError {
-  return new UnauthorizedError(
-    'credentials_required',
-    'missing',
-    'No token was provided with the handshake',
-  );
 }
 
 /**

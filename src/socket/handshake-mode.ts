@@ -1,10 +1,11 @@
 import type { Namespace, Socket } from 'socket.io';
 import { asUnauthorizedError, type UnauthorizedError } from '../errors/errors.js';
-import { concealCredentials, credentialsRequired, extractHandshakeToken, type TokenSources } from './extract-token.js';
+import { concealCredentials, extractHandshakeToken, type TokenSources } from './extract-token.js';
 import { guardNamespaceRecovery, resumeRecovered } from './recovery.js';
 import { withSessionControl, type SessionControl, type SessionRegistry } from '../session/session-registry.js';
 import { SocketSession } from '../session/socket-session.js';
 import { gateOf } from '../socketio/socketio-seams.js';
+import * as refuse from '../errors/refusals.js';
 
 export interface HandshakeSettings {
   sessions: SessionRegistry;
@@ -39,7 +40,7 @@ export function createHandshakeMiddleware(settings: HandshakeSettings): Handshak
       watchNamespace(socket.nsp, sessions);
     }
     const session = new SocketSession(socket, sessions, HANDSHAKE_MODE);
-    const refuse = (error: UnauthorizedError) => {
+    const refuseHandshake = (error: UnauthorizedError) => {
       sessions.settings.gate.refused(socket, error, 'connect');
       next(error);
     };
@@ -47,17 +48,17 @@ export function createHandshakeMiddleware(settings: HandshakeSettings): Handshak
     try {
       token = extractHandshakeToken(socket, settings.sources);
     } catch (error) {
-      return refuse(asUnauthorizedError(error, { code: 'unknown', reason: 'internal', message: 'token extraction failed' }));
+      return refuseHandshake(asUnauthorizedError(error, (cause) => refuse.internal('token extraction failed', cause)));
     }
     if (token === undefined) {
-      if (sessions.required) return refuse(credentialsRequired());
+      if (sessions.required) return refuseHandshake(refuse.credentialsRequired());
       session.admitAnonymously();
       return next();
     }
     concealCredentials(socket, settings.sources);
     session.verifyHandshake(token).then(
       () => next(),
-      (error: unknown) => next(asUnauthorizedError(error, { code: 'unknown', reason: 'internal', message: 'authentication failed' })),
+      (error: unknown) => next(asUnauthorizedError(error, (cause) => refuse.internal(undefined, cause))),
     );
   };
   return withSessionControl(middleware, sessions) as HandshakeMiddleware;

@@ -5,6 +5,7 @@ import { isThenable, messageOf } from '../util/hook-results.js';
 import { prototypeKeyIn } from './safe-claims.js';
 import type { AdditionalAuth, JwtClaims } from '../options/options.js';
 import type { VerifyToken } from './verify-token.js';
+import * as refuse from '../errors/refusals.js';
 
 /** A verified token, its verified payload, and the claims the app asked to keep for it. */
 export interface Identity<Claims = JwtClaims> {
@@ -42,7 +43,7 @@ export function createAuthenticate<Claims>(steps: AuthenticateSteps<Claims>): Au
     if (steps.additionalAuth) await runAdditionalAuth(steps.additionalAuth, verified, steps.hookTimeoutMs);
     if (!steps.customDecoded) return { token: checked, payload: verified, claims: verified as Claims };
     const claims = await runCustomDecoded(steps.customDecoded, verified, steps.hookTimeoutMs);
-    if (prototypeKeyIn(claims) !== undefined) throw new UnauthorizedError('unknown', 'internal', 'customDecoded failed', { cause: new TypeError('customDecoded returned a prototype-bearing key') });
+    if (prototypeKeyIn(claims) !== undefined) throw refuse.internal('customDecoded failed', new TypeError('customDecoded returned a prototype-bearing key'));
     return { token: checked, payload: verified, claims };
   };
 }
@@ -54,16 +55,16 @@ export function createAuthenticate<Claims>(steps: AuthenticateSteps<Claims>): Au
  */
 function refuseUnshippable(payload: JwtClaims): JwtClaims {
   const key = prototypeKeyIn(payload);
-  if (key !== undefined) throw new UnauthorizedError('invalid_token', 'claim_invalid', `jwt payload uses the reserved key "${key}"`);
+  if (key !== undefined) throw refuse.claimInvalid(`jwt payload uses the reserved key "${key}"`);
   return payload;
 }
 
 function checkTokenShape(token: unknown, maxTokenLength: number): string {
   if (typeof token !== 'string' || token.length === 0) {
-    throw new UnauthorizedError('invalid_token', 'malformed', 'invalid token datatype');
+    throw refuse.notAString();
   }
   if (token.length > maxTokenLength) {
-    throw new UnauthorizedError('invalid_token', 'too_large', `token is longer than ${maxTokenLength} characters`);
+    throw refuse.tooLarge(maxTokenLength);
   }
   refuseNonCanonicalSignature(token);
   return token;
@@ -84,28 +85,28 @@ function refuseNonCanonicalSignature(token: string): void {
   const signature = token.slice(last + 1);
   if (!BASE64URL.test(signature)) return;
   if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) {
-    throw new UnauthorizedError('invalid_token', 'bad_signature', 'invalid signature');
+    throw refuse.badSignature();
   }
 }
 
 /** socketio-jwt's callback contract, plus a Promise form; whichever settles first wins. */
 function runAdditionalAuth(additionalAuth: AdditionalAuth, claims: JwtClaims, timeoutMs: number): Promise<void> {
   const decision = new Promise<void>((resolve, reject) => {
-    const refuse = (error: string | Error, code = 'unknown') =>
-      reject(new UnauthorizedError(code, 'rejected', messageOf(error, 'additional authorization refused'), { cause: error }));
-    const returned = additionalAuth(claims, () => resolve(), refuse);
+    const decline = (error: string | Error, code = 'unknown') =>
+      reject(refuse.rejected(messageOf(error, 'additional authorization refused'), code, error));
+    const returned = additionalAuth(claims, () => resolve(), decline);
     if (isThenable(returned)) {
       // A rejection is the app's failure, not its answer: its text stays on the server (`cause`).
       returned.then(
-        (outcome) => (outcome === false ? refuse('additional authorization refused') : resolve()),
-        (error: unknown) => reject(error instanceof UnauthorizedError ? error : new UnauthorizedError('unknown', 'rejected', 'additional authorization failed', { cause: error })),
+        (outcome) => (outcome === false ? decline('additional authorization refused') : resolve()),
+        (error: unknown) => reject(error instanceof UnauthorizedError ? error : refuse.rejected('additional authorization failed', 'unknown', error)),
       );
     }
   }).catch((error: unknown) => {
-    throw asUnauthorizedError(error, { code: 'unknown', reason: 'rejected', message: 'additional authorization failed' });
+    throw asUnauthorizedError(error, (cause) => refuse.rejected('additional authorization failed', 'unknown', cause));
   });
   return within(decision, timeoutMs, 'additional_auth').catch((error: unknown) => {
-    throw asUnauthorizedError(error, { code: 'unknown', reason: 'timeout', message: messageOf(error, 'additional_auth timed out') });
+    throw asUnauthorizedError(error, (cause) => refuse.hookTimedOut(messageOf(cause, 'additional_auth timed out'), cause));
   });
 }
 
@@ -114,13 +115,13 @@ async function runCustomDecoded<Claims>(customDecoded: (decoded: JwtClaims) => C
   try {
     reshaped = customDecoded(claims);
   } catch (cause) {
-    throw new UnauthorizedError('unknown', 'internal', 'customDecoded failed', { cause });
+    throw refuse.internal('customDecoded failed', cause);
   }
   if (!isThenable<Claims>(reshaped)) return reshaped;
   try {
     return await within(reshaped, timeoutMs, 'customDecoded');
   } catch (cause) {
-    if (cause instanceof DeadlineError) throw new UnauthorizedError('unknown', 'timeout', cause.message, { cause });
-    throw new UnauthorizedError('unknown', 'internal', 'customDecoded failed', { cause });
+    if (cause instanceof DeadlineError) throw refuse.hookTimedOut(cause.message, cause);
+    throw refuse.internal('customDecoded failed', cause);
   }
 }

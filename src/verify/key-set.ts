@@ -2,6 +2,7 @@ import { KeyObject } from 'node:crypto';
 import { createLocalJWKSet, errors, type CryptoKey, type JWSHeaderParameters } from 'jose';
 import { UnauthorizedError } from '../errors/errors.js';
 import type { JsonWebKeySet, JwtHeader } from '../options/jwt.js';
+import * as refuse from '../errors/refusals.js';
 
 /**
  * The keys a token may have been signed with, chosen from a JWK Set by its header. Several
@@ -54,11 +55,11 @@ function toKeyObject(key: CryptoKey): KeyObject {
 export function keySetError(error: unknown): UnauthorizedError {
   if (error instanceof UnauthorizedError) return error;
   if (error instanceof errors.JWKSNoMatchingKey) {
-    return new UnauthorizedError('invalid_token', 'no_matching_key', 'no key in the key set matches the token', { cause: error });
+    return refuse.noMatchingKey('no key in the key set matches the token', error);
   }
   return keyUnavailable(error);
 }
 
 export function keyUnavailable(cause: unknown): UnauthorizedError {
-  return new UnauthorizedError('invalid_secret', 'key_unavailable', 'the key set is unavailable', { cause });
+  return refuse.keyUnavailable('the key set is unavailable', cause);
 }

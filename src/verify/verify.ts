@@ -12,6 +12,7 @@ import type { ClaimChecks, VerifyToken } from './verify-token.js';
 export type { ClaimChecks, VerifyToken } from './verify-token.js';
 import { allowedFor, ASYMMETRIC_ALGORITHMS, KeyError, prepareKey, type PreparedKey } from './keys.js';
 import type { Algorithm, JsonWebKey, JsonWebKeySet, JwtClaims, JwtHeader, KeyMaterial, SecretFunction } from '../options/options.js';
+import * as refuse from '../errors/refusals.js';
 
 type FastVerifier = (token: string) => unknown;
 
@@ -103,7 +104,7 @@ function verifyWithFirstMatching(verifiers: readonly FastVerifier[], token: stri
       if (!refusal || (refusal.reason !== 'bad_signature' && mapped.reason === 'bad_signature')) refusal = mapped;
     }
   }
-  throw refusal ?? new UnauthorizedError('invalid_token', 'no_matching_key', 'no key matches the token');
+  throw refusal ?? refuse.noMatchingKey();
 }
 
 /**
@@ -112,7 +113,7 @@ function verifyWithFirstMatching(verifiers: readonly FastVerifier[], token: stri
  */
 function checkIssuedAt(payload: JwtClaims): JwtClaims {
   if (payload.iat !== undefined && (typeof payload.iat !== 'number' || !Number.isFinite(payload.iat))) {
-    throw new UnauthorizedError('invalid_token', 'claim_invalid', 'The iat claim must be a number.');
+    throw refuse.claimInvalid('The iat claim must be a number.');
   }
   return payload;
 }
@@ -127,7 +128,7 @@ export function createKeySetVerifier(keySet: KeySet, configured: readonly Algori
   const verifiers = new VerifierCache((key) => buildVerifier(prepareKey(key), allowed as Algorithm[], checks, (message) => new KeyError(message)));
   return async (_request, token) => {
     const { header } = decodeForKeySelection(decode, token);
-    if (!allowed.includes(header.alg)) throw new UnauthorizedError('invalid_token', 'algorithm_not_allowed', MESSAGE_BY_REASON.algorithm_not_allowed!);
+    if (!allowed.includes(header.alg)) throw refuse.algorithmNotAllowed();
     const keys = await keySet(header);
     return verifyWithFirstMatching(keys.map((key) => verifiers.get(key)), token);
   };
@@ -166,7 +167,7 @@ function decodeForKeySelection(decode: (token: string) => { header: JwtHeader; p
     throw fromTokenError(error);
   }
   if (typeof decoded.payload !== 'object' || decoded.payload === null || Array.isArray(decoded.payload)) {
-    throw new UnauthorizedError('invalid_token', 'malformed', 'jwt payload must be a JSON object');
+    throw refuse.malformed('jwt payload must be a JSON object');
   }
   return { header: decoded.header, payload: decoded.payload as JwtClaims };
 }
@@ -187,13 +188,13 @@ function resolveSecret(secretFunction: SecretFunction, request: IncomingMessage,
   return within(answer, timeoutMs, 'secret function').then(
     (key) => {
       if (isMissingKey(key)) {
-        throw new UnauthorizedError('invalid_secret', 'key_unavailable', 'secret function returned no key');
+        throw refuse.keyUnavailable('secret function returned no key');
       }
       return key;
     },
     (cause: unknown) => {
       // The app's error may name a vault host or carry a credential: it goes to the logger (`cause`), never to the client.
-      throw new UnauthorizedError('invalid_secret', 'key_unavailable', cause instanceof DeadlineError ? cause.message : 'secret function failed', { cause });
+      throw refuse.keyUnavailable(cause instanceof DeadlineError ? cause.message : 'secret function failed', cause);
     },
   );
 }
@@ -215,7 +216,7 @@ class VerifierCache {
     try {
       return typeof key === 'string' || Buffer.isBuffer(key) ? this.forValue(key) : this.forObject(key);
     } catch (cause) {
-      if (cause instanceof KeyError) throw new UnauthorizedError('invalid_secret', 'key_unavailable', `secret is unusable: ${cause.message}`, { cause });
+      if (cause instanceof KeyError) throw refuse.keyUnavailable(`secret is unusable: ${cause.message}`, cause);
       throw cause;
     }
   }
@@ -240,36 +241,31 @@ class VerifierCache {
   }
 }
 
-const REASON_BY_FAST_JWT_CODE: Readonly<Record<string, ErrorReason>> = {
-  FAST_JWT_EXPIRED: 'expired',
-  FAST_JWT_INACTIVE: 'not_yet_valid',
-  FAST_JWT_MALFORMED: 'malformed',
+/** fast-jwt's error codes onto our refusals; `claim_invalid` keeps fast-jwt's text (it names the claim). */
+const REFUSAL_BY_FAST_JWT_CODE: Readonly<Record<string, (cause: unknown) => UnauthorizedError>> = {
+  FAST_JWT_EXPIRED: refuse.expired,
+  FAST_JWT_INACTIVE: refuse.notYetValid,
+  FAST_JWT_MALFORMED: (cause) => refuse.malformed(undefined, cause),
   // Only the `typ` check raises it here: the token is always a string by then.
-  FAST_JWT_INVALID_TYPE: 'claim_invalid',
-  FAST_JWT_INVALID_PAYLOAD: 'malformed',
-  FAST_JWT_INVALID_CRIT_HEADER: 'malformed',
-  FAST_JWT_INVALID_SIGNATURE: 'bad_signature',
-  FAST_JWT_MISSING_SIGNATURE: 'bad_signature',
-  FAST_JWT_VERIFY_ERROR: 'bad_signature',
-  FAST_JWT_INVALID_ALGORITHM: 'algorithm_not_allowed',
-  FAST_JWT_INVALID_CLAIM_TYPE: 'claim_invalid',
-  FAST_JWT_INVALID_CLAIM_VALUE: 'claim_invalid',
-  FAST_JWT_MISSING_REQUIRED_CLAIM: 'claim_invalid',
+  FAST_JWT_INVALID_TYPE: claimInvalidFrom,
+  FAST_JWT_INVALID_PAYLOAD: (cause) => refuse.malformed(undefined, cause),
+  FAST_JWT_INVALID_CRIT_HEADER: (cause) => refuse.malformed(undefined, cause),
+  FAST_JWT_INVALID_SIGNATURE: refuse.badSignature,
+  FAST_JWT_MISSING_SIGNATURE: refuse.badSignature,
+  FAST_JWT_VERIFY_ERROR: refuse.badSignature,
+  FAST_JWT_INVALID_ALGORITHM: refuse.algorithmNotAllowed,
+  FAST_JWT_INVALID_CLAIM_TYPE: claimInvalidFrom,
+  FAST_JWT_INVALID_CLAIM_VALUE: claimInvalidFrom,
+  FAST_JWT_MISSING_REQUIRED_CLAIM: claimInvalidFrom,
 };
 
-const MESSAGE_BY_REASON: Partial<Record<ErrorReason, string>> = {
-  expired: 'jwt expired',
-  not_yet_valid: 'jwt not active',
-  malformed: 'jwt malformed',
-  bad_signature: 'invalid signature',
-  algorithm_not_allowed: 'invalid algorithm',
-};
+function claimInvalidFrom(cause: unknown): UnauthorizedError {
+  return refuse.claimInvalid(messageOf(cause, 'jwt claim invalid'), cause);
+}
 
-/** Maps fast-jwt's error codes onto ours; anything unrecognised fails closed as `invalid_token`. */
+/** Maps fast-jwt's errors onto ours; anything unrecognised fails closed as `invalid_token`. */
 function fromTokenError(error: unknown): UnauthorizedError {
   const fastJwtCode = (error as { code?: unknown } | null)?.code;
-  const reason = typeof fastJwtCode === 'string' ? REASON_BY_FAST_JWT_CODE[fastJwtCode] : undefined;
-  if (!reason) return new UnauthorizedError('invalid_token', 'malformed', 'jwt could not be verified', { cause: error });
-  const message = MESSAGE_BY_REASON[reason] ?? messageOf(error, 'jwt claim invalid');
-  return new UnauthorizedError('invalid_token', reason, message, { cause: error });
+  const refusal = typeof fastJwtCode === 'string' ? REFUSAL_BY_FAST_JWT_CODE[fastJwtCode] : undefined;
+  return refusal ? refusal(error) : refuse.malformed('jwt could not be verified', error);
 }
