@@ -82,3 +82,20 @@ describe('UnauthorizedError', () => {
     assert.ok(!wire.includes('internals'));
   });
 });
+
+describe('numeric options: one check, on the server and in sockjwt/client', () => {
+  it('the server and the client refuse the same bad numbers with the same words', async () => {
+    const { connect } = await import('../src/client/index.js');
+    const client = (options: object) => connect('http://127.0.0.1:1', { getToken: () => 'token', autoConnect: false, ...options });
+    for (const value of [Number.NaN, Number.POSITIVE_INFINITY, -1, '5']) {
+      assert.throws(() => authorize({ ...ok, hookTimeoutMs: value } as never), { name: 'RangeError', message: /^sockjwt: "hookTimeoutMs" must be a finite number greater than 0$/ });
+      assert.throws(() => client({ ackTimeoutMs: value }), { name: 'RangeError', message: /^sockjwt\/client: "ackTimeoutMs" must be a finite, non-negative number$/ });
+    }
+    assert.throws(() => client({ maxRetries: 1.5 }), { name: 'RangeError', message: /"maxRetries" must be a non-negative integer/ });
+    assert.throws(() => authorize({ ...ok, rateLimit: { maxFailures: 1.5 } }), { name: 'RangeError', message: /"rateLimit.maxFailures" must be a positive integer/ });
+  });
+
+  it('a member given as undefined takes its default, as a missing one does', () => {
+    assert.doesNotThrow(() => authorize({ ...ok, rateLimit: { maxFailures: undefined, windowMs: 1000 } }));
+  });
+});

@@ -1,6 +1,7 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type { DefaultEventsMap, EventsMap } from '@socket.io/component-emitter';
 import { ClientSession, type GetToken } from './client-session.js';
+import { numberOption } from '../util/numbers.js';
 
 export interface ConnectOptions extends Partial<ManagerOptions & SocketOptions> {
   /** Returns a current token (sync or async); called before every connection and refresh. Required. */
@@ -47,9 +48,8 @@ export function connect<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
   } = options ?? ({} as ConnectOptions);
   if (typeof getToken !== 'function') throw new TypeError('sockjwt/client: "getToken" must be a function');
   if (mode !== 'handshake' && mode !== 'message') throw new TypeError('sockjwt/client: "mode" must be "handshake" or "message"');
-  for (const [name, value] of Object.entries({ refreshLeadMs, ackTimeoutMs, getTokenTimeoutMs, maxRetries, retryDelayMs })) {
-    if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw new RangeError(`sockjwt/client: "${name}" must be a finite number ≥ 0`);
-  }
+  for (const [name, value] of Object.entries({ refreshLeadMs, ackTimeoutMs, getTokenTimeoutMs, retryDelayMs })) numberOption(value, name, 'nonNegative', 'sockjwt/client');
+  numberOption(maxRetries, 'maxRetries', 'nonNegativeInteger', 'sockjwt/client');
   const session = new ClientSession({ getToken, mode, refreshLeadMs, ackTimeoutMs, getTokenTimeoutMs, maxRetries, retryDelayMs });
   const auth = mode === 'handshake' ? { auth: (callback: (data: object) => void) => session.handshakeAuth(callback) } : {};
   const socket = io(url, { ...ioOptions, ...auth, autoConnect: false }) as Socket<ListenEvents, EmitEvents>;

@@ -1,3 +1,4 @@
+import { numberOption } from '../util/numbers.js';
 import type { JwksSettings } from '../verify/jwks.js';
 import type { JwksOptions } from '../options/options.js';
 
@@ -48,12 +49,9 @@ function urlFrom(uri: unknown): URL {
 }
 
 /** Whole milliseconds (jose's timeout must be an integer); `minimum` 1 where 0 would mean "never". */
+/** Whole milliseconds: jose's cache and fetch take integers. */
 function milliseconds(value: unknown, name: string, minimum: 0 | 1): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) {
-    throw new RangeError(`sockjwt: "jwks.${name}" must be an integer number of milliseconds, at least ${minimum}`);
-  }
-  return value;
+  return numberOption(value, `jwks.${name}`, minimum === 1 ? 'positiveInteger' : 'nonNegativeInteger');
 }
 
 function headersFrom(headers: unknown): Record<string, string> {

@@ -1,4 +1,5 @@
 import ms from 'ms';
+import { numberOption } from '../util/numbers.js';
 import { AuthGate } from '../session/auth-gate.js';
 import { createAuthenticate, type Authenticate } from '../verify/authenticate.js';
 import { compileGuards } from '../session/claim-guards.js';
@@ -69,7 +70,7 @@ export function handshakeSettings(options: HandshakeOptions<unknown>): Handshake
 
 export function messageSettings(options: MessageOptions<unknown>): MessageSettings {
   checkOptionNames(options);
-  const timeoutMs = positiveNumber(options.timeout, 'timeout') ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = numberOption(options.timeout, 'timeout', 'positive') ?? DEFAULT_TIMEOUT_MS;
   return {
     sessions: sessionsFrom(options),
     timeoutMs,
@@ -81,7 +82,7 @@ export function messageSettings(options: MessageOptions<unknown>): MessageSettin
 function callbackFrom(callback: false | number | true | undefined, timeoutMs: number): false | number {
   if (callback === false) return false;
   if (callback === true || callback === undefined) return timeoutMs;
-  return nonNegativeNumber(callback, 'callback') as number;
+  return numberOption(callback, 'callback', 'nonNegative') as number;
 }
 
 function checkOptionNames(options: AuthorizeOptions<unknown>): void {
@@ -131,9 +132,9 @@ function lifetimeFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks): 
   return {
     enforceExp: enforceExpiry && !checks.ignoreExpiration,
     maxAgeMs: enforceExpiry ? (checks.maxAge as number | undefined) : undefined,
-    maxSessionMs: positiveNumber(options.maxSessionMs, 'maxSessionMs'),
+    maxSessionMs: numberOption(options.maxSessionMs, 'maxSessionMs', 'positive'),
     clockToleranceMs: checks.clockTolerance ?? 0,
-    expiredGraceMs: nonNegativeNumber(options.expiredGraceMs, 'expiredGraceMs') ?? 0,
+    expiredGraceMs: numberOption(options.expiredGraceMs, 'expiredGraceMs', 'nonNegative') ?? 0,
     scheduler: new ExpiryScheduler(),
   };
 }
@@ -144,16 +145,16 @@ function gateFrom(options: AuthorizeOptions<unknown>, authenticate: Authenticate
   if (options.rateLimit === undefined) return new AuthGate(authenticate, undefined, observe, 0, rule);
   const limit = objectOption<RateLimitOptions>(options.rateLimit, 'rateLimit', DEFAULT_RATE_LIMIT);
   const limiter = new FailureLimiter(
-    positiveInteger(limit.maxFailures, 'rateLimit.maxFailures'),
-    positiveNumber(limit.windowMs, 'rateLimit.windowMs')!,
-    positiveInteger(limit.maxAddresses, 'rateLimit.maxAddresses'),
+    numberOption(limit.maxFailures, 'rateLimit.maxFailures', 'positiveInteger')!,
+    numberOption(limit.windowMs, 'rateLimit.windowMs', 'positive')!,
+    numberOption(limit.maxAddresses, 'rateLimit.maxAddresses', 'positiveInteger')!,
   );
-  return new AuthGate(authenticate, limiter, observe, nonNegativeInteger(limit.trustedProxies, 'rateLimit.trustedProxies'), rule);
+  return new AuthGate(authenticate, limiter, observe, numberOption(limit.trustedProxies, 'rateLimit.trustedProxies', 'nonNegativeInteger')!, rule);
 }
 
 function refreshLimitFrom(option: RefreshLimitOptions | undefined): Required<RefreshLimitOptions> {
   const limit = objectOption<RefreshLimitOptions>(option, 'refreshLimit', DEFAULT_REFRESH_LIMIT);
-  return { max: positiveInteger(limit.max, 'refreshLimit.max'), windowMs: positiveNumber(limit.windowMs, 'refreshLimit.windowMs')! };
+  return { max: numberOption(limit.max, 'refreshLimit.max', 'positiveInteger')!, windowMs: numberOption(limit.windowMs, 'refreshLimit.windowMs', 'positive')! };
 }
 
 function objectOption<T extends object>(value: T | undefined, option: string, defaults: Required<T>): Required<T> {
@@ -162,11 +163,12 @@ function objectOption<T extends object>(value: T | undefined, option: string, de
   for (const name of Object.keys(value)) {
     if (!(name in defaults)) throw new TypeError(`sockjwt: unknown option "${option}.${name}"`);
   }
-  return { ...defaults, ...value };
+  const given = Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined));
+  return { ...defaults, ...given } as Required<T>;
 }
 
 function hookTimeoutFrom(options: AuthorizeOptions<unknown>): number {
-  return positiveNumber(options.hookTimeoutMs, 'hookTimeoutMs') ?? DEFAULT_HOOK_TIMEOUT_MS;
+  return numberOption(options.hookTimeoutMs, 'hookTimeoutMs', 'positive') ?? DEFAULT_HOOK_TIMEOUT_MS;
 }
 
 function revocationFrom(options: AuthorizeOptions<unknown>): RevocationSettings {
@@ -188,7 +190,7 @@ function revocationFrom(options: AuthorizeOptions<unknown>): RevocationSettings 
 
 function authenticateFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks, revocation: RevocationSettings, identity: IdentitySettings) {
   return createAuthenticate({
-    maxTokenLength: positiveNumber(options.maxTokenLength, 'maxTokenLength') ?? DEFAULT_MAX_TOKEN_LENGTH,
+    maxTokenLength: numberOption(options.maxTokenLength, 'maxTokenLength', 'positive') ?? DEFAULT_MAX_TOKEN_LENGTH,
     verify: verifierFrom(options, checks),
     checkNotRevoked: (payload, token) => checkNotRevoked(revocation, tokenRef(payload, identity), payload, token),
     hookTimeoutMs: hookTimeoutFrom(options),
@@ -200,7 +202,7 @@ function authenticateFrom(options: AuthorizeOptions<unknown>, checks: ClaimCheck
 /** Exactly one source of keys: `secret` (static or a function) or a remote `jwks`. */
 function verifierFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks): VerifyToken {
   const algorithms = algorithmsFrom(options.algorithms);
-  const cacheSize = nonNegativeNumber(options.verifiedTokenCache, 'verifiedTokenCache') ?? 0;
+  const cacheSize = numberOption(options.verifiedTokenCache, 'verifiedTokenCache', 'nonNegative') ?? 0;
   if (!Number.isInteger(cacheSize)) throw new RangeError('sockjwt: "verifiedTokenCache" must be a whole number of tokens');
   if (options.jwks !== undefined) {
     if (options.secret !== undefined) throw new TypeError('sockjwt: set either "secret" or "jwks", not both');
@@ -212,7 +214,7 @@ function verifierFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks): 
     return createKeySetVerifier(keySet, algorithms, checks);
   }
   if (options.secret === undefined || options.secret === null) throw new TypeError('sockjwt: the "secret" (or "jwks") option is required');
-  const secretTimeoutMs = positiveNumber(options.secretTimeoutMs, 'secretTimeoutMs') ?? DEFAULT_SECRET_TIMEOUT_MS;
+  const secretTimeoutMs = numberOption(options.secretTimeoutMs, 'secretTimeoutMs', 'positive') ?? DEFAULT_SECRET_TIMEOUT_MS;
   return createTokenVerifier(options.secret, algorithms, checks, { secretTimeoutMs, verifiedTokenCache: cacheSize });
 }
 
@@ -231,7 +233,7 @@ function algorithmsFrom(algorithms: readonly string[] | undefined): Algorithm[] 
 /** jsonwebtoken's claim options in fast-jwt's terms. Any claim that is checked is also required. */
 function claimChecks(options: AuthorizeOptions<unknown>): ClaimChecks {
   const checks: ClaimChecks = {
-    clockTolerance: (nonNegativeNumber(options.clockTolerance, 'clockTolerance') ?? 0) * 1000,
+    clockTolerance: (numberOption(options.clockTolerance, 'clockTolerance', 'nonNegative') ?? 0) * 1000,
     ignoreExpiration: options.ignoreExpiration === true,
     ignoreNotBefore: options.ignoreNotBefore === true,
   };
@@ -266,7 +268,7 @@ function maxAgeFrom(maxAge: number | string | undefined): number | undefined {
     if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0) throw new RangeError(`sockjwt: "maxAge" is not a timespan: ${maxAge}`);
     return parsed;
   }
-  return (nonNegativeNumber(maxAge, 'maxAge') as number) * 1000;
+  return (numberOption(maxAge, 'maxAge', 'nonNegative') as number) * 1000;
 }
 
 function propertyNames(options: AuthorizeOptions<unknown>): PropertyNames {
@@ -298,29 +300,5 @@ function booleanOption(value: boolean | undefined, option: string, fallback: boo
 
 function optionalFunction<F>(value: F | undefined, option: string): F | undefined {
   if (value !== undefined && typeof value !== 'function') throw new TypeError(`sockjwt: "${option}" must be a function`);
-  return value;
-}
-
-function positiveInteger(value: number, option: string): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`sockjwt: "${option}" must be a positive integer`);
-  return value;
-}
-
-function nonNegativeInteger(value: number, option: string): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`sockjwt: "${option}" must be a non-negative integer`);
-  return value;
-}
-
-function positiveNumber(value: number | undefined, option: string): number | undefined {
-  const number = nonNegativeNumber(value, option);
-  if (number === 0) throw new RangeError(`sockjwt: "${option}" must be greater than 0`);
-  return number;
-}
-
-function nonNegativeNumber(value: number | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`sockjwt: "${option}" must be a finite, non-negative number`);
-  }
   return value;
 }

@@ -213,11 +213,19 @@ export interface MessageOptions<Claims = JwtClaims> extends CommonOptions<Claims
 
 export type AuthorizeOptions<Claims = JwtClaims> = HandshakeOptions<Claims> | MessageOptions<Claims>;
 
-export const OPTION_NAMES: ReadonlySet<string> = new Set([
-  'secret', 'jwks', 'algorithms', 'audience', 'issuer', 'subject', 'jwtid', 'nonce', 'clockTolerance', 'maxAge',
-  'ignoreExpiration', 'ignoreNotBefore', 'maxTokenLength', 'verifiedTokenCache', 'decodedPropertyName', 'encodedPropertyName',
-  'customDecoded', 'additional_auth', 'required', 'enforceExpiry', 'expiredGraceMs', 'isRevoked', 'revocationStore', 'revocationFailMode', 'guards', 'handshake', 'auth_header_required', 'queryToken', 'cookie',
-  'timeout', 'callback',
-  'typ', 'secretTimeoutMs', 'hookTimeoutMs', 'rateLimit', 'refreshLimit', 'metrics', 'logger',
-  'subjectClaim', 'refreshWithoutSubject', 'maxSessionMs',
-]);
+/** Every option either mode accepts. */
+export type OptionName = keyof HandshakeOptions | keyof MessageOptions;
+
+/** The compiler checks this against the option types: a new option cannot be forgotten, nor a removed one linger. */
+const OPTION_FLAGS = {
+  secret: true, jwks: true, algorithms: true, audience: true, issuer: true, subject: true, jwtid: true, nonce: true, clockTolerance: true, maxAge: true,
+  ignoreExpiration: true, ignoreNotBefore: true, maxTokenLength: true, verifiedTokenCache: true, decodedPropertyName: true, encodedPropertyName: true,
+  customDecoded: true, additional_auth: true, required: true, enforceExpiry: true, expiredGraceMs: true, isRevoked: true, revocationStore: true,
+  revocationFailMode: true, guards: true, handshake: true, auth_header_required: true, queryToken: true, cookie: true,
+  timeout: true, callback: true,
+  typ: true, secretTimeoutMs: true, hookTimeoutMs: true, rateLimit: true, refreshLimit: true, metrics: true, logger: true,
+  subjectClaim: true, refreshWithoutSubject: true, maxSessionMs: true,
+} as const satisfies Record<OptionName, true>;
+
+/** Names `authorize()` accepts; anything else is refused as a likely typo. */
+export const OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(OPTION_FLAGS));
