@@ -30,6 +30,13 @@ export type AuthenticatedSocket<ListenEvents extends EventsMap = DefaultEventsMa
  * Connects to a sockjwt server and keeps the connection authenticated: the token goes
  * in the handshake `auth` (or an `authenticate` message), is refreshed in place before it
  * expires, and a socket dropped for an expired token comes back with a fresh one.
+ *
+ * @example
+ * ```ts
+ * import { connect } from 'sockjwt/client';
+ * const socket = connect('https://chat.example.com', { getToken: () => fetch('/auth/token').then((r) => r.text()) });
+ * socket.session.on('stopped', (error) => showLogin(error.reason));
+ * ```
  */
 export function connect<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents extends EventsMap = ListenEvents>(
   url: string,

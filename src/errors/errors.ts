@@ -54,6 +54,15 @@ export interface UnauthorizedErrorData {
  * The one error sockjwt refuses with. `code` keeps socketio-jwt's vocabulary; `reason` says
  * precisely why. `toJSON()` is the wire form, so `cause` (which may hold library internals)
  * never reaches a client.
+ *
+ * @example
+ * ```ts
+ * // additional_auth refusing with the app's own code, passed through to the client
+ * additional_auth: async (claims) => {
+ *   if (await isBanned(claims.sub)) throw new UnauthorizedError('banned', 'rejected', 'this account is suspended');
+ *   return true;
+ * },
+ * ```
  */
 export class UnauthorizedError extends Error {
   override readonly name = 'UnauthorizedError';
@@ -79,6 +88,14 @@ export class UnauthorizedError extends Error {
   }
 }
 
+/**
+ * Whether `value` is sockjwt's refusal (and not some other error).
+ *
+ * @example
+ * ```ts
+ * try { await verifyAgain(); } catch (error) { if (isUnauthorizedError(error)) log(error.reason); }
+ * ```
+ */
 export function isUnauthorizedError(value: unknown): value is UnauthorizedError {
   return value instanceof UnauthorizedError;
 }

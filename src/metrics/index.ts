@@ -26,6 +26,13 @@ const DEFAULT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
  *   verification (no credentials, rate limited, timeout) are counted above but not timed.
  * - `sockjwt_authenticated_sockets`: gauge of live authenticated sockets.
  * - `sockjwt_session_drops_total{reason}`: counter of live sockets dropped (`expired`, `revoked`).
+ *
+ * @example
+ * ```ts
+ * import { register } from 'prom-client';
+ * import { sockjwtMetrics } from 'sockjwt/metrics';
+ * io.use(authorize({ secret, handshake: true, metrics: sockjwtMetrics({ register }) }));
+ * ```
  */
 export function sockjwtMetrics(options: SockjwtMetricsOptions = {}): SockjwtObserver {
   const registry = options.register ?? globalRegistry;

@@ -94,6 +94,12 @@ export function ruleCovers(rule: StoredRule, token: TokenRef): boolean {
 /**
  * The default store: bounded, in memory, and each rule is forgotten once the tokens it
  * names would have expired anyway.
+ *
+ * @example
+ * ```ts
+ * const auth = authorize({ secret, handshake: true, revocationStore: new MemoryRevocationStore({ maxEntries: 50_000 }) });
+ * await auth.revoke({ sub: 'user-42' }); // drops the user's live sockets, refuses their current tokens
+ * ```
  */
 export class MemoryRevocationStore implements RevocationStore {
   readonly retentionMs: number;

@@ -80,6 +80,18 @@ export function guardRefusal(guards: CompiledGuards | undefined, claims: unknown
   return undefined;
 }
 
+/**
+ * The acknowledgement that tells a client why a guarded call was refused, as sockjwt's own guards answer.
+ *
+ * @example
+ * ```ts
+ * socket.on('delete', (id, ack) => {
+ *   const refusal = roomRefusal(socket, `doc:${id}`);
+ *   if (refusal) return ack(ackRefusal(refusal)); // { ok: false, message, data: { code: 'forbidden', reason: 'claim_required', … } }
+ *   ack({ ok: true });
+ * });
+ * ```
+ */
 export function ackRefusal(error: UnauthorizedError): AckRefusal {
   return { ok: false, ...error.toJSON() };
 }
@@ -87,6 +99,12 @@ export function ackRefusal(error: UnauthorizedError): AckRefusal {
 /**
  * Why `socket` may not join `room`, or undefined if it may: for the app's own join handler
  * to answer the client (`ack(ackRefusal(error))`).
+ *
+ * @example
+ * ```ts
+ * const refusal = roomRefusal(socket, 'admins');
+ * if (!refusal) socket.join('admins');
+ * ```
  */
 export function roomRefusal(socket: Socket<any, any, any, any>, room: string): UnauthorizedError | undefined {
   return gateOf(socket as Socket)?.roomRefusal(room) as UnauthorizedError | undefined;

@@ -61,6 +61,12 @@ export interface SessionControl {
    * matching live socket is sent `unauthorized` (reason `revoked`) and disconnected, and
    * the tokens are refused until they expire. Resolves with the number of sockets dropped
    * by this `authorize()` (other namespaces and nodes sharing the store drop theirs).
+   *
+   * @example
+   * ```ts
+   * await auth.revoke({ jti: claims.jti });          // one token (a logout)
+   * await auth.revoke({ sub: 'user-42' });           // every token of a user issued until now
+   * ```
    */
   revoke(rule: RevocationRule): Promise<number>;
   /** Authenticated sockets currently live under this `authorize()`. */
