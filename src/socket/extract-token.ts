@@ -38,7 +38,7 @@ export function extractHandshakeToken(socket: Socket, sources: TokenSources): un
 
 function bearerToken(header: string | undefined, required: boolean): string | undefined {
   if (header === undefined || header === '') {
-    if (required) throw new UnauthorizedError('missing_authorization_header', 'missing', 'No Authorization header was found');
+    if (required) throw new UnauthorizedError('missing_authorization_header', 'missing', 'Server requires Authorization Header');
     return undefined;
   }
   const parts = header.split(' ');
