@@ -28,11 +28,23 @@ export type HeaderSecretFunction = (
 
 export type SecretFunction = PayloadSecretFunction | HeaderSecretFunction;
 
-/** `onError(message | Error, code?)`: the code defaults to `'unknown'`, as in socketio-jwt. */
+/** socketio-jwt's object form of a refusal: `onError({ code, message })`. */
+export interface AdditionalAuthError {
+  readonly message: string;
+  readonly code?: ErrorCode | (string & {});
+}
+
+/** What `additional_auth` may pass to `onError`: its message, an Error, or `{ code, message }`. */
+export type AdditionalAuthRefusal = string | Error | AdditionalAuthError;
+
+/**
+ * `onError(message | Error | { code, message }, code?)`: the code is the second argument, else the
+ * object's `code`, else `'unknown'`, as in socketio-jwt.
+ */
 export type AdditionalAuth = (
   decoded: JwtClaims,
   onSuccess: () => void,
-  onError: (error: string | Error, code?: ErrorCode | (string & {})) => void,
+  onError: (error: AdditionalAuthRefusal, code?: ErrorCode | (string & {})) => void,
 ) => void | PromiseLike<unknown>;
 
 /** The `jwks` option: where the key set lives and how long its keys are trusted. */
@@ -204,6 +216,11 @@ export interface MessageOptions<Claims = JwtClaims> extends CommonOptions<Claims
   handshake?: false;
   /** Milliseconds the client has to authenticate. Default 5000. */
   timeout?: number;
+  /**
+   * Read the token from this cookie of the handshake request when `authenticate` carries none
+   * (socketio-jwt read it in message mode too). A token in the message wins, so refreshes work.
+   */
+  cookie?: string;
   /**
    * After `unauthorized`: `false` disconnects at once; a number of ms waits that long for the
    * client's acknowledgement; unset waits for it, never longer than `timeout`.

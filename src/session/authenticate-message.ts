@@ -1,3 +1,5 @@
+import { parse as parseCookies } from 'cookie';
+import type { Socket } from 'socket.io';
 import { UnauthorizedError } from '../errors/errors.js';
 
 /** The event a client sends its token with: after connect (message mode) and for every in-band refresh. */
@@ -7,6 +9,14 @@ export const AUTHENTICATE = 'authenticate';
 export function tokenOf(args: readonly unknown[]): unknown {
   const payload = args[0];
   return typeof payload === 'object' && payload !== null ? (payload as { token?: unknown }).token : undefined;
+}
+
+/** The token in the handshake request's cookie `name`, if one is configured and present. */
+export function cookieToken(socket: Socket, name: string | undefined): string | undefined {
+  const header = name === undefined ? undefined : socket.handshake.headers.cookie;
+  if (!header) return undefined;
+  const value = parseCookies(header)[name!];
+  return value === '' ? undefined : value;
 }
 
 /**
