@@ -2,7 +2,7 @@
 // Changes forced by socket.io v4 and this repository's rules are listed in test/compat/README.md.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import io from 'socket.io-client';
+import * as io from 'socket.io-client';
 import * as fixture from './fixture/index.js';
 import { login, settle, tracker, type HandshakeRefusal } from './helpers.js';
 
@@ -25,7 +25,7 @@ describe('authorizer', () => {
         socket.close();
         settle(done, () => {
           assert.equal(err.message, 'jwt malformed');
-          assert.equal(err.data.code, 'invalid_token');
+          assert.equal(err.data?.code, 'invalid_token');
         });
       });
     });
@@ -71,7 +71,7 @@ describe('authorizer', () => {
           socket.close();
           settle(done, () => {
             assert.equal(err.message, 'Server requires Authorization Header');
-            assert.equal(err.data.code, 'missing_authorization_header');
+            assert.equal(err.data?.code, 'missing_authorization_header');
           });
         });
       });

@@ -1,7 +1,7 @@
 // Ported from socketio-jwt 4.6.2 test/authorizer_namespaces.test.js — Copyright (c) 2015 Auth0, Inc., MIT License (test/compat/LICENSE).
 // Changes forced by socket.io v4 and this repository's rules are listed in test/compat/README.md.
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import io from 'socket.io-client';
+import * as io from 'socket.io-client';
 import * as fixture from './fixture/namespace.js';
 import { login, tracker, type HandshakeRefusal } from './helpers.js';
 

@@ -22,7 +22,7 @@ export function tracker(): { track: (socket: ClientSocket) => ClientSocket; clos
 
 /** v4 gives a refused handshake `err.data`; v1 gave the client `err.code`, `err.type` on the error itself. */
 export interface HandshakeRefusal extends Error {
-  data: { message: string; code: string; type: string };
+  data?: { message: string; code: string; type: string };
 }
 
 /** mocha reported an assertion thrown in a listener as the test's failure; node:test needs it handed to `done`. */
