@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Socket } from 'socket.io';
 import type { Socket as ClientSocket } from 'socket.io-client';
@@ -70,6 +72,14 @@ describe("socketio-jwt drop-in: auth_header_required", () => {
     const h = await server(t, { secret: SECRET, handshake: true, auth_header_required: true });
     const error = await refusal(h.connect('/', { query: { token: sign({ sub: 'u' }) } }));
     assert.deepEqual({ ...error.data }, { message: 'Server requires Authorization Header', code: 'missing_authorization_header', type: 'UnauthorizedError', reason: 'missing' });
+  });
+});
+
+describe('socketio-jwt drop-in: no token in the handshake', () => {
+  it("says socketio-jwt's 'no token provided'", async (t) => {
+    const h = await server(t, { secret: SECRET, handshake: true });
+    const error = await refusal(h.connect('/'));
+    assert.deepEqual({ ...error.data }, { message: 'no token provided', code: 'credentials_required', type: 'UnauthorizedError', reason: 'missing' });
   });
 });
 
@@ -148,5 +158,22 @@ describe("socketio-jwt drop-in: new UnauthorizedError(code, { message })", () =>
     const h = await server(t, { secret: SECRET, handshake: true, additional_auth: async () => Promise.reject(new UnauthorizedError('account_closed', { message: 'account closed' })) });
     const received = await refusal(h.connect('/', { auth: { token: sign({ sub: 'a' }) } }));
     assert.deepEqual([received.data.code, received.data.message, received.data.reason], ['account_closed', 'account closed', 'rejected']);
+  });
+});
+
+describe('socketio-jwt drop-in: the messages README promises to keep', () => {
+  it('every message in the README table is one the code still gives, word for word', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const start = readme.indexOf('| message | code / reason | wording of |');
+    assert.ok(start >= 0, 'README has the table of stable messages');
+    const rows = readme.slice(start).split('\n').slice(2);
+    const messages = rows.slice(0, rows.findIndex((row) => !row.startsWith('|'))).map((row) => /^\| `([^`]+)` \|/.exec(row)?.[1]);
+    assert.ok(messages.length >= 10 && messages.every(Boolean), 'each row starts with a message in backticks');
+    const srcDir = new URL('../src/', import.meta.url).pathname;
+    const source = readdirSync(srcDir, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => readFileSync(join(srcDir, file), 'utf8'))
+      .join('\n');
+    assert.deepEqual(messages.filter((message) => !source.includes(`'${message}'`)), []);
   });
 });

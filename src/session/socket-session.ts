@@ -145,7 +145,7 @@ export class SocketSession implements SocketGate, Expirable {
     this.admission = undefined;
     if (!admission) {
       // Only a socket the middleware never finished with gets here: fail closed.
-      if (this.state === 'verifying') this.refuseFirst(new UnauthorizedError('credentials_required', 'missing', 'No token was provided with the handshake'), undefined, false);
+      if (this.state === 'verifying') this.refuseFirst(new UnauthorizedError('credentials_required', 'missing', 'no token provided'), undefined, false);
       return;
     }
     const revoked = this.registry.revokedSince(admission.since, admission.identity.payload, admission.presentedAt);

@@ -63,7 +63,7 @@ export function credentialsRequired(): UnauthorizedError {
   return new UnauthorizedError(
     'credentials_required',
     'missing',
-    'No token was provided with the handshake',
+    'no token provided',
   );
 }
 

@@ -32,6 +32,9 @@ io.use(authorize({
   },
   handshake: true,
 }));
+// ...with the casts socketio-jwt's `decodedToken: object` made necessary.
+io.use(authorize({ secret: (_request, decodedToken, callback) => callback(null, SECRETS[(decodedToken as { id: string }).id]), handshake: true }));
+io.use(authorize({ secret: (_request, decodedToken, callback) => callback(null, SECRETS[(<any>decodedToken).id]), handshake: true }));
 // ...returning the secret, or a Promise of it.
 io.use(authorize({ secret: (request, decodedToken) => SECRETS[String(decodedToken.sub ?? request.url)], handshake: true }));
 io.use(authorize({ secret: async (_request, decodedToken) => SECRETS[String(decodedToken['id'])], handshake: true }));
