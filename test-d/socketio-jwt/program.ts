@@ -63,6 +63,18 @@ io.sockets.on('connection', authorize({
   },
 }));
 
+// README, "Altering the value of the decoded token", and a base64 secret as a Buffer.
+io.on('connection', socketioJwt.authorize({
+  customDecoded: (decoded) => {
+    return 'new decoded token';
+  },
+  secret: Buffer.from('my_secret_key', 'base64'),
+  decodedPropertyName: 'my_decoded_token',
+}));
+io.on('authenticated', (socket) => {
+  console.log(socket.my_decoded_token);
+});
+
 // README, "Cookie": the token cookie, in message mode too.
 io.sockets.on('connection', authorize({ secret: 'your secret', cookie: 'token' }));
 io.use(authorize({ secret: 'your secret', handshake: true, cookie: 'token' }));
