@@ -31,7 +31,13 @@ export function authorize<Claims = JwtClaims>(options: HandshakeOptions<Claims>)
  * ```
  */
 export function authorize<Claims = JwtClaims>(options: MessageOptions<Claims>): ConnectionListener;
-export function authorize<Claims = JwtClaims>(options: AuthorizeOptions<Claims>): HandshakeMiddleware | ConnectionListener;
+/**
+ * Options whose mode the compiler cannot see (a variable typed `AuthorizeOptions`, or socketio-jwt's
+ * `IOptions`): the result is typed for both uses, as socketio-jwt typed it. Registered the wrong
+ * way it refuses at run time: every handshake gets an error, or every socket is disconnected
+ * with a warning.
+ */
+export function authorize<Claims = JwtClaims>(options: AuthorizeOptions<Claims>): HandshakeMiddleware & ConnectionListener;
 export function authorize<Claims = JwtClaims>(options: AuthorizeOptions<Claims>): HandshakeMiddleware | ConnectionListener {
   if (options?.handshake === true) return createHandshakeMiddleware(handshakeSettings(options as HandshakeOptions<unknown>));
   return createConnectionListener(messageSettings(options as MessageOptions<unknown>));

@@ -3,6 +3,8 @@ export { ERROR_CODES, ERROR_REASONS, UnauthorizedError, isUnauthorizedError } fr
 export type { ErrorCode, ErrorReason, UnauthorizedErrorData } from './errors/errors.js';
 export type {
   AdditionalAuth,
+  AdditionalAuthError,
+  AdditionalAuthRefusal,
   Algorithm,
   AuthorizeOptions,
   CommonOptions,
@@ -18,7 +20,9 @@ export type {
   PayloadSecretFunction,
   SecretCallback,
   SecretFunction,
+  SecretResult,
 } from './options/options.js';
+export type { IOptions, ISocketCallback, ISocketIOError, ISocketIOMiddleware, JWTServer } from './options/socketio-jwt.js';
 export type { HandshakeMiddleware } from './socket/handshake-mode.js';
 export type { ConnectionListener } from './socket/message-mode.js';
 export type { AuthorizedSocketData } from './session/attach.js';

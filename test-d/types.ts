@@ -100,3 +100,47 @@ const wrongEvent: SockjwtEvent = { event: 'refused', stage: 'connect', code: 'x'
 void wrongEvent;
 const limitedData: UnauthorizedErrorData = { message: 'm', code: 'unknown', type: 'UnauthorizedError', reason: 'rate_limited', retryAfterMs: 1000 };
 void limitedData;
+
+// socketio-jwt's forms: an inline secret function's parameters are typed by the context, in
+// every form, and are not `any`.
+import type { AdditionalAuthError, IOptions, ISocketIOMiddleware } from '../src/index.js';
+import { UnauthorizedError } from '../src/index.js';
+authorize({
+  secret: (request, decoded, callback) => {
+    const url: string | undefined = request.url;
+    const sub: string | undefined = decoded.sub;
+    // @ts-expect-error the request is an IncomingMessage, not any
+    void request.nope;
+    callback(null, `${url}${sub}`);
+  },
+});
+authorize({ handshake: true, secret: (_request, decoded) => (decoded.iss === 'a' ? 'k' : null) });
+authorize({ handshake: true, secret: async (_request, decoded) => `k-${String(decoded['tenant'])}` });
+authorize({
+  handshake: true,
+  secret: (_request, header, payload, callback) => {
+    const kid: string | undefined = header.kid;
+    const exp: number | undefined = payload.exp;
+    // @ts-expect-error the callback takes a key, not a number
+    callback(null, exp);
+    callback(null, kid ?? null);
+  },
+});
+// @ts-expect-error a secret function gives a key, not a number
+authorize({ secret: async () => 42 });
+// onError's object form; its code is optional.
+const refusalObject: AdditionalAuthError = { message: 'no' };
+authorize({ secret: 'k', additional_auth: (_d, _ok, onError) => onError(refusalObject) });
+// `cookie` in message mode still gives a connection listener.
+io.on('connection', authorize({ secret: 'k', cookie: 'token' }));
+// Options whose mode is not known statically: usable both ways, as socketio-jwt typed them.
+const anyMode: IOptions = { secret: 'k' };
+const legacyMiddleware: ISocketIOMiddleware = authorize(anyMode);
+io.use(legacyMiddleware);
+io.on('connection', authorize(anyMode));
+// Both constructors.
+const legacyError = new UnauthorizedError('banned', { message: 'no' });
+const currentError = new UnauthorizedError('invalid_token', 'expired', 'jwt expired', { cause: legacyError });
+void currentError;
+// @ts-expect-error the four-argument form names a reason
+void new UnauthorizedError('invalid_token', 'no-such-reason', 'm');

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo } from 'node:net';
 import jwt from 'jsonwebtoken';
 import { Server, type Namespace, type Socket } from 'socket.io';
-import { authorize, type AuthorizeOptions, type SockjwtEvent } from '../../src/index.js';
+import { authorize, type AuthorizeOptions, type ConnectionListener, type HandshakeMiddleware, type SockjwtEvent } from '../../src/index.js';
 
 export type Mode = 'handshake' | 'message';
 
@@ -37,7 +37,7 @@ export class ScenarioRun {
   tokens: () => TokenAnswer = () => ({ status: 503 });
   private child: ChildProcess | undefined;
   /** sockjwt's `authorize()` for this namespace, once `install()` has run. */
-  auth!: ReturnType<typeof authorize>;
+  auth!: HandshakeMiddleware | ConnectionListener;
 
   constructor(
     readonly mode: Mode,

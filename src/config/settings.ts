@@ -74,7 +74,7 @@ export function messageSettings(options: MessageOptions<unknown>): MessageSettin
   return {
     sessions: sessionsFrom(options),
     timeoutMs,
-    mode: { callback: callbackFrom(options.callback as false | number | true | undefined, timeoutMs), announceAdmission: true },
+    mode: { callback: callbackFrom(options.callback as false | number | true | undefined, timeoutMs), announceAdmission: true, tokenCookie: optionalName(options.cookie, 'cookie') },
   };
 }
 
@@ -91,7 +91,7 @@ function checkOptionNames(options: AuthorizeOptions<unknown>): void {
     if (!OPTION_NAMES.has(name)) throw new TypeError(`sockjwt: unknown option "${name}"`);
   }
   const mode = options.handshake === true ? 'handshake' : 'message';
-  const wrongMode = mode === 'handshake' ? ['timeout', 'callback'] : ['auth_header_required', 'queryToken', 'cookie'];
+  const wrongMode = mode === 'handshake' ? ['timeout', 'callback'] : ['auth_header_required', 'queryToken'];
   for (const name of wrongMode) {
     // socketio-jwt ignored these silently; migrating code keeps working, but is told.
     if (name in options) process.emitWarning(`sockjwt: option "${name}" has no effect in ${mode} mode`, { code: 'SOCKJWT_OPTION_IGNORED' });

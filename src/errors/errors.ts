@@ -70,11 +70,16 @@ export class UnauthorizedError extends Error {
   readonly reason: ErrorReason;
   readonly data: UnauthorizedErrorData;
 
-  constructor(code: ErrorCode | (string & {}), reason: ErrorReason, message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
-    super(message, options);
+  /** socketio-jwt's form: `new UnauthorizedError(code, { message })`; the reason is `rejected`, `inner` the object. */
+  constructor(code: ErrorCode | (string & {}), error: { message: string });
+  constructor(code: ErrorCode | (string & {}), reason: ErrorReason, message: string, options?: { cause?: unknown; retryAfterMs?: number });
+  constructor(code: ErrorCode | (string & {}), reasonOrError: ErrorReason | { message: string }, message?: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    const legacy = typeof reasonOrError === 'object' && reasonOrError !== null;
+    const text = legacy ? legacyMessage(reasonOrError) : String(message);
+    super(text, legacy ? { cause: reasonOrError } : options);
     this.code = code;
-    this.reason = reason;
-    this.data = { message, code, type: 'UnauthorizedError', reason };
+    this.reason = legacy ? 'rejected' : reasonOrError;
+    this.data = { message: text, code, type: 'UnauthorizedError', reason: this.reason };
     if (options?.retryAfterMs !== undefined) this.data.retryAfterMs = options.retryAfterMs;
   }
 
@@ -86,6 +91,11 @@ export class UnauthorizedError extends Error {
   toJSON(): { message: string; data: UnauthorizedErrorData } {
     return { message: this.message, data: this.data };
   }
+}
+
+/** socketio-jwt passed an Error or `{ message }`; JavaScript callers may pass anything. */
+function legacyMessage(error: { message?: unknown }): string {
+  return typeof error.message === 'string' ? error.message : 'unauthorized';
 }
 
 /**

@@ -54,6 +54,9 @@ export const notAString = () => malformed('invalid token datatype');
 
 export const badSignature = (cause?: unknown) => refusal('invalid_token', 'bad_signature', 'invalid signature', cause);
 
+/** jsonwebtoken's text for a token with an empty signature (socketio-jwt's tests assert it). */
+export const signatureRequired = () => refusal('invalid_token', 'bad_signature', 'jwt signature is required');
+
 export const algorithmNotAllowed = (cause?: unknown) => refusal('invalid_token', 'algorithm_not_allowed', 'invalid algorithm', cause);
 
 export const noMatchingKey = (message = 'no key matches the token', cause?: unknown) => refusal('invalid_token', 'no_matching_key', message, cause);
@@ -65,9 +68,9 @@ export const tooLarge = (maxTokenLength: number) => refusal('invalid_token', 'to
 
 // ───────────────────────────── credentials ─────────────────────────────
 
-export const credentialsRequired = () => refusal('credentials_required', 'missing', 'No token was provided with the handshake');
+export const credentialsRequired = () => refusal('credentials_required', 'missing', 'no token provided');
 
-export const authorizationHeaderRequired = () => refusal('missing_authorization_header', 'missing', 'No Authorization header was found');
+export const authorizationHeaderRequired = () => refusal('missing_authorization_header', 'missing', 'Server requires Authorization Header');
 
 export const badAuthorizationHeader = () => refusal('credentials_bad_format', 'malformed', 'Format is Authorization: Bearer [token]');
 

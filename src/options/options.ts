@@ -11,28 +11,52 @@ export type { Algorithm, JsonWebKey, JsonWebKeySet, JwtClaims, JwtHeader, KeyMat
 
 export type SecretCallback = (error: unknown, secret?: KeyMaterial | null) => void;
 
+/** A secret function gives its key through the callback, as its return value, or as a Promise. */
+export type SecretResult = void | KeyMaterial | null | undefined | PromiseLike<KeyMaterial | null | undefined | void>;
+
 /** socketio-jwt's form: `(request, decodedPayload, callback)`; may return a Promise instead. */
-export type PayloadSecretFunction = (
-  request: IncomingMessage,
-  decoded: JwtClaims,
-  callback: SecretCallback,
-) => void | KeyMaterial | null | undefined | PromiseLike<KeyMaterial | null | undefined>;
+export type PayloadSecretFunction = (request: IncomingMessage, decoded: JwtClaims, callback: SecretCallback) => SecretResult;
 
 /** Four parameters: `(request, header, payload, callback)`, for key selection by `kid`. */
-export type HeaderSecretFunction = (
-  request: IncomingMessage,
-  header: JwtHeader,
-  payload: JwtClaims,
-  callback: SecretCallback,
-) => void | KeyMaterial | null | undefined | PromiseLike<KeyMaterial | null | undefined>;
+export type HeaderSecretFunction = (request: IncomingMessage, header: JwtHeader, payload: JwtClaims, callback: SecretCallback) => SecretResult;
 
-export type SecretFunction = PayloadSecretFunction | HeaderSecretFunction;
+/**
+ * What `secret` accepts as a function: either form above (called by its `length`: four
+ * parameters get the header). It is one signature, not their union, because TypeScript gives an
+ * inline arrow function's parameters no types from a union of signatures that differ: typed this
+ * way, `(request, decoded, callback) =>` and `(request, header, payload, callback) =>` both get
+ * theirs. The second and third parameters are typed to serve both forms (the payload or the
+ * header; the callback or the payload). It is declared as a method so that functions annotated
+ * with either form's own types (`header: JwtHeader`) are accepted too.
+ */
+export type SecretFunction = SecretFunctionSignature['secret'];
 
-/** `onError(message | Error, code?)`: the code defaults to `'unknown'`, as in socketio-jwt. */
+interface SecretFunctionSignature {
+  secret(
+    request: IncomingMessage,
+    decodedOrHeader: JwtClaims & Partial<JwtHeader>,
+    callbackOrPayload: SecretCallback & JwtClaims,
+    callback: SecretCallback,
+  ): SecretResult;
+}
+
+/** socketio-jwt's object form of a refusal: `onError({ code, message })`. */
+export interface AdditionalAuthError {
+  readonly message: string;
+  readonly code?: ErrorCode | (string & {});
+}
+
+/** What `additional_auth` may pass to `onError`: its message, an Error, or `{ code, message }`. */
+export type AdditionalAuthRefusal = string | Error | AdditionalAuthError;
+
+/**
+ * `onError(message | Error | { code, message }, code?)`: the code is the second argument, else the
+ * object's `code`, else `'unknown'`, as in socketio-jwt.
+ */
 export type AdditionalAuth = (
   decoded: JwtClaims,
   onSuccess: () => void,
-  onError: (error: string | Error, code?: ErrorCode | (string & {})) => void,
+  onError: (error: AdditionalAuthRefusal, code?: ErrorCode | (string & {})) => void,
 ) => void | PromiseLike<unknown>;
 
 /** The `jwks` option: where the key set lives and how long its keys are trusted. */
@@ -204,6 +228,11 @@ export interface MessageOptions<Claims = JwtClaims> extends CommonOptions<Claims
   handshake?: false;
   /** Milliseconds the client has to authenticate. Default 5000. */
   timeout?: number;
+  /**
+   * Read the token from this cookie of the handshake request when `authenticate` carries none
+   * (socketio-jwt read it in message mode too). A token in the message wins, so refreshes work.
+   */
+  cookie?: string;
   /**
    * After `unauthorized`: `false` disconnects at once; a number of ms waits that long for the
    * client's acknowledgement; unset waits for it, never longer than `timeout`.

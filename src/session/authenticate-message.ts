@@ -1,3 +1,5 @@
+import { cookieValue } from '../util/cookies.js';
+import type { Socket } from 'socket.io';
 
 /** The event a client sends its token with: after connect (message mode) and for every in-band refresh. */
 export const AUTHENTICATE = 'authenticate';
@@ -6,6 +8,11 @@ export const AUTHENTICATE = 'authenticate';
 export function tokenOf(args: readonly unknown[]): unknown {
   const payload = args[0];
   return typeof payload === 'object' && payload !== null ? (payload as { token?: unknown }).token : undefined;
+}
+
+/** The token in the handshake request's cookie `name`, if one is configured and present. */
+export function cookieToken(socket: Socket, name: string | undefined): string | undefined {
+  return name === undefined ? undefined : cookieValue(socket.handshake.headers.cookie, name);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io';
 import { attachIdentity } from './attach.js';
 import type { Identity } from '../verify/authenticate.js';
-import { ackAccepted, AUTHENTICATE, tokenOf, type LifetimeNotice } from './authenticate-message.js';
+import { ackAccepted, AUTHENTICATE, cookieToken, tokenOf, type LifetimeNotice } from './authenticate-message.js';
 import { ackRefusal, guardRefusal, leaveForbiddenRooms } from './claim-guards.js';
 import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
 import type { Expirable, ExpiryHandle } from './expiry-scheduler.js';
@@ -46,6 +46,8 @@ export interface ModeSettings {
   callback: false | number;
   /** Message mode: every admission is announced with `authenticated` (the client waits for it). */
   announceAdmission: boolean;
+  /** Message mode's `cookie` option: the handshake cookie read when `authenticate` carries no token. */
+  tokenCookie?: string | undefined;
 }
 
 interface HeldEmit {
@@ -169,7 +171,7 @@ export class SocketSession implements SocketGate, Expirable {
 
   admitEvent(event: string | number, args: unknown[], ack: Ack | undefined): boolean {
     if (event === AUTHENTICATE) {
-      this.onAuthenticate(tokenOf(args), ack);
+      this.onAuthenticate(tokenOf(args) ?? cookieToken(this.socket, this.mode.tokenCookie), ack);
       return false;
     }
     if (this.hold || this.state === 'closed') return false;

@@ -1,4 +1,4 @@
-import { parse as parseCookies } from 'cookie';
+import { cookieValue } from '../util/cookies.js';
 import type { Socket } from 'socket.io';
 import { UnauthorizedError } from '../errors/errors.js';
 import * as refuse from '../errors/refusals.js';
@@ -33,7 +33,7 @@ export function extractHandshakeToken(socket: Socket, sources: TokenSources): un
     if (fromQuery !== undefined && fromQuery !== '') return fromQuery;
   }
 
-  if (sources.cookie) return cookieToken(handshake.headers.cookie, sources.cookie);
+  if (sources.cookie) return cookieValue(handshake.headers.cookie, sources.cookie);
   return undefined;
 }
 
@@ -52,12 +52,6 @@ function bearerToken(header: string | undefined, required: boolean): string | un
 
 function badFormat(): UnauthorizedError {
   return refuse.badAuthorizationHeader();
-}
-
-function cookieToken(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  const value = parseCookies(header)[name];
-  return value === '' ? undefined : value;
 }
 
 /**

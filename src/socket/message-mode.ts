@@ -1,4 +1,5 @@
 import type { Socket } from 'socket.io';
+import { concealCredentials } from './extract-token.js';
 import { guardNamespaceRecovery, resumeRecovered } from './recovery.js';
 import { withSessionControl, type SessionControl, type SessionRegistry } from '../session/session-registry.js';
 import { SocketSession, type ModeSettings } from '../session/socket-session.js';
@@ -24,6 +25,8 @@ export function createConnectionListener(settings: MessageSettings): ConnectionL
     const next = misused[0];
     if (typeof next === 'function') return next(new Error(MISUSED_AS_MIDDLEWARE));
     guardNamespaceRecovery(socket.nsp, sessions);
+    const cookie = settings.mode.tokenCookie;
+    if (cookie !== undefined) concealCredentials(socket, { authHeaderRequired: false, query: false, cookie });
     const session = new SocketSession(socket, sessions, settings.mode);
     if (socket.recovered && resumeRecovered(socket, session, sessions)) return;
     if (sessions.required) session.holdUntilAuthenticated(settings.timeoutMs);

@@ -3,7 +3,7 @@ import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
 import { DeadlineError, within } from '../util/deadline.js';
 import { isThenable, messageOf } from '../util/hook-results.js';
 import { prototypeKeyIn } from './safe-claims.js';
-import type { AdditionalAuth, JwtClaims } from '../options/options.js';
+import type { AdditionalAuth, AdditionalAuthRefusal, JwtClaims } from '../options/options.js';
 import type { VerifyToken } from './verify-token.js';
 import * as refuse from '../errors/refusals.js';
 
@@ -66,11 +66,24 @@ function checkTokenShape(token: unknown, maxTokenLength: number): string {
   if (token.length > maxTokenLength) {
     throw refuse.tooLarge(maxTokenLength);
   }
+  refuseUnsigned(token);
   refuseNonCanonicalSignature(token);
   return token;
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * An unsigned token (`alg: none`, empty third segment) is refused here, before any key is
+ * resolved: an app's secret function must never see claims nobody signed. The text is
+ * jsonwebtoken's, which socketio-jwt's clients (and its own tests) read.
+ */
+function refuseUnsigned(token: string): void {
+  const parts = token.split('.');
+  if (parts.length === 3 && parts[0] && parts[1] && parts[2]!.trim() === '') {
+    throw refuse.signatureRequired();
+  }
+}
 
 /**
  * The last base64url character of a signature has unused low bits: decoders ignore them, so one
@@ -92,8 +105,10 @@ function refuseNonCanonicalSignature(token: string): void {
 /** socketio-jwt's callback contract, plus a Promise form; whichever settles first wins. */
 function runAdditionalAuth(additionalAuth: AdditionalAuth, claims: JwtClaims, timeoutMs: number): Promise<void> {
   const decision = new Promise<void>((resolve, reject) => {
-    const decline = (error: string | Error, code = 'unknown') =>
-      reject(refuse.rejected(messageOf(error, 'additional authorization refused'), code, error));
+    const decline = (error: AdditionalAuthRefusal, code?: string) => {
+      const described = objectForm(error);
+      reject(refuse.rejected(described.message ?? messageOf(error, 'additional authorization refused'), code || described.code || 'unknown', error));
+    };
     const returned = additionalAuth(claims, () => resolve(), decline);
     if (isThenable(returned)) {
       // A rejection is the app's failure, not its answer: its text stays on the server (`cause`).
@@ -108,6 +123,19 @@ function runAdditionalAuth(additionalAuth: AdditionalAuth, claims: JwtClaims, ti
   return within(decision, timeoutMs, 'additional_auth').catch((error: unknown) => {
     throw asUnauthorizedError(error, (cause) => refuse.hookTimedOut(messageOf(cause, 'additional_auth timed out'), cause));
   });
+}
+
+/**
+ * socketio-jwt's `onError({ code, message })`: both are the app's words for the client. Only a plain
+ * object counts; an Error's `code` (ECONNREFUSED...) is an internal detail and stays in `cause`.
+ */
+function objectForm(error: unknown): { message?: string; code?: string } {
+  if (Object.prototype.toString.call(error) !== '[object Object]') return {};
+  const { message, code } = error as { message?: unknown; code?: unknown };
+  return {
+    ...(typeof message === 'string' && message ? { message } : {}),
+    ...(typeof code === 'string' && code ? { code } : {}),
+  };
 }
 
 async function runCustomDecoded<Claims>(customDecoded: (decoded: JwtClaims) => Claims | PromiseLike<Claims>, claims: JwtClaims, timeoutMs: number): Promise<Claims> {

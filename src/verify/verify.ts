@@ -154,9 +154,18 @@ function verifierForSecretFunction(
   );
   return async (request, token) => {
     const { header, payload } = decodeForKeySelection(decode, token);
+    refuseUnsignedAlgorithm(header);
     const key = await resolveSecret(secretFunction, request, header, payload, timeoutMs);
     return verifyWithFirstMatching([verifiers.get(key)], token);
   };
+}
+
+/** `alg: none` is never accepted, so the app's secret function never sees claims nobody signed. */
+function refuseUnsignedAlgorithm(header: JwtHeader): void {
+  const alg: unknown = header.alg;
+  if (typeof alg === 'string' && alg.toLowerCase() === 'none') {
+    throw refuse.algorithmNotAllowed();
+  }
 }
 
 function decodeForKeySelection(decode: (token: string) => { header: JwtHeader; payload: unknown }, token: string) {
