@@ -11,6 +11,8 @@ export type {
   JsonWebKey,
   JsonWebKeySet,
   JwksOptions,
+  DiscoveryOptions,
+  IssuerOptions,
   JwtClaims,
   JwtHeader,
   KeyMaterial,

@@ -57,6 +57,34 @@ export interface JwksOptions {
   headers?: Record<string, string>;
 }
 
+/**
+ * OpenID Connect discovery for one issuer: `<issuer>/.well-known/openid-configuration` is fetched,
+ * its `issuer` must equal the configured one exactly, and its `jwks_uri` is used. The same
+ * timings as `jwks` apply to the document and to the key set; `true` takes the defaults.
+ */
+export type DiscoveryOptions = Omit<JwksOptions, 'uri'>;
+
+/**
+ * One trusted issuer of `issuers`. A token's `iss` only selects the entry whose `issuer` it
+ * equals exactly; a token naming no configured issuer is refused (`unknown_issuer`) before any fetch.
+ */
+export interface IssuerOptions {
+  /** The exact `iss` of this issuer's tokens. With `discovery`, an http(s) URL. Required. */
+  issuer: string;
+  /** Find the keys through OpenID Connect discovery. One of `discovery`, `jwks`, `secret`. */
+  discovery?: true | DiscoveryOptions;
+  /** The issuer's JWKS endpoint, as the top-level `jwks` option. */
+  jwks?: JwksOptions;
+  /** Static keys: a key, an array of keys, or a JWK Set (no secret function). */
+  secret?: KeyMaterial | readonly KeyMaterial[] | JsonWebKeySet;
+  /** Required `aud` for this issuer's tokens. Default: the top-level `audience`. */
+  audience?: string | RegExp | Array<string | RegExp>;
+  /** Accepted `alg` values for this issuer. Default: the top-level `algorithms`. */
+  algorithms?: Algorithm[];
+  /** Required `typ` header for this issuer's tokens. Default: the top-level `typ`. */
+  typ?: string;
+}
+
 /** Options shared by both modes. */
 export interface CommonOptions<Claims = JwtClaims> {
   /**
@@ -71,6 +99,12 @@ export interface CommonOptions<Claims = JwtClaims> {
    * by the token's `kid`. Replaces `secret`. Set `issuer` and `audience` with it.
    */
   jwks?: JwksOptions;
+  /**
+   * Several trusted issuers, each with its own keys (OpenID Connect `discovery`, `jwks` or a
+   * static `secret`), `audience`, `algorithms` and `typ`. The token's `iss` selects one by
+   * exact match. Replaces `secret`, `jwks` and `issuer`.
+   */
+  issuers?: IssuerOptions[];
   /**
    * Accepted `alg` values. Default: every algorithm of the key's family (HS256/384/512 for a
    * shared secret; RS/PS/ES/EdDSA for a JWK Set or `jwks`). Algorithms outside the key's
@@ -214,7 +248,7 @@ export interface MessageOptions<Claims = JwtClaims> extends CommonOptions<Claims
 export type AuthorizeOptions<Claims = JwtClaims> = HandshakeOptions<Claims> | MessageOptions<Claims>;
 
 export const OPTION_NAMES: ReadonlySet<string> = new Set([
-  'secret', 'jwks', 'algorithms', 'audience', 'issuer', 'subject', 'jwtid', 'nonce', 'clockTolerance', 'maxAge',
+  'secret', 'jwks', 'issuers', 'algorithms', 'audience', 'issuer', 'subject', 'jwtid', 'nonce', 'clockTolerance', 'maxAge',
   'ignoreExpiration', 'ignoreNotBefore', 'maxTokenLength', 'verifiedTokenCache', 'decodedPropertyName', 'encodedPropertyName',
   'customDecoded', 'additional_auth', 'required', 'enforceExpiry', 'expiredGraceMs', 'isRevoked', 'revocationStore', 'revocationFailMode', 'guards', 'handshake', 'auth_header_required', 'queryToken', 'cookie',
   'timeout', 'callback',

@@ -1,0 +1,43 @@
+import { createDecoder } from 'fast-jwt';
+import { UnauthorizedError } from '../errors/errors.js';
+import type { VerifyToken } from './verify-token.js';
+
+/**
+ * Several trusted issuers, each with its own verifier (its own keys, key cache, audience,
+ * algorithms). The token's `iss`, read before anything is verified, may only *select* one of
+ * them by exact string match: no case folding, no trailing-slash repair, no URL built from it.
+ * A token naming no configured issuer is refused before any key is looked up or fetched. The
+ * selected verifier checks `iss` again, verified this time, so the selection is never the
+ * only thing standing between a token and its issuer's keys.
+ */
+export function createIssuerVerifier(byIssuer: ReadonlyMap<string, VerifyToken>): VerifyToken {
+  const decode = createDecoder() as (token: string) => unknown;
+  return (request, token) => {
+    const verify = byIssuer.get(unverifiedIssuer(decode, token));
+    if (!verify) throw unknownIssuer();
+    return verify(request, token);
+  };
+}
+
+function unverifiedIssuer(decode: (token: string) => unknown, token: string): string {
+  let payload: unknown;
+  try {
+    payload = decode(token);
+  } catch (cause) {
+    throw new UnauthorizedError('invalid_token', 'malformed', 'jwt malformed', { cause });
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new UnauthorizedError('invalid_token', 'malformed', 'jwt payload must be a JSON object');
+  }
+  const iss = (payload as { iss?: unknown }).iss;
+  if (typeof iss !== 'string') throw unknownIssuer();
+  return iss;
+}
+
+/**
+ * An `iss` that names no configured issuer is a claim that fails its check, as with the
+ * `issuer` option: `claim_invalid`, which a client already knows to stop on.
+ */
+export function unknownIssuer(): UnauthorizedError {
+  return new UnauthorizedError('invalid_token', 'claim_invalid', 'The iss claim names no trusted issuer.');
+}
