@@ -19,8 +19,8 @@ export interface IdentityProvider {
   /** Every request path received, in order. */
   requests: string[];
   publish(tenant: string, keys: readonly SigningKey[]): void;
-  /** Replaces a tenant's discovery document (its fields merged over the honest one). */
-  lie(tenant: string, fields: Record<string, unknown> | undefined): void;
+  /** Changes fields of a tenant's discovery document (merged over the honest one). */
+  amend(tenant: string, fields: Record<string, unknown> | undefined): void;
   /** Replaces every answer until called again with undefined. */
   respondWith(respond: Respond | undefined): void;
   stop(): Promise<void>;
@@ -28,7 +28,7 @@ export interface IdentityProvider {
 
 export async function startIdentityProvider(t: TestContext, tenants: Record<string, readonly SigningKey[]>): Promise<IdentityProvider> {
   const keys = new Map<string, readonly SigningKey[]>(Object.entries(tenants));
-  const lies = new Map<string, Record<string, unknown>>();
+  const amendments = new Map<string, Record<string, unknown>>();
   const requests: string[] = [];
   let override: Respond | undefined;
   let origin = '';
@@ -40,7 +40,7 @@ export async function startIdentityProvider(t: TestContext, tenants: Record<stri
     for (const tenant of keys.keys()) {
       const base = tenant ? `/${tenant}` : '';
       const json = (body: unknown) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      if (path === base + WELL_KNOWN) return json({ issuer: issuer(tenant), jwks_uri: `${issuer(tenant)}/jwks`, ...lies.get(tenant) });
+      if (path === base + WELL_KNOWN) return json({ issuer: issuer(tenant), jwks_uri: `${issuer(tenant)}/jwks`, ...amendments.get(tenant) });
       if (path === `${base}/jwks`) return json({ keys: keys.get(tenant)!.map((key) => key.jwk) });
     }
     response.writeHead(404).end();
@@ -58,7 +58,7 @@ export async function startIdentityProvider(t: TestContext, tenants: Record<stri
     issuer,
     requests,
     publish: (tenant, next) => keys.set(tenant, next),
-    lie: (tenant, fields) => (fields ? lies.set(tenant, fields) : lies.delete(tenant)),
+    amend: (tenant, fields) => (fields ? amendments.set(tenant, fields) : amendments.delete(tenant)),
     respondWith: (respond) => (override = respond),
     stop,
   };

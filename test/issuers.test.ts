@@ -160,7 +160,7 @@ describe('issuers: discovery documents that lie', () => {
       const key = signingKey('ES256', 'k1');
       const idp = await startIdentityProvider(t, { acme: [key] });
       const iss = idp.issuer('acme');
-      idp.lie('acme', lie(idp.origin, iss));
+      idp.amend('acme', amend(idp.origin, iss));
       const seen = warnings(t);
       const h = await serverWith(t, { main: { issuers: [{ issuer: iss, discovery: true, audience: AUD }] } });
       assert.deepEqual(await refusedWith(h, 'main', await key.sign({ iss, aud: AUD })), ['invalid_secret', 'key_unavailable']);
@@ -195,7 +195,7 @@ describe('issuers: discovery documents that lie', () => {
     const h = await serverWith(t, { main: { issuers: [{ issuer: iss, discovery: { cacheMaxAgeMs: 0, cooldownMs: 0 }, audience: AUD }] } });
     const token = await key.sign({ iss, aud: AUD });
     await accepted(h, 'main', token);
-    idp.lie('acme', { jwks_uri: 'http://keys.example/jwks' });
+    idp.amend('acme', { jwks_uri: 'http://keys.example/jwks' });
     await accepted(h, 'main', token); // the lie is refused; the last good jwks_uri stands
     assert.ok(!idp.requests.some((path) => path.includes('keys.example')));
   });
