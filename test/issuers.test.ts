@@ -160,7 +160,7 @@ describe('issuers: discovery documents that lie', () => {
       const key = signingKey('ES256', 'k1');
       const idp = await startIdentityProvider(t, { acme: [key] });
       const iss = idp.issuer('acme');
-      idp.amend('acme', amend(idp.origin, iss));
+      idp.amend('acme', lie(idp.origin, iss));
       const seen = warnings(t);
       const h = await serverWith(t, { main: { issuers: [{ issuer: iss, discovery: true, audience: AUD }] } });
       assert.deepEqual(await refusedWith(h, 'main', await key.sign({ iss, aud: AUD })), ['invalid_secret', 'key_unavailable']);
