@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { authorize, type HandshakeOptions, type IssuerOptions } from '../src/index.js';
 import { signingKey, signJose } from './key-support.js';
 import { accepted, refusedWith, serverWith, startIdentityProvider, warnings, WELL_KNOWN } from './issuer-support.js';
-import { SECRET } from './support.js';
+import { connected, next, SECRET } from './support.js';
 
 const AUD = 'chat';
 const hang = () => {}; // never answers; the server's closeAllConnections() ends it after the test
@@ -232,5 +232,20 @@ describe('issuers: options are checked at authorize()', () => {
       assert.ok(seen.some((warning) => warning.code === 'SOCKJWT_JWKS_UNSCOPED'));
       resolve();
     }));
+  });
+});
+
+describe('issuers: a live socket', () => {
+  it('an in-band refresh may not move a socket to another issuer, even for the same sub', async (t) => {
+    const [a, b] = [signingKey('ES256', 'a'), signingKey('ES256', 'b')];
+    const idp = await startIdentityProvider(t, { a: [a], b: [b] });
+    const h = await serverWith(t, { main: { issuers: ['a', 'b'].map((tenant) => ({ issuer: idp.issuer(tenant), discovery: true as const, audience: AUD })) } });
+    const client = h.connect('/main', { auth: { token: await a.sign({ iss: idp.issuer('a'), aud: AUD, sub: '42' }) } });
+    await connected(client);
+    const renew = (token: string) => client.timeout(3000).emitWithAck('authenticate', { token }) as Promise<{ ok: boolean; data?: { reason: string } }>;
+    const [other] = await Promise.all([renew(await b.sign({ iss: idp.issuer('b'), aud: AUD, sub: '42' })), next(client, 'unauthorized')]);
+    assert.deepEqual([other.ok, other.data?.reason], [false, 'subject_mismatch']);
+    assert.equal((await renew(await a.sign({ iss: idp.issuer('a'), aud: AUD, sub: '42' }))).ok, true, 'the same issuer and sub renew');
+    assert.equal(client.connected, true);
   });
 });
