@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { authorize, type HandshakeOptions, type IssuerOptions } from '../src/index.js';
 import { signingKey, signJose } from './key-support.js';
 import { accepted, refusedWith, serverWith, startIdentityProvider, warnings, WELL_KNOWN } from './issuer-support.js';
-import { connected, next, SECRET } from './support.js';
+import { connected, next, SECRET, startServer } from './support.js';
 
 const AUD = 'chat';
 const hang = () => {}; // never answers; the server's closeAllConnections() ends it after the test
@@ -247,5 +247,35 @@ describe('issuers: a live socket', () => {
     assert.deepEqual([other.ok, other.data?.reason], [false, 'subject_mismatch']);
     assert.equal((await renew(await a.sign({ iss: idp.issuer('a'), aud: AUD, sub: '42' }))).ok, true, 'the same issuer and sub renew');
     assert.equal(client.connected, true);
+  });
+});
+
+describe('issuers: defaults and message mode', () => {
+  it('an issuer without its own audience, algorithms or typ takes the top-level ones', async (t) => {
+    const key = signingKey('ES256', 'k1');
+    const idp = await startIdentityProvider(t, { acme: [key] });
+    const iss = idp.issuer('acme');
+    const h = await serverWith(t, { main: { audience: AUD, typ: 'at+jwt', algorithms: ['ES256'], issuers: [{ issuer: iss, discovery: true }] } });
+    await accepted(h, 'main', await key.sign({ iss, aud: AUD }, { typ: 'at+jwt' }));
+    assert.deepEqual(await refusedWith(h, 'main', await key.sign({ iss, aud: 'other' }, { typ: 'at+jwt' })), ['invalid_token', 'claim_invalid']);
+    assert.deepEqual(await refusedWith(h, 'main', await key.sign({ iss, aud: AUD }, { typ: 'JWT' })), ['invalid_token', 'claim_invalid']);
+    assert.deepEqual(await refusedWith(h, 'main', await key.sign({ iss, aud: undefined }, { typ: 'at+jwt' })), ['invalid_token', 'claim_invalid']);
+  });
+
+  it('works in message mode: the authenticate message is verified through discovery', async (t) => {
+    const key = signingKey('EdDSA', 'ed');
+    const idp = await startIdentityProvider(t, { acme: [key] });
+    const iss = idp.issuer('acme');
+    const h = await startServer(t, (io) => io.on('connection', authorize({ issuers: [{ issuer: iss, discovery: true, audience: AUD }] })));
+    const good = h.connect('/');
+    await next(good, 'connect');
+    const authenticated = next(good, 'authenticated');
+    good.emit('authenticate', { token: await key.sign({ iss, aud: AUD }) });
+    await authenticated;
+    const bad = h.connect('/');
+    await next(bad, 'connect');
+    const unauthorized = next<[{ data: { reason: string } }]>(bad, 'unauthorized');
+    bad.emit('authenticate', { token: await key.sign({ iss: `${iss}/`, aud: AUD }) });
+    assert.equal((await unauthorized)[0].data.reason, 'claim_invalid');
   });
 });
