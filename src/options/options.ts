@@ -66,7 +66,7 @@ export type DiscoveryOptions = Omit<JwksOptions, 'uri'>;
 
 /**
  * One trusted issuer of `issuers`. A token's `iss` only selects the entry whose `issuer` it
- * equals exactly; a token naming no configured issuer is refused (`unknown_issuer`) before any fetch.
+ * equals exactly; a token naming no configured issuer is refused (`claim_invalid`) before any fetch.
  */
 export interface IssuerOptions {
   /** The exact `iss` of this issuer's tokens. With `discovery`, an http(s) URL. Required. */
