@@ -31,6 +31,18 @@ describe('issuers: OpenID Connect discovery', () => {
     assert.equal(idp.requests.filter((path) => path.endsWith(WELL_KNOWN)).length, 1, 'the document stays cached across rotations');
   });
 
+  it('a provider that moves its jwks_uri gets a fresh key set, not the old cache', async (t) => {
+    const [a, b] = [signingKey('ES256', 'a'), signingKey('ES256', 'b')];
+    const idp = await startIdentityProvider(t, { acme: [a], moved: [b] });
+    const iss = idp.issuer('acme');
+    const h = await serverWith(t, { main: { issuers: [{ issuer: iss, discovery: { cacheMaxAgeMs: 0 }, audience: AUD }] } });
+    await accepted(h, 'main', await a.sign({ iss, aud: AUD }));
+    idp.amend('acme', { jwks_uri: `${idp.issuer('moved')}/jwks` });
+    await accepted(h, 'main', await b.sign({ iss, aud: AUD }));
+    assert.deepEqual(await refusedWith(h, 'main', await a.sign({ iss, aud: AUD })), ['invalid_token', 'no_matching_key']);
+    assert.ok(idp.requests.includes('/moved/jwks'));
+  });
+
   it('a provider down at start refuses with key_unavailable, pauses for the cooldown, then recovers', async (t) => {
     const key = signingKey('ES256', 'k1');
     const idp = await startIdentityProvider(t, { acme: [key] });
