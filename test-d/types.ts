@@ -100,3 +100,16 @@ const wrongEvent: SockjwtEvent = { event: 'refused', stage: 'connect', code: 'x'
 void wrongEvent;
 const limitedData: UnauthorizedErrorData = { message: 'm', code: 'unknown', type: 'UnauthorizedError', reason: 'rate_limited', retryAfterMs: 1000 };
 void limitedData;
+
+// Several issuers (issue 17): OpenID Connect discovery, a key set or static keys per issuer.
+import type { IssuerOptions } from '../src/index.js';
+const issuers: IssuerOptions[] = [
+  { issuer: 'https://login.example/', discovery: true, audience: 'chat', typ: 'at+jwt' },
+  { issuer: 'https://tenant.example/', discovery: { cacheMaxAgeMs: 60_000 }, algorithms: ['RS256'] },
+  { issuer: 'urn:jobs', secret: 'a-shared-secret-of-reasonable-length', algorithms: ['HS256'] },
+];
+authorize({ handshake: true, issuers });
+// @ts-expect-error an issuer's secret is keys, not a function.
+authorize({ handshake: true, issuers: [{ issuer: 'x', secret: () => 'k' }] });
+// @ts-expect-error `discovery` has no `uri`: the issuer is the address.
+authorize({ handshake: true, issuers: [{ issuer: 'https://login.example/', discovery: { uri: 'https://x' } }] });
