@@ -229,6 +229,7 @@ describe('issuers: options are checked at authorize()', () => {
     ['discovery of a non-URL issuer', { issuers: [{ ...base, issuer: 'acme' }] }, /issuers\[0\]\.issuer" must be an absolute/],
     ['discovery of an issuer with a query', { issuers: [{ ...base, issuer: 'https://login.example/?tenant=a' }] }, /no query or fragment/],
     ['discovery with credentials', { issuers: [{ ...base, issuer: 'https://u:p@login.example/' }] }, /must not hold credentials/],
+    ['discovery: false', { issuers: [{ ...base, discovery: false as never }] }, /must be true or an object/],
     ['a bad timing', { issuers: [{ ...base, discovery: { timeoutMs: 0 } }] }, /issuers\[0\]\.discovery\.timeoutMs/],
     ['bad algorithms', { issuers: [{ ...base, algorithms: [] }] }, /issuers\[0\]\.algorithms/],
     ['a bad audience', { issuers: [{ ...base, audience: 42 as never }] }, /issuers\[0\]\.audience/],

@@ -2,7 +2,6 @@ import type { Algorithm, AuthorizeOptions, IssuerOptions } from '../options/opti
 import { createIssuerVerifier } from '../verify/issuers.js';
 import { createDiscoveredKeySet, type DiscoverySettings } from '../verify/oidc-discovery.js';
 import { createRemoteKeySet } from '../verify/jwks.js';
-import { isJwkSet } from '../verify/jwk.js';
 import { createKeySetVerifier, createTokenVerifier, type ClaimChecks, type VerifyToken } from '../verify/verify.js';
 import { fetchTimings, jwksSettings, urlFrom } from './jwks-settings.js';
 
@@ -90,7 +89,7 @@ function isAudience(value: unknown): boolean {
 }
 
 function discoverySettings(option: true | object, issuer: string, name: string): DiscoverySettings {
-  if (option !== true && (typeof option !== 'object' || option === null || isJwkSet(option))) {
+  if (option !== true && (typeof option !== 'object' || option === null)) {
     throw new TypeError(`sockjwt: "${name}" must be true or an object of timings`);
   }
   const issuerName = name.replace(/\.discovery$/, '.issuer');
