@@ -142,6 +142,20 @@ describe('issuers: several at once, selected by the exact iss', () => {
     assert.deepEqual(idp.requests, [], 'an unknown iss never causes a fetch, nor builds a URL');
   });
 
+  it('a token that is no JWT, or whose payload is no object, is malformed, as on the single-issuer path', async (t) => {
+    const idp = await startIdentityProvider(t, { acme: [signingKey('ES256', 'k1')] });
+    const h = await serverWith(t, {
+      main: { issuers: [{ issuer: idp.issuer('acme'), discovery: true, audience: AUD }] },
+      single: { jwks: { uri: `${idp.issuer('acme')}/jwks` }, issuer: idp.issuer('acme'), audience: AUD },
+    });
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const token of ['not-a-jwt', 'a.b', `${b64({ alg: 'ES256' })}.${b64([idp.issuer('acme')])}.c2ln`, `${b64({ alg: 'ES256' })}.${b64('text')}.c2ln`, `${b64({ alg: 'ES256' })}.e30x.c2ln`]) {
+      assert.deepEqual(await refusedWith(h, 'main', token), ['invalid_token', 'malformed'], token);
+      assert.deepEqual(await refusedWith(h, 'single', token), ['invalid_token', 'malformed'], token);
+    }
+    assert.deepEqual(idp.requests, []);
+  });
+
   it('a token whose header points at keys (jku, x5u) or whose iss is __proto__ is refused, and nothing is fetched', async (t) => {
     const key = signingKey('ES256', 'k1');
     const idp = await startIdentityProvider(t, { acme: [key] });

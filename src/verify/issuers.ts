@@ -24,11 +24,9 @@ function unverifiedIssuer(decode: (token: string) => unknown, token: string): st
   try {
     payload = decode(token);
   } catch (cause) {
-    throw new UnauthorizedError('invalid_token', 'malformed', 'jwt malformed', { cause });
+    throw malformed('jwt malformed', cause);
   }
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    throw new UnauthorizedError('invalid_token', 'malformed', 'jwt payload must be a JSON object');
-  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw malformed('jwt payload must be a JSON object');
   const iss = (payload as { iss?: unknown }).iss;
   if (typeof iss !== 'string') throw unknownIssuer();
   return iss;
@@ -40,4 +38,9 @@ function unverifiedIssuer(decode: (token: string) => unknown, token: string): st
  */
 export function unknownIssuer(): UnauthorizedError {
   return new UnauthorizedError('invalid_token', 'claim_invalid', 'The iss claim names no trusted issuer.');
+}
+
+/** The words the single-issuer path uses for the same tokens (verify.ts). */
+export function malformed(message: string, cause?: unknown): UnauthorizedError {
+  return new UnauthorizedError('invalid_token', 'malformed', message, { cause });
 }
