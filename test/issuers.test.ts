@@ -19,6 +19,17 @@ describe('issuers: OpenID Connect discovery', () => {
     assert.deepEqual(idp.requests, [`/acme${WELL_KNOWN}`, '/acme/jwks'], 'one document, one key set, then the caches');
   });
 
+  it('concurrent handshakes on a cold cache share one discovery fetch', async (t) => {
+    const key = signingKey('ES256', 'k1');
+    const idp = await startIdentityProvider(t, { acme: [key] });
+    const iss = idp.issuer('acme');
+    const h = await serverWith(t, { main: { issuers: [{ issuer: iss, discovery: true, audience: AUD }] } });
+    const tokens = await Promise.all(Array.from({ length: 6 }, (_, i) => key.sign({ iss, aud: AUD, sub: `u${i}` })));
+    const claims = await Promise.all(tokens.map((token) => accepted(h, 'main', token)));
+    assert.deepEqual(claims.map((c) => c.sub), ['u0', 'u1', 'u2', 'u3', 'u4', 'u5']);
+    assert.equal(idp.requests.filter((path) => path.endsWith(WELL_KNOWN)).length, 1);
+  });
+
   it('a rotation at the provider is picked up through the discovered jwks_uri', async (t) => {
     const [a, b] = [signingKey('ES256', 'a'), signingKey('ES256', 'b')];
     const idp = await startIdentityProvider(t, { acme: [a] });
