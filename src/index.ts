@@ -13,6 +13,8 @@ export type {
   JsonWebKey,
   JsonWebKeySet,
   JwksOptions,
+  DiscoveryOptions,
+  IssuerOptions,
   JwtClaims,
   JwtHeader,
   KeyMaterial,

@@ -144,3 +144,15 @@ const currentError = new UnauthorizedError('invalid_token', 'expired', 'jwt expi
 void currentError;
 // @ts-expect-error the four-argument form names a reason
 void new UnauthorizedError('invalid_token', 'no-such-reason', 'm');
+// Several issuers (issue 17): OpenID Connect discovery, a key set or static keys per issuer.
+import type { IssuerOptions } from '../src/index.js';
+const issuers: IssuerOptions[] = [
+  { issuer: 'https://login.example/', discovery: true, audience: 'chat', typ: 'at+jwt' },
+  { issuer: 'https://tenant.example/', discovery: { cacheMaxAgeMs: 60_000 }, algorithms: ['RS256'] },
+  { issuer: 'urn:jobs', secret: 'a-shared-secret-of-reasonable-length', algorithms: ['HS256'] },
+];
+authorize({ handshake: true, issuers });
+// @ts-expect-error an issuer's secret is keys, not a function.
+authorize({ handshake: true, issuers: [{ issuer: 'x', secret: () => 'k' }] });
+// @ts-expect-error `discovery` has no `uri`: the issuer is the address.
+authorize({ handshake: true, issuers: [{ issuer: 'https://login.example/', discovery: { uri: 'https://x' } }] });

@@ -55,6 +55,8 @@ function configurations(keys: Keys): Record<string, Partial<AuthorizeOptions>> {
     rs: { secret: keys.rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
     es: { secret: keys.ec.publicKey },
     jwks: { jwks: { uri: keys.jwksUri, cooldownMs: 0 } },
+    // The same key set behind `issuers`: every JWKS case below runs again through the selection by `iss`.
+    issuers: { issuers: [{ issuer: ISSUER, jwks: { uri: keys.jwksUri, cooldownMs: 0 }, audience: AUDIENCE }, { issuer: `${ISSUER}/other`, secret: SECRET }] },
     jwkset: { secret: { keys: [keys.published.jwk] } },
     kidfn: {
       secret: (_request: unknown, header: JwtHeader, _payload: unknown, callback: (error: unknown, key?: string) => void) => {
@@ -230,6 +232,13 @@ const CASES: Case[] = [
   { name: 'typ application/at+jwt (admitted)', nsp: 'typ', token: () => hmac({ alg: 'HS256', typ: 'application/at+jwt' }, claims()), expect: 'admitted' },
   { name: 'typ AT+JWT (admitted)', nsp: 'typ', token: () => hmac({ alg: 'HS256', typ: 'AT+JWT' }, claims()), expect: 'admitted' },
 ];
+CASES.push(...CASES.filter((c) => c.nsp === 'jwks').map((c) => ({ ...c, name: `${c.name}, through issuers`, nsp: 'issuers' })));
+// The other issuer verifies HS256 with SECRET: its key must never verify a token claiming ISSUER.
+CASES.push(
+  { name: 'HS256 with the other issuer\'s secret, claiming the key-set issuer', nsp: 'issuers', token: () => hmac({ alg: 'HS256' }, claims()), expect: refused('algorithm_not_allowed') },
+  { name: 'the other issuer\'s own token (control)', nsp: 'issuers', token: () => hmac({ alg: 'HS256' }, claims({ iss: `${ISSUER}/other` })), expect: 'admitted' },
+  { name: 'iss of the key-set issuer with a trailing slash', nsp: 'issuers', token: (keys) => keys.published.sign({ iss: `${ISSUER}/` }), expect: refused('claim_invalid') },
+);
 
 interface Running {
   keys: Keys;
@@ -272,7 +281,7 @@ async function start(): Promise<Running> {
   const http = createServer();
   const io = new Server(http);
   for (const [name, options] of Object.entries(configurations(keys))) {
-    const common = { issuer: ISSUER, audience: AUDIENCE, ...options };
+    const common = options.issuers ? options : { issuer: ISSUER, audience: AUDIENCE, ...options };
     io.of(`/h-${name}`).use(authorize({ ...common, handshake: true } as AuthorizeOptions));
     io.of(`/m-${name}`).on('connection', authorize({ ...common, timeout: 10_000 } as AuthorizeOptions) as (socket: unknown) => void);
   }

@@ -12,52 +12,57 @@ const DEFAULTS = {
   staleIfErrorMs: 3_600_000,
 } as const;
 
-const SUB_OPTIONS: ReadonlySet<string> = new Set(['uri', 'headers', ...Object.keys(DEFAULTS)]);
+const TIMING_OPTIONS: ReadonlySet<string> = new Set(['headers', ...Object.keys(DEFAULTS)]);
+const SUB_OPTIONS: ReadonlySet<string> = new Set(['uri', ...TIMING_OPTIONS]);
 const LOOPBACK: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Checks the `jwks` option once, at `authorize()` time, like every other option. */
-export function jwksSettings(options: JwksOptions): JwksSettings {
-  if (typeof options !== 'object' || options === null) throw new TypeError('sockjwt: "jwks" must be an object with a "uri"');
-  for (const name of Object.keys(options)) {
-    if (!SUB_OPTIONS.has(name)) throw new TypeError(`sockjwt: unknown option "jwks.${name}"`);
+export function jwksSettings(options: JwksOptions, name = 'jwks'): JwksSettings {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`sockjwt: "${name}" must be an object with a "uri"`);
+  return { url: urlFrom(options.uri, `${name}.uri`, `${name}.headers`), ...fetchTimings(options, name, SUB_OPTIONS) };
+}
+
+/** The timings and headers of `jwks`, shared by an issuer's `discovery` (which has no `uri`). */
+export function fetchTimings(options: Omit<JwksOptions, 'uri'>, name: string, allowed: ReadonlySet<string> = TIMING_OPTIONS): Omit<JwksSettings, 'url'> {
+  for (const key of Object.keys(options)) {
+    if (!allowed.has(key)) throw new TypeError(`sockjwt: unknown option "${name}.${key}"`);
   }
   return {
-    url: urlFrom(options.uri),
-    cacheMaxAgeMs: milliseconds(options.cacheMaxAgeMs, 'cacheMaxAgeMs', 0) ?? DEFAULTS.cacheMaxAgeMs,
-    cooldownMs: milliseconds(options.cooldownMs, 'cooldownMs', 0) ?? DEFAULTS.cooldownMs,
-    timeoutMs: milliseconds(options.timeoutMs, 'timeoutMs', 1) ?? DEFAULTS.timeoutMs,
-    staleIfErrorMs: milliseconds(options.staleIfErrorMs, 'staleIfErrorMs', 0) ?? DEFAULTS.staleIfErrorMs,
-    headers: headersFrom(options.headers),
+    cacheMaxAgeMs: milliseconds(options.cacheMaxAgeMs, `${name}.cacheMaxAgeMs`, 0) ?? DEFAULTS.cacheMaxAgeMs,
+    cooldownMs: milliseconds(options.cooldownMs, `${name}.cooldownMs`, 0) ?? DEFAULTS.cooldownMs,
+    timeoutMs: milliseconds(options.timeoutMs, `${name}.timeoutMs`, 1) ?? DEFAULTS.timeoutMs,
+    staleIfErrorMs: milliseconds(options.staleIfErrorMs, `${name}.staleIfErrorMs`, 0) ?? DEFAULTS.staleIfErrorMs,
+    headers: headersFrom(options.headers, name),
   };
 }
 
-function urlFrom(uri: unknown): URL {
+/** An endpoint the operator configured: `jwks.uri`, or an issuer to discover (`name` says which). */
+export function urlFrom(uri: unknown, name: string, headersName: string): URL {
   let url: URL;
   try {
     url = new URL(uri instanceof URL ? uri.href : String(uri ?? ''));
   } catch (cause) {
-    throw new TypeError('sockjwt: "jwks.uri" must be an absolute http(s) URL', { cause });
+    throw new TypeError(`sockjwt: "${name}" must be an absolute http(s) URL`, { cause });
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('sockjwt: "jwks.uri" must be an http(s) URL');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`sockjwt: "${name}" must be an http(s) URL`);
   // fetch() refuses such URLs at request time; say so now, and keep secrets out of warnings.
-  if (url.username || url.password) throw new TypeError('sockjwt: "jwks.uri" must not hold credentials; send them in "jwks.headers"');
+  if (url.username || url.password) throw new TypeError(`sockjwt: "${name}" must not hold credentials; send them in "${headersName}"`);
   if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
     // Anyone on the path could swap the keys: fine on a private network, so a warning, not an error.
-    process.emitWarning(`sockjwt: "jwks.uri" ${url.origin} is plain http; use https outside a trusted network`, { code: 'SOCKJWT_JWKS_INSECURE' });
+    process.emitWarning(`sockjwt: "${name}" ${url.origin} is plain http; use https outside a trusted network`, { code: 'SOCKJWT_JWKS_INSECURE' });
   }
   return url;
 }
 
 /** Whole milliseconds (jose's timeout must be an integer); `minimum` 1 where 0 would mean "never". */
-/** Whole milliseconds: jose's cache and fetch take integers. */
 function milliseconds(value: unknown, name: string, minimum: 0 | 1): number | undefined {
-  return numberOption(value, `jwks.${name}`, minimum === 1 ? 'positiveInteger' : 'nonNegativeInteger');
+  return numberOption(value, name, minimum === 1 ? 'positiveInteger' : 'nonNegativeInteger');
 }
 
-function headersFrom(headers: unknown): Record<string, string> {
+function headersFrom(headers: unknown, name: string): Record<string, string> {
   if (headers === undefined) return {};
   if (typeof headers !== 'object' || headers === null || Object.values(headers).some((value) => typeof value !== 'string')) {
-    throw new TypeError('sockjwt: "jwks.headers" must be an object of strings');
+    throw new TypeError(`sockjwt: "${name}.headers" must be an object of strings`);
   }
   return { ...(headers as Record<string, string>) };
 }

@@ -19,6 +19,7 @@ import { SessionRegistry } from '../session/session-registry.js';
 import { createKeySetVerifier, createTokenVerifier, type ClaimChecks, type VerifyToken } from '../verify/verify.js';
 import { createRemoteKeySet } from '../verify/jwks.js';
 import { jwksSettings } from './jwks-settings.js';
+import { issuersVerifier } from './issuer-settings.js';
 import { observerFrom } from '../observe/observer.js';
 import { FailureLimiter, type RateLimitOptions, type RefreshLimitOptions } from '../session/rate-limit.js';
 
@@ -204,6 +205,7 @@ function verifierFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks): 
   const algorithms = algorithmsFrom(options.algorithms);
   const cacheSize = numberOption(options.verifiedTokenCache, 'verifiedTokenCache', 'nonNegative') ?? 0;
   if (!Number.isInteger(cacheSize)) throw new RangeError('sockjwt: "verifiedTokenCache" must be a whole number of tokens');
+  if (options.issuers !== undefined) return issuersVerifier(options, { checks, algorithms, parseAlgorithms: algorithmsFrom, parseTyp: typFrom });
   if (options.jwks !== undefined) {
     if (options.secret !== undefined) throw new TypeError('sockjwt: set either "secret" or "jwks", not both');
     const keySet = createRemoteKeySet(jwksSettings(options.jwks));
@@ -218,9 +220,9 @@ function verifierFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks): 
   return createTokenVerifier(options.secret, algorithms, checks, { secretTimeoutMs, verifiedTokenCache: cacheSize });
 }
 
-function algorithmsFrom(algorithms: readonly string[] | undefined): Algorithm[] | undefined {
+function algorithmsFrom(algorithms: readonly string[] | undefined, option = 'algorithms'): Algorithm[] | undefined {
   if (algorithms === undefined) return undefined;
-  if (!Array.isArray(algorithms) || algorithms.length === 0) throw new TypeError('sockjwt: "algorithms" must be a non-empty array');
+  if (!Array.isArray(algorithms) || algorithms.length === 0) throw new TypeError(`sockjwt: "${option}" must be a non-empty array`);
   for (const algorithm of algorithms) {
     if (typeof algorithm === 'string' && algorithm.toLowerCase() === 'none') {
       throw new TypeError('sockjwt: the "none" algorithm is never accepted');
@@ -248,10 +250,8 @@ function claimChecks(options: AuthorizeOptions<unknown>): ClaimChecks {
   allow(options.subject, 'sub', 'allowedSub');
   allow(options.jwtid, 'jti', 'allowedJti');
   allow(options.nonce, 'nonce', 'allowedNonce');
-  if (options.typ !== undefined) {
-    // fast-jwt compares it with the header's `typ` lowercased, without `application/`.
-    checks.checkTyp = optionalName(options.typ, 'typ')!.toLowerCase().replace(/^application\//, '');
-  }
+  const typ = typFrom(options.typ, 'typ');
+  if (typ !== undefined) checks.checkTyp = typ;
   const maxAgeMs = maxAgeFrom(options.maxAge);
   if (maxAgeMs !== undefined) {
     checks.maxAge = maxAgeMs;
@@ -259,6 +259,11 @@ function claimChecks(options: AuthorizeOptions<unknown>): ClaimChecks {
   }
   if (required.length > 0) checks.requiredClaims = required;
   return checks;
+}
+
+/** fast-jwt compares it with the header's `typ` lowercased, without `application/`. */
+function typFrom(value: string | undefined, option: string): string | undefined {
+  return optionalName(value, option)?.toLowerCase().replace(/^application\//, '');
 }
 
 function maxAgeFrom(maxAge: number | string | undefined): number | undefined {

@@ -64,6 +64,9 @@ export const noMatchingKey = (message = 'no key matches the token', cause?: unkn
 /** A claim fails a check (`aud`, `iss`, `typ`, `iat` type, a reserved key, a refresh dropping `exp`). */
 export const claimInvalid = (message = 'jwt claim invalid', cause?: unknown) => refusal('invalid_token', 'claim_invalid', message, cause);
 
+/** With `issuers`: the token's `iss` selects none of them (it is never used to fetch anything). */
+export const unknownIssuer = () => claimInvalid('The iss claim names no trusted issuer.');
+
 export const tooLarge = (maxTokenLength: number) => refusal('invalid_token', 'too_large', `token is longer than ${maxTokenLength} characters`);
 
 // ───────────────────────────── credentials ─────────────────────────────
@@ -102,6 +105,9 @@ export const revocationUnavailable = (cause?: unknown) => refusal('invalid_token
 // ───────────────────────────── the live session ─────────────────────────────
 
 export const subjectMismatch = () => refusal('invalid_token', 'subject_mismatch', 'the new token is for another subject');
+
+/** A `sub` is unique only within its issuer: a refresh may not cross issuers. */
+export const issuerMismatch = () => refusal('invalid_token', 'subject_mismatch', 'the new token is from another issuer');
 
 export const identityRequired = (claim: string) =>
   refusal('invalid_token', 'identity_required', `neither token has a "${claim}" claim, so the refresh cannot prove it is for the same user`);

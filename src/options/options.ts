@@ -81,6 +81,34 @@ export interface JwksOptions {
   headers?: Record<string, string>;
 }
 
+/**
+ * OpenID Connect discovery for one issuer: `<issuer>/.well-known/openid-configuration` is fetched,
+ * its `issuer` must equal the configured one exactly, and its `jwks_uri` is used. The same
+ * timings as `jwks` apply to the document and to the key set; `true` takes the defaults.
+ */
+export type DiscoveryOptions = Omit<JwksOptions, 'uri'>;
+
+/**
+ * One trusted issuer of `issuers`. A token's `iss` only selects the entry whose `issuer` it
+ * equals exactly; a token naming no configured issuer is refused (`claim_invalid`) before any fetch.
+ */
+export interface IssuerOptions {
+  /** The exact `iss` of this issuer's tokens. With `discovery`, an http(s) URL. Required. */
+  issuer: string;
+  /** Find the keys through OpenID Connect discovery. One of `discovery`, `jwks`, `secret`. */
+  discovery?: true | DiscoveryOptions;
+  /** The issuer's JWKS endpoint, as the top-level `jwks` option. */
+  jwks?: JwksOptions;
+  /** Static keys: a key, an array of keys, or a JWK Set (no secret function). */
+  secret?: KeyMaterial | readonly KeyMaterial[] | JsonWebKeySet;
+  /** Required `aud` for this issuer's tokens. Default: the top-level `audience`. */
+  audience?: string | RegExp | Array<string | RegExp>;
+  /** Accepted `alg` values for this issuer. Default: the top-level `algorithms`. */
+  algorithms?: Algorithm[];
+  /** Required `typ` header for this issuer's tokens. Default: the top-level `typ`. */
+  typ?: string;
+}
+
 /** Options shared by both modes. */
 export interface CommonOptions<Claims = JwtClaims> {
   /**
@@ -95,6 +123,12 @@ export interface CommonOptions<Claims = JwtClaims> {
    * by the token's `kid`. Replaces `secret`. Set `issuer` and `audience` with it.
    */
   jwks?: JwksOptions;
+  /**
+   * Several trusted issuers, each with its own keys (OpenID Connect `discovery`, `jwks` or a
+   * static `secret`), `audience`, `algorithms` and `typ`. The token's `iss` selects one by
+   * exact match. Replaces `secret`, `jwks` and `issuer`.
+   */
+  issuers?: IssuerOptions[];
   /**
    * Accepted `alg` values. Default: every algorithm of the key's family (HS256/384/512 for a
    * shared secret; RS/PS/ES/EdDSA for a JWK Set or `jwks`). Algorithms outside the key's
@@ -247,7 +281,7 @@ export type OptionName = keyof HandshakeOptions | keyof MessageOptions;
 
 /** The compiler checks this against the option types: a new option cannot be forgotten, nor a removed one linger. */
 const OPTION_FLAGS = {
-  secret: true, jwks: true, algorithms: true, audience: true, issuer: true, subject: true, jwtid: true, nonce: true, clockTolerance: true, maxAge: true,
+  secret: true, jwks: true, issuers: true, algorithms: true, audience: true, issuer: true, subject: true, jwtid: true, nonce: true, clockTolerance: true, maxAge: true,
   ignoreExpiration: true, ignoreNotBefore: true, maxTokenLength: true, verifiedTokenCache: true, decodedPropertyName: true, encodedPropertyName: true,
   customDecoded: true, additional_auth: true, required: true, enforceExpiry: true, expiredGraceMs: true, isRevoked: true, revocationStore: true,
   revocationFailMode: true, guards: true, handshake: true, auth_header_required: true, queryToken: true, cookie: true,
