@@ -1,9 +1,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
-import { authorize, type HandshakeOptions, type JwtClaims } from '../src/index.js';
-import type { Respond, SigningKey } from './key-support.js';
-import { connected, refusal, startServer, type Harness, type WireError } from './support.js';
+import type { HandshakeOptions } from '../src/index.js';
+import { refused, serverWith as serverWithDefaults, type Respond, type SigningKey } from './key-support.js';
+
+/** The same probes as single-issuer servers: claims of an accepted token, data of a refusal. */
+export { accepted, refused } from './key-support.js';
+import type { Harness } from './support.js';
 
 export const WELL_KNOWN = '/.well-known/openid-configuration';
 
@@ -64,28 +67,11 @@ export async function startIdentityProvider(t: TestContext, tenants: Record<stri
   };
 }
 
-/** One real socket.io server; one namespace per entry, each guarded by its own authorize(). */
+/** One real socket.io server; one namespace per entry, each guarded by its own authorize() (no default issuer). */
 export function serverWith(t: TestContext, namespaces: Record<string, Partial<HandshakeOptions>>): Promise<Harness> {
-  return startServer(t, (io) => {
-    for (const [name, options] of Object.entries(namespaces)) {
-      const nsp = io.of(`/${name}`);
-      nsp.use(authorize({ handshake: true, ...options } as HandshakeOptions));
-      nsp.on('connection', (socket) => socket.on('whoami', (ack: (claims: unknown) => void) => ack(socket.data.decoded_token)));
-    }
-  });
+  return serverWithDefaults(t, namespaces, {});
 }
 
-export async function accepted(h: Harness, name: string, token: string): Promise<JwtClaims> {
-  const client = h.connect(`/${name}`, { auth: { token } });
-  await connected(client);
-  return (await client.emitWithAck('whoami')) as JwtClaims;
-}
-
-export async function refused(h: Harness, name: string, token: string): Promise<WireError['data']> {
-  return (await refusal(h.connect(`/${name}`, { auth: { token } }))).data;
-}
-
-/** `[code, reason]` of a refusal, the pair a client switches on. */
 export async function refusedWith(h: Harness, name: string, token: string): Promise<[string, string]> {
   const data = await refused(h, name, token);
   return [data.code, data.reason];

@@ -122,11 +122,11 @@ export async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: n
 }
 
 /** One real server; one namespace per entry, each guarded by its own authorize() for ISSUER/AUDIENCE. */
-export function serverWith(t: TestContext, namespaces: Record<string, Partial<HandshakeOptions>>): Promise<Harness> {
+export function serverWith(t: TestContext, namespaces: Record<string, Partial<HandshakeOptions>>, defaults: Partial<HandshakeOptions> = { issuer: ISSUER, audience: AUDIENCE }): Promise<Harness> {
   return startServer(t, (io) => {
     for (const [name, options] of Object.entries(namespaces)) {
       const nsp = io.of(`/${name}`);
-      nsp.use(authorize({ handshake: true, issuer: ISSUER, audience: AUDIENCE, ...options } as HandshakeOptions));
+      nsp.use(authorize({ handshake: true, ...defaults, ...options } as HandshakeOptions));
       nsp.on('connection', (socket) => socket.on('whoami', (ack: (claims: unknown) => void) => ack(socket.data.decoded_token)));
     }
   });
