@@ -3,7 +3,7 @@ import { createClient, createCluster } from 'redis';
 import type { Server } from 'socket.io';
 import type { RedisCommandClient } from './command-client.js';
 import { connectionOf, type Connection } from './connection.js';
-import { withHandledRejections } from './guarded-client.js';
+import { subscribingWhenReady, withHandledRejections } from './guarded-client.js';
 import { RedisRevocationStore } from './redis-revocation-store.js';
 
 /** Any pino-compatible logger; the default writes to the console. */
@@ -95,8 +95,9 @@ export class RedisCluster {
       retentionMs: options.retentionMs,
       commandTimeoutMs: options.commandTimeoutMs,
     });
-    if (options.adapter !== false) this.installAdapter(io, options.adapter === true ? {} : options.adapter ?? {});
-    this.ready = Promise.all([this.connection.open(this.ownsClient), this.subscriber.open(true)]).then(() => {});
+    const subscriberReady = this.subscriber.open(true);
+    if (options.adapter !== false) this.installAdapter(io, options.adapter === true ? {} : options.adapter ?? {}, subscriberReady);
+    this.ready = Promise.all([this.connection.open(this.ownsClient), subscriberReady]).then(() => {});
   }
 
   /** True while the command connection is up. */
@@ -111,14 +112,15 @@ export class RedisCluster {
     await Promise.all([this.subscriber, ...(this.ownsClient ? [this.connection] : [])].map((connection) => connection.close(CLOSE_GRACE_MS)));
   }
 
-  private installAdapter(io: Server, choice: Partial<RedisAdapterOptions> | ShardedAdapterChoice): void {
+  private installAdapter(io: Server, choice: Partial<RedisAdapterOptions> | ShardedAdapterChoice, subscriberReady: Promise<void>): void {
     const report = (error: unknown) => {
       if (this.adapterFailureReported) return; // once per outage, not once per broadcast
       this.adapterFailureReported = true;
       this.logger.warn({ err: error }, `sockjwt/redis: socket.io adapter commands are failing (${describe(error)}); broadcasts to other nodes are lost until Redis is back`);
     };
     const pub = withHandledRejections(this.connection.client, report);
-    const sub = withHandledRejections(this.subscriber.client, report);
+    const subscriber = this.subscriber.kind === 'node-redis-cluster' ? subscribingWhenReady(this.subscriber.client, subscriberReady) : this.subscriber.client;
+    const sub = withHandledRejections(subscriber, report);
     if ('sharded' in choice && choice.sharded === true) {
       const { sharded: _, ...shardedOptions } = choice;
       io.adapter(createShardedAdapter(pub, sub, shardedOptions));

@@ -2,9 +2,10 @@
 // with the Redis adapter and revocation store, driven by the test through IPC.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { authorize, type RevocationRule } from '../../src/index.js';
-import { RedisCluster } from '../../src/redis/index.js';
+import { RedisCluster, type RedisClusterOptions } from '../../src/redis/index.js';
 
 const secret = process.env['JWT_SECRET']!;
 const prefix = process.env['SOCKJWT_PREFIX']!;
@@ -18,13 +19,26 @@ const logger = {
   info: (_: object, message: string) => warnings.push(message),
 };
 process.on('warning', (warning) => warnings.push(`${(warning as { code?: string }).code}: ${warning.message}`));
-const cluster = new RedisCluster(io, {
-  url: process.env['REDIS_URL'],
-  adapter: { key: `${prefix}socket.io` },
-  keyPrefix: prefix,
-  commandTimeoutMs: 500,
-  logger,
-});
+/**
+ * Which Redis: REDIS_CLUSTER_NODES (a Redis Cluster, node-redis `createCluster`, sharded
+ * adapter), REDIS_SENTINELS + SENTINEL_NAME (an ioredis client on Sentinel), or REDIS_URL
+ * (node-redis; REDIS_CLIENT=ioredis for an ioredis client).
+ */
+function topology(): { options: RedisClusterOptions; ownClient?: Redis } {
+  const clusterNodes = process.env['REDIS_CLUSTER_NODES'];
+  if (clusterNodes) return { options: { clusterNodes: clusterNodes.split(','), adapter: { sharded: true, channelPrefix: `${prefix}socket.io` } } };
+  const sentinels = process.env['REDIS_SENTINELS'];
+  const ioredis = sentinels
+    ? new Redis({ sentinels: sentinels.split(',').map((address) => ({ host: address.split(':')[0]!, port: Number(address.split(':')[1]) })), name: process.env['SENTINEL_NAME']! })
+    : process.env['REDIS_CLIENT'] === 'ioredis'
+      ? new Redis(process.env['REDIS_URL']!)
+      : undefined;
+  ioredis?.on('error', () => {}); // reported through RedisCluster's logger
+  const adapter = { key: `${prefix}socket.io` };
+  return ioredis ? { options: { client: ioredis, adapter }, ownClient: ioredis } : { options: { url: process.env['REDIS_URL'] || undefined, adapter } };
+}
+const { options, ownClient } = topology();
+const cluster = new RedisCluster(io, { ...options, keyPrefix: prefix, commandTimeoutMs: 500, logger });
 const auth = authorize({ secret, handshake: true, revocationStore: cluster.revocationStore, revocationFailMode: failMode });
 io.use(auth);
 io.on('connection', (socket) => {
@@ -60,11 +74,12 @@ const handlers = {
     return io.of('/').adapter.serverCount();
   },
   async state() {
-    return { sessions: auth.sessionCount, redis: cluster.connected, warnings };
+    return { sessions: auth.sessionCount, redis: cluster.connected, warnings, ownClient: ownClient?.status };
   },
   async close() {
     await io.close();
     await cluster.close();
+    ownClient?.disconnect(); // the application's own client: RedisCluster leaves it open
     setImmediate(() => process.exit(0));
     return true;
   },
