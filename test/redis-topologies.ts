@@ -178,8 +178,8 @@ export async function sentinelTopology(t: Cleanup): Promise<SentinelTopology> {
     sentinels.push(await redisProcess(t, 'redis-sentinel', () => [config], port));
   }
   await until(async () => {
-    const [info] = await Promise.all(sentinels.map((s) => ask<string[]>(s.url, ['SENTINEL', 'MASTER', name])));
-    const fields = Object.fromEntries(pairs(info!));
+    const [info] = await Promise.all(sentinels.map((s) => ask<string[] | Record<string, string>>(s.url, ['SENTINEL', 'MASTER', name])));
+    const fields = Array.isArray(info) ? Object.fromEntries(pairs(info)) : info!;
     return (fields['num-other-sentinels'] === '2' && fields['num-slaves'] === '1') || `sentinels not ready: ${JSON.stringify(fields)}`;
   }, 20_000, 200);
   return {
