@@ -51,6 +51,7 @@ type Command =
   | { id: number; cmd: 'serverCount' }
   | { id: number; cmd: 'broadcast'; forMs: number }
   | { id: number; cmd: 'state' }
+  | { id: number; cmd: 'closeRedis' }
   | { id: number; cmd: 'close' };
 
 const handlers = {
@@ -75,6 +76,11 @@ const handlers = {
   },
   async state() {
     return { sessions: auth.sessionCount, redis: cluster.connected, warnings, ownClient: ownClient?.status };
+  },
+  /** Closes RedisCluster only: what it leaves of the application's own client. */
+  async closeRedis() {
+    await cluster.close();
+    return { connected: cluster.connected, ownClient: ownClient?.status };
   },
   async close() {
     await io.close();
