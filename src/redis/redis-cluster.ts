@@ -71,7 +71,8 @@ export class RedisCluster {
   /** Resolves once Redis has answered; never rejects, since Redis may come later. */
   readonly ready: Promise<void>;
   private readonly connection: Connection;
-  private readonly subscriber: Connection;
+  /** The adapter's subscriptions; none when another adapter is brought (`adapter: false`). */
+  private readonly subscriber: Connection | undefined;
   private readonly ownsClient: boolean;
   private readonly logger: RedisClusterLogger;
   private readonly where: string;
@@ -83,11 +84,11 @@ export class RedisCluster {
     this.logger = options.logger ?? consoleLogger;
     this.ownsClient = options.client === undefined;
     this.connection = connectionOf(options.client ?? ownClient(options));
-    this.subscriber = this.connection.duplicate();
+    this.subscriber = options.adapter === false ? undefined : this.connection.duplicate();
     this.where = this.connection.describe();
     this.connection.watch((error) => this.reportDown(error), () => this.reportUp());
     // The store rechecks when its own connection returns; the adapter's may return later.
-    this.subscriber.watch(() => {}, () => this.revocationStore.announceMissedRules());
+    this.subscriber?.watch(() => {}, () => this.revocationStore.announceMissedRules());
     this.revocationStore = new RedisRevocationStore({
       client: this.connection.client,
       io,
@@ -95,8 +96,8 @@ export class RedisCluster {
       retentionMs: options.retentionMs,
       commandTimeoutMs: options.commandTimeoutMs,
     });
-    const subscriberReady = this.subscriber.open(true);
-    if (options.adapter !== false) this.installAdapter(io, options.adapter === true ? {} : options.adapter ?? {}, subscriberReady);
+    const subscriberReady = this.subscriber?.open(true);
+    if (this.subscriber && subscriberReady) this.installAdapter(io, this.subscriber, typeof options.adapter === 'object' ? options.adapter : {}, subscriberReady);
     this.ready = Promise.all([this.connection.open(this.ownsClient), subscriberReady]).then(() => {});
   }
 
@@ -109,18 +110,19 @@ export class RedisCluster {
   async close(): Promise<void> {
     this.closing = true;
     this.revocationStore.close();
-    await Promise.all([this.subscriber, ...(this.ownsClient ? [this.connection] : [])].map((connection) => connection.close(CLOSE_GRACE_MS)));
+    const mine = [...(this.subscriber ? [this.subscriber] : []), ...(this.ownsClient ? [this.connection] : [])];
+    await Promise.all(mine.map((connection) => connection.close(CLOSE_GRACE_MS)));
   }
 
-  private installAdapter(io: Server, choice: Partial<RedisAdapterOptions> | ShardedAdapterChoice, subscriberReady: Promise<void>): void {
+  private installAdapter(io: Server, subscriber: Connection, choice: Partial<RedisAdapterOptions> | ShardedAdapterChoice, subscriberReady: Promise<void>): void {
     const report = (error: unknown) => {
       if (this.adapterFailureReported) return; // once per outage, not once per broadcast
       this.adapterFailureReported = true;
       this.logger.warn({ err: error }, `sockjwt/redis: socket.io adapter commands are failing (${describe(error)}); broadcasts to other nodes are lost until Redis is back`);
     };
     const pub = withHandledRejections(this.connection.client, report);
-    const subscriber = this.subscriber.kind === 'node-redis-cluster' ? subscribingWhenReady(this.subscriber.client, subscriberReady) : this.subscriber.client;
-    const sub = withHandledRejections(subscriber, report);
+    const subscriptions = subscriber.kind === 'node-redis-cluster' ? subscribingWhenReady(subscriber.client, subscriberReady) : subscriber.client;
+    const sub = withHandledRejections(subscriptions, report);
     if ('sharded' in choice && choice.sharded === true) {
       const { sharded: _, ...shardedOptions } = choice;
       io.adapter(createShardedAdapter(pub, sub, shardedOptions));
