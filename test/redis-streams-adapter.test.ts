@@ -11,14 +11,17 @@ import { createClient } from 'redis';
 import type { Server } from 'socket.io';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { authorize } from '../src/index.js';
-import { RedisCluster } from '../src/redis/index.js';
+import { RedisCluster, RedisRevocationStore } from '../src/redis/index.js';
 import { sharedRedis, SHARED_REDIS_URL, uniquePrefix } from './redis-support.js';
 import { connected, next, refusal, SECRET, sign, startServer, type WireError } from './support.js';
 
 const RECOVERY = { connectionStateRecovery: { maxDisconnectionDuration: 30_000, skipMiddlewares: true } };
 
-/** A node: streams adapter + RedisCluster for the store only (`adapter: false`), handshake mode. */
-async function streamsNode(t: TestContext, names: { stream: string; keys: string }) {
+/**
+ * A node: streams adapter, handshake mode, and RedisCluster for the store only (`adapter: false`),
+ * or (`viaAdapter`) a bare RedisRevocationStore whose announcements travel through the adapter.
+ */
+async function streamsNode(t: TestContext, names: { stream: string; keys: string }, viaAdapter = false) {
   const redis = createClient({ url: SHARED_REDIS_URL });
   redis.on('error', () => {});
   await redis.connect();
@@ -29,7 +32,8 @@ async function streamsNode(t: TestContext, names: { stream: string; keys: string
     t,
     (io: Server) => {
       cluster = new RedisCluster(io, { client: redis, adapter: false, keyPrefix: names.keys });
-      auth = authorize({ secret: SECRET, handshake: true, revocationStore: cluster.revocationStore });
+      const revocationStore = viaAdapter ? new RedisRevocationStore({ client: redis, io, keyPrefix: names.keys }) : cluster.revocationStore;
+      auth = authorize({ secret: SECRET, handshake: true, revocationStore });
       io.use(auth);
       auth.watch(io); // sessions outlive this node: guard recovery before the first handshake here
     },
@@ -44,12 +48,12 @@ async function streamsNode(t: TestContext, names: { stream: string; keys: string
   return { ...node, auth };
 }
 
-async function twoNodes(t: TestContext) {
+async function twoNodes(t: TestContext, viaAdapter = false) {
   const names = { stream: `sockjwt-test-${randomUUID()}`, keys: uniquePrefix() };
-  await sharedRedis(t, names.keys);
+  await sharedRedis(t, `{${names.keys}}`);
   const redis = await sharedRedis(t, names.stream);
-  const a = await streamsNode(t, names);
-  const b = await streamsNode(t, names);
+  const a = await streamsNode(t, names, viaAdapter);
+  const b = await streamsNode(t, names, viaAdapter);
   return { a, b, redis };
 }
 
@@ -75,15 +79,17 @@ function resumeOn(node: { connect: (nsp: string, options: object) => ClientSocke
 }
 
 describe('Redis Streams adapter', { timeout: 60_000 }, () => {
-  test('a revocation on one node drops the socket on the other', async (t) => {
-    const { a, b } = await twoNodes(t);
-    const sub = `user-${randomUUID()}`;
-    const remote = b.connect('/', { auth: { token: sign({ sub }) } });
-    await connected(remote);
-    const told = next<[WireError]>(remote, 'unauthorized');
-    await a.auth.revoke({ sub });
-    assert.equal((await told)[0].data.reason, 'revoked');
-  });
+  for (const viaAdapter of [false, true]) {
+    test(`a revocation on one node drops the socket on the other (${viaAdapter ? 'announced through the adapter: serverSideEmit' : 'announced by Redis: RedisCluster'})`, async (t) => {
+      const { a, b } = await twoNodes(t, viaAdapter);
+      const sub = `user-${randomUUID()}`;
+      const remote = b.connect('/', { auth: { token: sign({ sub }) } });
+      await connected(remote);
+      const told = next<[WireError]>(remote, 'unauthorized');
+      await a.auth.revoke({ sub });
+      assert.equal((await told)[0].data.reason, 'revoked');
+    });
+  }
 
   test('a session cut on node A resumes on node B, its claims intact', async (t) => {
     const { a, b } = await twoNodes(t);

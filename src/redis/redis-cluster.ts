@@ -73,6 +73,8 @@ export class RedisCluster {
   private readonly connection: Connection;
   /** The adapter's subscriptions; none when another adapter is brought (`adapter: false`). */
   private readonly subscriber: Connection | undefined;
+  /** Where the store hears revocations, announced by Redis as it stores them. */
+  private readonly notices: Connection;
   private readonly ownsClient: boolean;
   private readonly logger: RedisClusterLogger;
   private readonly where: string;
@@ -85,20 +87,23 @@ export class RedisCluster {
     this.ownsClient = options.client === undefined;
     this.connection = connectionOf(options.client ?? ownClient(options));
     this.subscriber = options.adapter === false ? undefined : this.connection.duplicate();
+    this.notices = this.connection.duplicate();
     this.where = this.connection.describe();
     this.connection.watch((error) => this.reportDown(error), () => this.reportUp());
     // The store rechecks when its own connection returns; the adapter's may return later.
     this.subscriber?.watch(() => {}, () => this.revocationStore.announceMissedRules());
+    this.notices.watch(() => {}, () => {}); // failures show on the command connection; the store rechecks on its return
     this.revocationStore = new RedisRevocationStore({
       client: this.connection.client,
       io,
       keyPrefix: options.keyPrefix,
       retentionMs: options.retentionMs,
       commandTimeoutMs: options.commandTimeoutMs,
+      subscriber: this.notices.client,
     });
     const subscriberReady = this.subscriber?.open(true);
     if (this.subscriber && subscriberReady) this.installAdapter(io, this.subscriber, typeof options.adapter === 'object' ? options.adapter : {}, subscriberReady);
-    this.ready = Promise.all([this.connection.open(this.ownsClient), subscriberReady]).then(() => {});
+    this.ready = Promise.all([this.connection.open(this.ownsClient), subscriberReady, this.notices.open(true), this.revocationStore.listening]).then(() => {});
   }
 
   /** True while the command connection is up. */
@@ -110,7 +115,7 @@ export class RedisCluster {
   async close(): Promise<void> {
     this.closing = true;
     this.revocationStore.close();
-    const mine = [...(this.subscriber ? [this.subscriber] : []), ...(this.ownsClient ? [this.connection] : [])];
+    const mine = [this.notices, ...(this.subscriber ? [this.subscriber] : []), ...(this.ownsClient ? [this.connection] : [])];
     await Promise.all(mine.map((connection) => connection.close(CLOSE_GRACE_MS)));
   }
 

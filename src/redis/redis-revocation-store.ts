@@ -3,6 +3,7 @@ import { within } from '../lib/deadline.js';
 import { DEFAULT_RETENTION_MS, ruleCovers, type RevocationStore, type StoredRule, type TokenRef } from '../lib/revocation-store.js';
 import { commandRunner, type CommandRunner, type RedisCommandClient } from './command-client.js';
 import { hashTagged } from './key-layout.js';
+import { listenForNotices, type NoticeChannel } from './notice-channel.js';
 
 export interface RedisRevocationStoreOptions {
   /**
@@ -28,6 +29,14 @@ export interface RedisRevocationStoreOptions {
   retentionMs?: number;
   /** A check slower than this (ms) counts as unavailable. Default 1000. */
   commandTimeoutMs?: number;
+  /**
+   * A connection of the store's own to listen on (e.g. `client.duplicate()`, connected or
+   * connecting; never closed by the store). With it, a revocation is announced by Redis itself,
+   * in the same script that stores it: a node that dies right after storing a rule can no
+   * longer take its announcement down with it. Without it, announcements go through `io`'s
+   * adapter (`serverSideEmit`), sent by the revoking node after the rule is stored.
+   */
+  subscriber?: RedisCommandClient;
 }
 
 /** Event name of a revocation travelling between nodes through the socket.io adapter. */
@@ -40,13 +49,15 @@ interface RevocationNotice {
 
 /**
  * Keeps the later cut-off and the longer life of two rules for one key, atomically:
- * a revocation must never be weakened by another that arrives after it.
+ * a revocation must never be weakened by another that arrives after it. Then announces it,
+ * in the same step, so that a stored rule is always an announced one.
  */
 const KEEP_STRONGER_RULE = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local value = math.max(current, tonumber(ARGV[1]))
 local ttl = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[2]))
 redis.call('SET', KEYS[1], tostring(value), 'PX', ttl)
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return ttl`;
 
 /**
@@ -66,6 +77,10 @@ export class RedisRevocationStore implements RevocationStore {
   private readonly missedListeners = new Set<() => void>();
   private readonly onNotice = (notice: unknown) => this.hear(notice);
   private readonly stopWatchingReady: () => void;
+  private readonly noticeChannel: string;
+  private readonly notices: NoticeChannel | undefined;
+  /** Resolves once the store listens for announcements (at once without a `subscriber`). */
+  readonly listening: Promise<void>;
 
   constructor(options: RedisRevocationStoreOptions) {
     this.client = commandRunner(options?.client);
@@ -75,6 +90,10 @@ export class RedisRevocationStore implements RevocationStore {
     this.retentionMs = positive(options.retentionMs, 'retentionMs') ?? DEFAULT_RETENTION_MS;
     this.commandTimeoutMs = positive(options.commandTimeoutMs, 'commandTimeoutMs') ?? 1000;
     this.stopWatchingReady = this.client.onReady(() => this.announceMissedRules());
+    this.noticeChannel = `${this.keyBase}notices`;
+    this.notices = options.subscriber === undefined ? undefined : listenForNotices(options.subscriber, this.noticeChannel, (message) => this.hear(parse(message)));
+    this.notices?.onReady(() => this.announceMissedRules());
+    this.listening = this.notices?.ready ?? Promise.resolve();
     this.io?.on(REVOCATION_EVENT as 'connection', this.onNotice);
   }
 
@@ -82,9 +101,11 @@ export class RedisRevocationStore implements RevocationStore {
     const ttlMs = Math.ceil(rule.expiresAt - Date.now());
     if (ttlMs <= 0) return;
     const [key, value] = 'jti' in rule ? [this.jtiKey(rule.jti), 0] : [this.subKey(rule.sub), rule.issuedBefore];
-    await this.command(['EVAL', KEEP_STRONGER_RULE, '1', key, String(value), String(ttlMs)], key);
+    const notice: RevocationNotice = { keyPrefix: this.keyPrefix, rule };
+    await this.command(['EVAL', KEEP_STRONGER_RULE, '1', key, String(value), String(ttlMs), this.noticeChannel, JSON.stringify(notice)], key);
     this.notify(rule);
-    this.io?.serverSideEmit(REVOCATION_EVENT, { keyPrefix: this.keyPrefix, rule } satisfies RevocationNotice);
+    // Other nodes hear it from Redis when they listen there; else from the revoking node, through the adapter.
+    if (this.notices === undefined) this.io?.serverSideEmit(REVOCATION_EVENT, notice);
   }
 
   async isRevoked(token: TokenRef): Promise<boolean> {
@@ -119,6 +140,7 @@ export class RedisRevocationStore implements RevocationStore {
   /** Stops listening to the client and the adapter. The client stays open. */
   close(): void {
     this.stopWatchingReady();
+    this.notices?.stop();
     this.io?.off(REVOCATION_EVENT as 'connection', this.onNotice);
   }
 
@@ -144,6 +166,14 @@ export class RedisRevocationStore implements RevocationStore {
 
   private subKey(sub: string): string {
     return `${this.keyBase}sub:${sub}`;
+  }
+}
+
+function parse(message: string): unknown {
+  try {
+    return JSON.parse(message);
+  } catch {
+    return undefined;
   }
 }
 

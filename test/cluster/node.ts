@@ -91,6 +91,9 @@ const handlers = {
   },
 };
 
+// A parent that dies without closing us (a crashed test or benchmark) must not leave us running.
+process.on('disconnect', () => process.exit(1));
+
 process.on('message', (message: Command) => {
   const { id, cmd } = message;
   (handlers[cmd] as (m: Command) => Promise<unknown>)(message).then(
