@@ -88,6 +88,13 @@ describe('Redis Cluster (3 masters)', { timeout: 90_000 }, () => {
     for (const [error] of await Promise.all(told)) assert.equal(error.data.reason, 'revoked');
     // …and the rule, stored in the cluster, refuses the token at every node's handshake.
     for (const node of nodes) assert.equal((await refusal(connect(node, sign({ sub, iat: nowSeconds() - 5 })))).data.reason, 'revoked');
+    const reader = createCluster({ rootNodes: [{ url: cluster.urls[2]! }] });
+    reader.on('error', () => {});
+    await reader.connect();
+    t.after(() => reader.close());
+    assert.notEqual(await reader.get(`{${prefix}}sub:${sub}`), null, 'the rule lives in the Redis Cluster');
+    const shardSubscribers = await Promise.all(cluster.urls.map((url) => ask<[string, number]>(url, ['PUBSUB', 'SHARDNUMSUB', `${prefix}socket.io#/#`])));
+    assert.equal(shardSubscribers.reduce((sum, [, count]) => sum + Number(count), 0), 3, 'each node listens through SSUBSCRIBE (the sharded adapter)');
 
     // Expiry holds on a node of the cluster.
     const exp = nowSeconds() + 2;
