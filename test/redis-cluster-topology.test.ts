@@ -68,10 +68,11 @@ describe('Redis Cluster (3 masters)', { timeout: 90_000 }, () => {
     assert.equal(nodeRedis.isReady, true);
   });
 
-  test('three nodes on the sharded adapter: cross-node revocation, fetchSockets() claims, expiry', async (t: TestContext) => {
+  test('three nodes on the sharded adapter (node-redis and ioredis clusters): cross-node revocation, fetchSockets() claims, expiry', async (t: TestContext) => {
     const cluster = await redisCluster(t);
     const prefix = uniquePrefix();
-    const nodes = await Promise.all([0, 1, 2].map(() => startNode(t, { clusterNodes: [cluster.urls[0]!], prefix })));
+    // Two nodes on node-redis createCluster, one on an ioredis Cluster of its own.
+    const nodes = await Promise.all((['node-redis', 'node-redis', 'ioredis'] as const).map((client) => startNode(t, { clusterNodes: [cluster.urls[0]!], client, prefix })));
     await untilMeshed(nodes);
     const connect = clientsOf(t);
 

@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { Redis } from 'ioredis';
-import { RedisRevocationStore } from '../src/redis/index.js';
+import { Cluster, Redis } from 'ioredis';
+import { Server } from 'socket.io';
+import { RedisCluster, RedisRevocationStore } from '../src/redis/index.js';
 import { clientsOf, startNode, untilMeshed, untilState } from './cluster/nodes.js';
 import { SHARED_REDIS_URL, sharedRedis, uniquePrefix } from './redis-support.js';
 import { connected, next, nowSeconds, refusal, sign, type WireError } from './support.js';
@@ -35,6 +36,12 @@ describe('ioredis', { timeout: 60_000 }, () => {
     const store = new RedisRevocationStore({ client, keyPrefix: uniquePrefix() });
     await assert.rejects(store.isRevoked({ sub: 'erin' }), /not connected/);
     client.disconnect();
+  });
+
+  test('the sharded adapter on an ioredis Cluster without shardedSubscribers is refused at once, with the fix in the message', () => {
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
+    assert.throws(() => new RedisCluster(new Server(), { client: cluster, adapter: { sharded: true } }), /shardedSubscribers: true/);
+    cluster.disconnect();
   });
 
   test('two nodes on their own ioredis clients: a revocation crosses, claims are fetched, the clients outlive RedisCluster.close()', async (t) => {

@@ -83,6 +83,9 @@ export class RedisCluster {
   private adapterFailureReported = false;
 
   constructor(io: Server, options: RedisClusterOptions = {}) {
+    if (isSharded(options.adapter) && options.client !== undefined && lacksShardedSubscribers(options.client)) {
+      throw new TypeError('sockjwt/redis: the sharded adapter on an ioredis Cluster needs its option `shardedSubscribers: true` (else its SSUBSCRIBE never reaches the shards)');
+    }
     this.logger = options.logger ?? consoleLogger;
     this.ownsClient = options.client === undefined;
     this.connection = connectionOf(options.client ?? ownClient(options));
@@ -128,7 +131,7 @@ export class RedisCluster {
     const pub = withHandledRejections(this.connection.client, report);
     const subscriptions = subscriber.kind === 'node-redis-cluster' ? subscribingWhenReady(subscriber.client, subscriberReady) : subscriber.client;
     const sub = withHandledRejections(subscriptions, report);
-    if ('sharded' in choice && choice.sharded === true) {
+    if (isSharded(choice)) {
       const { sharded: _, ...shardedOptions } = choice;
       io.adapter(createShardedAdapter(pub, sub, shardedOptions));
     } else io.adapter(createAdapter(pub, sub, choice as Partial<RedisAdapterOptions>));
@@ -148,6 +151,16 @@ export class RedisCluster {
     this.adapterFailureReported = false;
     this.logger.info({ redis: this.where }, `sockjwt/redis: Redis at ${this.where} is back; checking live sockets for revocations missed meanwhile`);
   }
+}
+
+function isSharded(choice: RedisClusterOptions['adapter']): choice is ShardedAdapterChoice {
+  return typeof choice === 'object' && 'sharded' in choice && choice.sharded === true;
+}
+
+/** An ioredis Cluster made without `shardedSubscribers`: its SSUBSCRIBE would go nowhere. */
+function lacksShardedSubscribers(client: RedisCommandClient): boolean {
+  const candidate = client as { startupNodes?: unknown; options?: { shardedSubscribers?: boolean } };
+  return 'status' in client && candidate.startupNodes !== undefined && candidate.options?.shardedSubscribers !== true;
 }
 
 /** The client sockjwt makes (and so closes) when none is given. */

@@ -2,7 +2,7 @@
 // with the Redis adapter and revocation store, driven by the test through IPC.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { authorize, type RevocationRule } from '../../src/index.js';
 import { RedisCluster, type RedisClusterOptions } from '../../src/redis/index.js';
@@ -20,13 +20,19 @@ const logger = {
 };
 process.on('warning', (warning) => warnings.push(`${(warning as { code?: string }).code}: ${warning.message}`));
 /**
- * Which Redis: REDIS_CLUSTER_NODES (a Redis Cluster, node-redis `createCluster`, sharded
- * adapter), REDIS_SENTINELS + SENTINEL_NAME (an ioredis client on Sentinel), or REDIS_URL
+ * Which Redis: REDIS_CLUSTER_NODES (a Redis Cluster, sharded adapter; node-redis `createCluster`,
+ * or an ioredis `Cluster` with REDIS_CLIENT=ioredis), REDIS_SENTINELS + SENTINEL_NAME (an ioredis client on Sentinel), or REDIS_URL
  * (node-redis; REDIS_CLIENT=ioredis for an ioredis client).
  */
-function topology(): { options: RedisClusterOptions; ownClient?: Redis } {
+function topology(): { options: RedisClusterOptions; ownClient?: Redis | Cluster } {
   const clusterNodes = process.env['REDIS_CLUSTER_NODES'];
-  if (clusterNodes) return { options: { clusterNodes: clusterNodes.split(','), adapter: { sharded: true, channelPrefix: `${prefix}socket.io` } } };
+  if (clusterNodes) {
+    const adapter = { sharded: true as const, channelPrefix: `${prefix}socket.io` };
+    if (process.env['REDIS_CLIENT'] !== 'ioredis') return { options: { clusterNodes: clusterNodes.split(','), adapter } };
+    const cluster = new Cluster(clusterNodes.split(',').map((url) => ({ host: new URL(url).hostname, port: Number(new URL(url).port) })), { shardedSubscribers: true });
+    cluster.on('error', () => {});
+    return { options: { client: cluster, adapter }, ownClient: cluster };
+  }
   const sentinels = process.env['REDIS_SENTINELS'];
   const ioredis = sentinels
     ? new Redis({ sentinels: sentinels.split(',').map((address) => ({ host: address.split(':')[0]!, port: Number(address.split(':')[1]) })), name: process.env['SENTINEL_NAME']! })
