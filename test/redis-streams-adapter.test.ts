@@ -21,7 +21,7 @@ const RECOVERY = { connectionStateRecovery: { maxDisconnectionDuration: 30_000, 
  * A node: streams adapter, handshake mode, and RedisCluster for the store only (`adapter: false`),
  * or (`viaAdapter`) a bare RedisRevocationStore whose announcements travel through the adapter.
  */
-async function streamsNode(t: TestContext, names: { stream: string; keys: string }, viaAdapter = false) {
+async function streamsNode(t: TestContext, names: { stream: string; keys: string }, viaAdapter = false, mode: 'handshake' | 'message' = 'handshake') {
   const redis = createClient({ url: SHARED_REDIS_URL });
   redis.on('error', () => {});
   await redis.connect();
@@ -33,9 +33,15 @@ async function streamsNode(t: TestContext, names: { stream: string; keys: string
     (io: Server) => {
       cluster = new RedisCluster(io, { client: redis, adapter: false, keyPrefix: names.keys });
       const revocationStore = viaAdapter ? new RedisRevocationStore({ client: redis, io, keyPrefix: names.keys }) : cluster.revocationStore;
-      auth = authorize({ secret: SECRET, handshake: true, revocationStore });
-      io.use(auth);
-      auth.watch(io); // sessions outlive this node: guard recovery before the first handshake here
+      if (mode === 'handshake') {
+        auth = authorize({ secret: SECRET, handshake: true, revocationStore });
+        io.use(auth);
+      } else {
+        const listener = authorize({ secret: SECRET, revocationStore });
+        io.on('connection', listener);
+        auth = listener as unknown as typeof auth;
+      }
+      auth.watch(io); // sessions outlive this node: guard recovery before the first connection here
     },
     { adapter, ...RECOVERY },
   );
@@ -48,12 +54,12 @@ async function streamsNode(t: TestContext, names: { stream: string; keys: string
   return { ...node, auth };
 }
 
-async function twoNodes(t: TestContext, viaAdapter = false) {
+async function twoNodes(t: TestContext, viaAdapter = false, mode: 'handshake' | 'message' = 'handshake') {
   const names = { stream: `sockjwt-test-${randomUUID()}`, keys: uniquePrefix() };
   await sharedRedis(t, `{${names.keys}}`);
   const redis = await sharedRedis(t, names.stream);
-  const a = await streamsNode(t, names, viaAdapter);
-  const b = await streamsNode(t, names, viaAdapter);
+  const a = await streamsNode(t, names, viaAdapter, mode);
+  const b = await streamsNode(t, names, viaAdapter, mode);
   return { a, b, redis };
 }
 
@@ -117,5 +123,18 @@ describe('Redis Streams adapter', { timeout: 60_000 }, () => {
     const resumed = resumeOn(b, session, token);
     assert.equal((await refusal(resumed)).data.reason, 'revoked');
     assert.equal(resumed.recovered, false);
+  });
+
+  test('message mode: a session revoked while disconnected is not restored on the other node either', async (t) => {
+    const { a, b } = await twoNodes(t, false, 'message');
+    const token = sign({ sub: 'cat' });
+    const client = a.connect('/', {});
+    await connected(client);
+    assert.equal((await client.timeout(3000).emitWithAck('authenticate', { token })).ok, true);
+    const session = await cutTransport(a.io, client);
+    await a.auth.revoke({ sub: 'cat' });
+    const resumed = resumeOn(b, session, token);
+    await connected(resumed);
+    assert.equal(resumed.recovered, false, 'a normal, held connection instead');
   });
 });
