@@ -15,10 +15,9 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { createClient } from 'redis';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { startNode, untilMeshed, type Cleanup, type ClusterNode, type NodeOptions } from '../test/cluster/nodes.js';
-import { redisCluster } from '../test/redis-topologies.js';
+import { plainRedis, redisCluster } from '../test/redis-topologies.js';
 import { connected, next, nowSeconds, refusal, sign } from '../test/support.js';
 import { fmt, load, percentile, provenance, verdict, writeSection } from './lib/report.js';
 
@@ -26,7 +25,6 @@ const { values } = parseArgs({ options: { trials: { type: 'string', default: '10
 const TRIALS = Number(values.trials);
 const NODES = Number(values.nodes);
 const BATCH = 40;
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const loadBefore = load();
 
 interface Cleanups extends Cleanup {
@@ -185,14 +183,11 @@ function sorted(xs: number[]): number[] {
 
 const results: Result[] = [];
 {
+  // A Redis of the benchmark's own, like the cluster's masters: the shared one serves other work too.
   const cleanup = cleanups();
-  const redis = createClient({ url: REDIS_URL });
-  await redis.connect();
-  results.push(await runTopology('one Redis (classic adapter)', { redisUrl: REDIS_URL }, cleanup));
+  const redis = await plainRedis(cleanup);
+  results.push(await runTopology('one Redis (classic adapter)', { redisUrl: redis.url }, cleanup));
   await cleanup.run();
-  const keys = await redis.keys('{sockjwt-bench:*');
-  if (keys.length > 0) await redis.del(keys);
-  await redis.close();
 }
 {
   const cleanup = cleanups();
@@ -215,7 +210,7 @@ const body = `## Ten nodes: one Redis and a 3-master Redis Cluster (issue 16, be
 ${provenance('npm run bench:cluster-scale', loadBefore)}
 
 ${NODES} node processes (test/cluster/node.ts: socket.io + \`sockjwt/redis\`, handshake mode) and one client process, on this
-2-core machine; on one Redis (the shared local one, classic \`@socket.io/redis-adapter\`) and on a 3-master Redis Cluster
+2-core machine; on one Redis (a redis-server of its own, classic \`@socket.io/redis-adapter\`) and on a 3-master Redis Cluster
 started by the benchmark (\`redis-cli --cluster create\`, node-redis \`createCluster\`, sharded adapter). ${fmt(TRIALS)} trial users, each with
 one socket on every node; a trial revokes the user (\`revoke({ sub })\`) on one node (rotating) and times until each socket's
 \`disconnect\` fires in the client process. "remote": the ${NODES - 1} sockets on other nodes; "last": the slowest of the ${NODES} per trial.

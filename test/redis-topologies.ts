@@ -102,6 +102,11 @@ export async function until(check: () => Promise<true | string>, timeoutMs: numb
   }
 }
 
+/** A redis-server of the caller's own, keeping nothing on disk. */
+export async function plainRedis(t: Cleanup): Promise<RedisProcess> {
+  return redisProcess(t, 'redis-server', (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+}
+
 /** A redis-server that writes every command to its append-only file before answering. */
 export async function aofRedis(t: Cleanup): Promise<RedisProcess> {
   const dir = workDir(t, 'aof');

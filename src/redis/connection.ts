@@ -104,8 +104,15 @@ function ioredisConnection(client: RedisCommandClient): Connection {
       await bounded(raw.quit!().catch(() => {}), graceMs);
       if ((raw.status as string) !== 'end') raw.disconnect?.();
     },
-    describe: () => (raw.startupNodes ? 'Redis Cluster (ioredis)' : 'Redis (ioredis)'),
+    describe: () => describeIoredis(raw),
   };
+}
+
+function describeIoredis(raw: AnyClient): string {
+  if (raw.startupNodes) return 'Redis Cluster (ioredis)';
+  const { sentinels, name, host, port } = (raw as { options?: { sentinels?: { host?: string; port?: number }[]; name?: string; host?: string; port?: number } }).options ?? {};
+  if (sentinels?.length) return `the master "${name}" of the sentinels ${sentinels.map((s) => `${s.host ?? '127.0.0.1'}:${s.port ?? 26379}`).join(', ')}`;
+  return `redis://${host ?? '127.0.0.1'}:${port ?? 6379} (ioredis)`;
 }
 
 async function bounded(work: Promise<unknown>, ms: number): Promise<void> {
