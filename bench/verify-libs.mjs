@@ -84,7 +84,7 @@ function floor(alg, token) {
 const secretKeyObject = createSecretKey(secret);
 const pem = (alg) => pairs[alg].publicKey.export({ type: 'spki', format: 'pem' });
 const request = /** @type {import('node:http').IncomingMessage} */ ({ headers: {} });
-// What `authorize()` hands fast-jwt with no claim options set (src/lib/settings.ts claimChecks).
+// What `authorize()` hands fast-jwt with no claim options set (src/config/settings.ts claimChecks).
 const defaultChecks = { clockTolerance: 0, ignoreExpiration: false, ignoreNotBefore: false };
 
 function casesFor(alg) {

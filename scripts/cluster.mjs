@@ -5,6 +5,12 @@
 //   CLUSTER_NODES=5 PORT=4000 REDIS_URL=redis://redis.internal:6379 npm run cluster
 //   node scripts/cluster.mjs --no-build   skip the library and page build (tests do)
 //
+// Other Redis topologies (each instead of REDIS_URL):
+//   REDIS_CLUSTER_NODES=redis://10.0.0.1:7000,redis://10.0.0.2:7000 npm run cluster
+//       a Redis Cluster (node-redis createCluster finds the other nodes; sharded adapter)
+//   REDIS_SENTINELS=10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379 REDIS_SENTINEL_NAME=mymaster npm run cluster
+//       the master the sentinels name (an ioredis client that follows failovers)
+//
 // Every node shares JWT_SECRET (a random one for this run when unset), so a token from one
 // node's /login is accepted by all; a revocation on any node drops sockets on all of them.
 // Clients use the websocket transport only, so no sticky sessions are needed.
@@ -17,6 +23,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const count = positiveInteger(process.env.CLUSTER_NODES, 3, 'CLUSTER_NODES');
 const basePort = positiveInteger(process.env.PORT, 3000, 'PORT');
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const topology = process.env.REDIS_CLUSTER_NODES
+  ? `Redis Cluster ${process.env.REDIS_CLUSTER_NODES}`
+  : process.env.REDIS_SENTINELS
+    ? `Sentinel ${process.env.REDIS_SENTINELS} (${process.env.REDIS_SENTINEL_NAME || 'mymaster'})`
+    : 'REDIS_URL';
+console.log(`${count} nodes from port ${basePort}, sharing ${topology}`);
 let jwtSecret = process.env.JWT_SECRET;
 if (!jwtSecret) {
   jwtSecret = randomBytes(32).toString('base64url');

@@ -4,8 +4,12 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 
 const BUDGET = {
-  /** Measured 359 KB on 2026-12-01 (source maps are most of it); ~10 % headroom. */
-  packedBytes: 400_000,
+  /**
+   * 359 kB when the budget was set (2026-12-01, source maps are two thirds of it); then issue 17
+   * (OpenID discovery, several issuers) +32 kB and issue 16 (Redis Cluster, Sentinel, ioredis) +27 kB
+   * landed the same day: 422 kB, reviewed (no dependency bundled by accident). ~10 % headroom again.
+   */
+  packedBytes: 460_000,
   /** dist/client.browser.js, socket.io-client included: measured 52 KB. */
   browserBundleBytes: 60_000,
 };

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Makes a fresh machine ready for `npm test`: a Redis answering on
-// 127.0.0.1:6379, Debian's chromium, and Debian's python3 with the packages
-// the interop tests import. Installs via apt only when running as root.
+// 127.0.0.1:6379, redis-sentinel and redis-cli (the topology tests start their own
+// Redis Cluster and Sentinel), Debian's chromium, and Debian's python3 with the
+// packages the interop tests import. Installs via apt only when running as root.
 //
 // Exit code: 0 when everything is ready. If something is still missing at the
 // end, exit 1 when CI=true, otherwise print a WARNING summary and exit 0 (the
@@ -188,6 +189,23 @@ async function ensureRedis(initial) {
   missing.push(`redis on ${where} (could not start redis-server)`);
 }
 
+/** The binaries the topology tests start (a Redis Cluster via redis-cli, a Sentinel), by Debian package. */
+const REDIS_TOOLS = { 'redis-sentinel': 'redis-sentinel', 'redis-cli': 'redis-tools' };
+
+function ensureRedisTools() {
+  const absent = Object.keys(REDIS_TOOLS).filter((bin) => !onPath(bin));
+  if (absent.length === 0) return log(`${Object.keys(REDIS_TOOLS).join(', ')} ok`);
+  const pkgs = absent.map((bin) => REDIS_TOOLS[bin]);
+  log(`${absent.join(', ')} missing`);
+  if (!isRoot) {
+    log(`run: ${aptCommand(pkgs)}`);
+    return missing.push(`${absent.join(', ')} (Debian: ${pkgs.join(' ')})`);
+  }
+  // The package's init script may start a sentinel of its own on 26379: harmless, the tests use free ports.
+  if (aptInstall(pkgs) && absent.every((bin) => onPath(bin))) return log(`${absent.join(', ')} ok (installed)`);
+  missing.push(`${absent.join(', ')} (Debian: ${pkgs.join(' ')}) — install failed`);
+}
+
 function ensureChromium() {
   if (existsSync(CHROMIUM)) return log(`chromium ${CHROMIUM} ok`);
   log(`chromium ${CHROMIUM} missing`);
@@ -221,6 +239,7 @@ async function ensurePython(initial) {
 const [redisProbe, pythonProbe] = await Promise.all([pingRedis(), checkPython()]);
 
 await ensureRedis(redisProbe);
+ensureRedisTools();
 ensureChromium();
 await ensurePython(pythonProbe);
 

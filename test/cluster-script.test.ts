@@ -4,11 +4,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { io as connectClient } from 'socket.io-client';
 import { buildClient } from '../examples/chat/build.js';
 import { SHARED_REDIS_URL, sharedRedis, uniquePrefix } from './redis-support.js';
+import { redisCluster, sentinelTopology } from './redis-topologies.js';
 import { connected, next, type WireError } from './support.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -28,13 +29,28 @@ async function consecutiveFreePorts(): Promise<number> {
 }
 
 test('npm run cluster: nodes on consecutive ports share logins, presence and revocations', { timeout: 60_000 }, async (t) => {
-  await buildClient(); // the script runs with --no-build: npm test has built the library, not the page
   const prefix = uniquePrefix();
   await sharedRedis(t, prefix);
+  await runCluster(t, { REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix }, /Cluster mode: Redis at redis:\/\/127\.0\.0\.1:6379/);
+});
+
+test('npm run cluster on a Redis Cluster (REDIS_CLUSTER_NODES)', { timeout: 60_000 }, async (t) => {
+  const cluster = await redisCluster(t);
+  await runCluster(t, { REDIS_CLUSTER_NODES: cluster.urls[0]!, REDIS_KEY_PREFIX: uniquePrefix() }, /Cluster mode: the Redis Cluster at redis:\/\/127\.0\.0\.1:\d+/);
+});
+
+test('npm run cluster on Sentinel (REDIS_SENTINELS)', { timeout: 60_000 }, async (t) => {
+  const sentinel = await sentinelTopology(t);
+  const sentinels = sentinel.sentinels.map((s) => `127.0.0.1:${s.port}`).join(',');
+  await runCluster(t, { REDIS_SENTINELS: sentinels, REDIS_SENTINEL_NAME: sentinel.name, REDIS_KEY_PREFIX: uniquePrefix() }, /Cluster mode: the master "sockjwt" of the sentinels/);
+});
+
+async function runCluster(t: TestContext, redisEnv: Record<string, string>, banner: RegExp): Promise<void> {
+  await buildClient(); // the script runs with --no-build: npm test has built the library, not the page
   const port = await consecutiveFreePorts();
   const script = spawn(process.execPath, ['scripts/cluster.mjs', '--no-build'], {
     cwd: root,
-    env: { ...process.env, CLUSTER_NODES: '2', PORT: String(port), REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix, JWT_SECRET: 'a-cluster-secret-that-is-long-enough-for-hs256' },
+    env: { ...process.env, REDIS_URL: '', REDIS_CLUSTER_NODES: '', REDIS_SENTINELS: '', CLUSTER_NODES: '2', PORT: String(port), ...redisEnv, JWT_SECRET: 'a-cluster-secret-that-is-long-enough-for-hs256' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = once(script, 'exit');
@@ -50,7 +66,7 @@ test('npm run cluster: nodes on consecutive ports share logins, presence and rev
     });
   });
   await Promise.race([running, exited.then(() => assert.fail(`the cluster exited early:\n${output}`))]);
-  assert.match(output, /Cluster mode: Redis at redis:\/\/127\.0\.0\.1:6379/);
+  assert.match(output, banner);
 
   const [first, second] = [`http://127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`];
   const login = await fetch(`${first}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bob', password: 'builder' }) });
@@ -71,4 +87,4 @@ test('npm run cluster: nodes on consecutive ports share logins, presence and rev
 
   script.kill('SIGTERM');
   assert.deepEqual(await exited, [0, null], 'Ctrl-C stops every node and exits cleanly');
-});
+}

@@ -21,7 +21,7 @@ test('a jti rule covers that token only, and expires with it', async (t) => {
   await store.add({ jti, expiresAt: Date.now() + 30_000 });
   assert.equal(await store.isRevoked({ jti, sub: 'ann' }), true);
   assert.equal(await store.isRevoked({ jti: randomUUID(), sub: 'ann' }), false);
-  const ttl = await client.pTTL(`${keyPrefix}jti:${jti}`);
+  const ttl = await client.pTTL(`{${keyPrefix}}jti:${jti}`);
   assert.ok(ttl > 28_000 && ttl <= 30_000, `TTL follows exp (${ttl} ms)`);
 });
 
@@ -42,13 +42,13 @@ test('a later, weaker rule neither moves the cut-off back nor shortens the life'
   await store.add({ sub: 'dan', issuedBefore: now, expiresAt: now + 60_000 });
   await store.add({ sub: 'dan', issuedBefore: now - 30_000, expiresAt: now + 5_000 });
   assert.equal(await store.isRevoked({ sub: 'dan', iat: inSeconds(now) - 10 }), true);
-  assert.ok((await client.pTTL(`${keyPrefix}sub:dan`)) > 50_000);
+  assert.ok((await client.pTTL(`{${keyPrefix}}sub:dan`)) > 50_000);
 });
 
 test('a rule whose tokens have expired is not stored', async (t) => {
   const { store, client, keyPrefix } = await storeOn(t);
   await store.add({ jti: 'old', expiresAt: Date.now() - 1 });
-  assert.equal(await client.exists(`${keyPrefix}jti:old`), 0);
+  assert.equal(await client.exists(`{${keyPrefix}}jti:old`), 0);
 });
 
 test('with Redis unreachable a check fails at once instead of waiting for it', async () => {

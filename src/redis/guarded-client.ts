@@ -19,3 +19,21 @@ export function withHandledRejections<T extends object>(client: T, onRejected: (
     },
   });
 }
+
+const SUBSCRIBE_METHODS = new Set(['subscribe', 'pSubscribe', 'sSubscribe', 'SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE']);
+
+/**
+ * A view of a client whose subscriptions wait until `ready`. A node-redis cluster refuses
+ * commands before it knows its slots (ClientOfflineError), where a single client would queue
+ * them, and the socket.io adapters subscribe once, at construction: without the wait a node
+ * started before its Redis Cluster answers would never hear the others.
+ */
+export function subscribingWhenReady<T extends object>(client: T, ready: Promise<void>): T {
+  return new Proxy(client, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function' || !SUBSCRIBE_METHODS.has(String(property))) return value;
+      return (...args: unknown[]) => ready.then(() => value.apply(target, args));
+    },
+  });
+}

@@ -1,7 +1,9 @@
-import { createAdapter, type RedisAdapterOptions } from '@socket.io/redis-adapter';
-import { createClient, type RedisClientType } from 'redis';
+import { createAdapter, createShardedAdapter, type RedisAdapterOptions } from '@socket.io/redis-adapter';
+import { createClient, createCluster } from 'redis';
 import type { Server } from 'socket.io';
-import { withHandledRejections } from './guarded-client.js';
+import type { RedisCommandClient } from './command-client.js';
+import { connectionOf, type Connection } from './connection.js';
+import { subscribingWhenReady, withHandledRejections } from './guarded-client.js';
 import { RedisRevocationStore } from './redis-revocation-store.js';
 
 /** Any pino-compatible logger; the default writes to the console. */
@@ -10,23 +12,34 @@ export interface RedisClusterLogger {
   info(fields: Record<string, unknown>, message: string): void;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyRedisClient = RedisClientType<any, any, any, any, any>;
+/** The sharded adapter's options (not exported by @socket.io/redis-adapter 8.3). */
+export type ShardedRedisAdapterOptions = NonNullable<Parameters<typeof createShardedAdapter>[2]>;
+
+/** `adapter: { sharded: true, … }`: the sharded adapter (Redis 7 SPUBLISH/SSUBSCRIBE), with its options. */
+export type ShardedAdapterChoice = { sharded: true } & Partial<ShardedRedisAdapterOptions>;
 
 export interface RedisClusterOptions {
   /** Where Redis is. Default `process.env.REDIS_URL`, else `redis://127.0.0.1:6379`. */
   url?: string;
   /**
-   * Your own node-redis client instead of `url`. It is duplicated for the adapter's
-   * subscriptions; sockjwt closes the duplicate, never your client.
+   * A Redis Cluster instead of `url`: the addresses of some of its nodes (`redis://host:port`);
+   * node-redis `createCluster` finds the rest.
    */
-  client?: AnyRedisClient;
+  clusterNodes?: string[];
   /**
-   * Installs `@socket.io/redis-adapter` on the server (options are passed through).
-   * `false` when you bring another adapter, e.g. the Redis streams adapter: revocations
-   * then travel through yours, as long as it supports `serverSideEmit`. Default `true`.
+   * Your own client instead of `url`: node-redis (`createClient`, `createCluster`) or
+   * ioredis (`new Redis(…)`, with `sentinels` for Sentinel; `new Redis.Cluster(…)`). It is
+   * duplicated for the adapter's subscriptions; sockjwt closes the duplicate, never your client.
    */
-  adapter?: boolean | Partial<RedisAdapterOptions>;
+  client?: RedisCommandClient;
+  /**
+   * Installs `@socket.io/redis-adapter` on the server. `true` or its options: the classic
+   * adapter (PUBLISH/PSUBSCRIBE). `{ sharded: true, … }`: the sharded adapter (Redis 7
+   * SPUBLISH/SSUBSCRIBE), what to use on a Redis Cluster. `false` when you bring another
+   * adapter, e.g. the Redis Streams adapter: revocations then travel through yours, as long
+   * as it supports `serverSideEmit`. Default `true`.
+   */
+  adapter?: boolean | Partial<RedisAdapterOptions> | ShardedAdapterChoice;
   /** Prefix of the revocation keys in Redis. Default `'sockjwt:revoked:'`. */
   keyPrefix?: string;
   /** How long (ms) a revocation given without `exp` is kept. Default 24 h. */
@@ -57,109 +70,110 @@ export class RedisCluster {
   readonly revocationStore: RedisRevocationStore;
   /** Resolves once Redis has answered; never rejects, since Redis may come later. */
   readonly ready: Promise<void>;
-  private readonly client: AnyRedisClient;
-  private readonly subscriber: AnyRedisClient;
+  private readonly connection: Connection;
+  /** The adapter's subscriptions; none when another adapter is brought (`adapter: false`). */
+  private readonly subscriber: Connection | undefined;
+  /** Where the store hears revocations, announced by Redis as it stores them. */
+  private readonly notices: Connection;
   private readonly ownsClient: boolean;
   private readonly logger: RedisClusterLogger;
   private readonly where: string;
   private down = false;
+  private closing = false;
   private adapterFailureReported = false;
 
   constructor(io: Server, options: RedisClusterOptions = {}) {
+    if (isSharded(options.adapter) && options.client !== undefined && lacksShardedSubscribers(options.client)) {
+      throw new TypeError('sockjwt/redis: the sharded adapter on an ioredis Cluster needs its option `shardedSubscribers: true` (else its SSUBSCRIBE never reaches the shards)');
+    }
     this.logger = options.logger ?? consoleLogger;
     this.ownsClient = options.client === undefined;
-    this.client = options.client ?? (createClient({
-      url: options.url ?? process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
-      // Broadcasts made while Redis is away wait for it, up to a bound; beyond, they are lost.
-      commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
-    }) as AnyRedisClient);
-    this.subscriber = this.client.duplicate();
-    this.where = redactedAddress(this.client.options?.url);
-    this.watch(this.client, 'commands');
-    this.watch(this.subscriber, 'subscriptions');
+    this.connection = connectionOf(options.client ?? ownClient(options));
+    this.subscriber = options.adapter === false ? undefined : this.connection.duplicate();
+    this.notices = this.connection.duplicate();
+    this.where = this.connection.describe();
+    this.connection.watch((error) => this.reportDown(error), () => this.reportUp());
+    // The store rechecks when its own connection returns; the adapter's may return later.
+    this.subscriber?.watch(() => {}, () => this.revocationStore.announceMissedRules());
+    this.notices.watch(() => {}, () => {}); // failures show on the command connection; the store rechecks on its return
     this.revocationStore = new RedisRevocationStore({
-      client: this.client,
+      client: this.connection.client,
       io,
       keyPrefix: options.keyPrefix,
       retentionMs: options.retentionMs,
       commandTimeoutMs: options.commandTimeoutMs,
+      subscriber: this.notices.client,
     });
-    if (options.adapter !== false) this.installAdapter(io, options.adapter === true ? {} : options.adapter ?? {});
-    this.ready = Promise.all([this.open(this.client, this.ownsClient), this.open(this.subscriber, true)]).then(() => {});
+    const subscriberReady = this.subscriber?.open(true);
+    if (this.subscriber && subscriberReady) this.installAdapter(io, this.subscriber, typeof options.adapter === 'object' ? options.adapter : {}, subscriberReady);
+    this.ready = Promise.all([this.connection.open(this.ownsClient), subscriberReady, this.notices.open(true), this.revocationStore.listening]).then(() => {});
   }
 
   /** True while the command connection is up. */
   get connected(): boolean {
-    return this.client.isReady;
+    return this.connection.isReady();
   }
 
   /** Closes the connections sockjwt opened. Close the socket.io server first. */
   async close(): Promise<void> {
+    this.closing = true;
     this.revocationStore.close();
-    await Promise.all([this.subscriber, ...(this.ownsClient ? [this.client] : [])].map(closeWithin(CLOSE_GRACE_MS)));
+    const mine = [this.notices, ...(this.subscriber ? [this.subscriber] : []), ...(this.ownsClient ? [this.connection] : [])];
+    await Promise.all(mine.map((connection) => connection.close(CLOSE_GRACE_MS)));
   }
 
-  private installAdapter(io: Server, adapterOptions: Partial<RedisAdapterOptions>): void {
+  private installAdapter(io: Server, subscriber: Connection, choice: Partial<RedisAdapterOptions> | ShardedAdapterChoice, subscriberReady: Promise<void>): void {
     const report = (error: unknown) => {
       if (this.adapterFailureReported) return; // once per outage, not once per broadcast
       this.adapterFailureReported = true;
       this.logger.warn({ err: error }, `sockjwt/redis: socket.io adapter commands are failing (${describe(error)}); broadcasts to other nodes are lost until Redis is back`);
     };
-    io.adapter(createAdapter(withHandledRejections(this.client, report), withHandledRejections(this.subscriber, report), adapterOptions));
+    const pub = withHandledRejections(this.connection.client, report);
+    const subscriptions = subscriber.kind === 'node-redis-cluster' ? subscribingWhenReady(subscriber.client, subscriberReady) : subscriber.client;
+    const sub = withHandledRejections(subscriptions, report);
+    if (isSharded(choice)) {
+      const { sharded: _, ...shardedOptions } = choice;
+      io.adapter(createShardedAdapter(pub, sub, shardedOptions));
+    } else io.adapter(createAdapter(pub, sub, choice as Partial<RedisAdapterOptions>));
   }
 
-  private open(client: AnyRedisClient, connect: boolean): Promise<void> {
-    if (client.isReady) return Promise.resolve();
-    const ready = new Promise<void>((resolve) => client.once('ready', () => resolve()));
-    if (connect && !client.isOpen) client.connect().catch(() => {}); // retried by node-redis; failures reach 'error'
-    return ready;
+  /** Reports each outage once. */
+  private reportDown(error: unknown): void {
+    if (this.down || this.closing) return;
+    this.down = true;
+    this.logger.warn({ redis: this.where, err: error }, `sockjwt/redis: Redis at ${this.where} is unavailable (${describe(error)}); retrying. Revocation checks follow revocationFailMode meanwhile.`);
   }
 
-  /** Reports each outage once and each recovery once, and asks for a recheck on recovery. */
-  private watch(client: AnyRedisClient, role: string): void {
-    client.on('error', (error: unknown) => {
-      if (role !== 'commands' || this.down) return;
-      this.down = true;
-      this.logger.warn({ redis: this.where, err: error }, `sockjwt/redis: Redis at ${this.where} is unavailable (${describe(error)}); retrying. Revocation checks follow revocationFailMode meanwhile.`);
-    });
-    client.on('ready', () => {
-      if (role === 'commands' && this.down) {
-        this.down = false;
-        this.adapterFailureReported = false;
-        this.logger.info({ redis: this.where }, `sockjwt/redis: Redis at ${this.where} is back; checking live sockets for revocations missed meanwhile`);
-      }
-      // The store rechecks when its own connection returns; the adapter's may return later.
-      if (role === 'subscriptions') this.revocationStore.announceMissedRules();
-    });
+  /** Reports each recovery once. */
+  private reportUp(): void {
+    if (!this.down) return;
+    this.down = false;
+    this.adapterFailureReported = false;
+    this.logger.info({ redis: this.where }, `sockjwt/redis: Redis at ${this.where} is back; checking live sockets for revocations missed meanwhile`);
   }
 }
 
-/**
- * A graceful QUIT, bounded: when Redis has just died and the client has not noticed yet, QUIT
- * waits for a reconnection that may never come, and shutdown must not hang on it.
- */
-function closeWithin(graceMs: number) {
-  return async (client: AnyRedisClient): Promise<void> => {
-    if (!client.isOpen) return;
-    if (!client.isReady) return client.destroy();
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([client.close().catch(() => {}), grace]);
-    clearTimeout(timer);
-    if (client.isOpen) client.destroy();
-  };
+function isSharded(choice: RedisClusterOptions['adapter']): choice is ShardedAdapterChoice {
+  return typeof choice === 'object' && 'sharded' in choice && choice.sharded === true;
 }
 
-function redactedAddress(url: string | undefined): string {
-  if (!url) return 'redis://127.0.0.1:6379';
-  try {
-    const parsed = new URL(url);
-    parsed.password = '';
-    parsed.username = '';
-    return parsed.toString();
-  } catch {
-    return 'the configured address';
+/** An ioredis Cluster made without `shardedSubscribers`: its SSUBSCRIBE would go nowhere. */
+function lacksShardedSubscribers(client: RedisCommandClient): boolean {
+  const candidate = client as { startupNodes?: unknown; options?: { shardedSubscribers?: boolean } };
+  return 'status' in client && candidate.startupNodes !== undefined && candidate.options?.shardedSubscribers !== true;
+}
+
+/** The client sockjwt makes (and so closes) when none is given. */
+function ownClient(options: RedisClusterOptions): RedisCommandClient {
+  // Broadcasts made while Redis is away wait for it, up to a bound; beyond, they are lost.
+  if (options.clusterNodes !== undefined) {
+    if (!Array.isArray(options.clusterNodes) || options.clusterNodes.length === 0) throw new TypeError('sockjwt/redis: "clusterNodes" must list at least one redis:// address');
+    return createCluster({ rootNodes: options.clusterNodes.map((url) => ({ url })), defaults: { commandsQueueMaxLength: MAX_QUEUED_COMMANDS } }) as unknown as RedisCommandClient;
   }
+  return createClient({
+    url: options.url ?? process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
+  }) as unknown as RedisCommandClient;
 }
 
 function describe(error: unknown): string {

@@ -1,20 +1,16 @@
 import type { Server } from 'socket.io';
 import { within } from '../util/deadline.js';
 import { DEFAULT_RETENTION_MS, ruleCovers, type RevocationStore, type StoredRule, type TokenRef } from '../revocation/revocation-store.js';
-
-/**
- * The part of a node-redis (v4 or later) client the store uses. Commands go through
- * `sendCommand`, which every version since v4 has with the same shape.
- */
-export interface RedisCommandClient {
-  readonly isReady: boolean;
-  sendCommand<T = unknown>(args: string[]): Promise<T>;
-  on(event: 'ready', listener: () => void): unknown;
-  off(event: 'ready', listener: () => void): unknown;
-}
+import { commandRunner, type CommandRunner, type RedisCommandClient } from './command-client.js';
+import { hashTagged } from './key-layout.js';
+import { listenForNotices, type NoticeChannel } from './notice-channel.js';
 
 export interface RedisRevocationStoreOptions {
-  /** A node-redis client, connected or connecting. The store never closes it. */
+  /**
+   * A node-redis client or cluster (`createClient`, `createCluster`), or an ioredis client or
+   * cluster (`new Redis(…)`, also with `sentinels`; `new Redis.Cluster(…)`), connected or
+   * connecting. The store never closes it.
+   */
   client: RedisCommandClient;
   /**
    * The socket.io server whose adapter carries revocations to the other nodes
@@ -22,12 +18,25 @@ export interface RedisRevocationStoreOptions {
    * refuse the token at its next handshake but keep the sockets already open.
    */
   io?: Server;
-  /** Prefix of the store's keys, and the name that tells stores sharing a Redis apart. Default `'sockjwt:revoked:'`. */
+  /**
+   * Prefix of the store's keys, and the name that tells stores sharing a Redis apart. Default
+   * `'sockjwt:revoked:'`. Keys are `{<keyPrefix>}jti:<id>` and `{<keyPrefix>}sub:<id>`: the
+   * braces are a Redis Cluster hash tag, so every key of one store lives in one slot and a
+   * check stays one command. A prefix that already holds a `{…}` tag is used as it is.
+   */
   keyPrefix?: string;
   /** How long (ms) a rule given without `exp` is kept. Default 24 h. */
   retentionMs?: number;
   /** A check slower than this (ms) counts as unavailable. Default 1000. */
   commandTimeoutMs?: number;
+  /**
+   * A connection of the store's own to listen on (e.g. `client.duplicate()`, connected or
+   * connecting; never closed by the store). With it, a revocation is announced by Redis itself,
+   * in the same script that stores it: a node that dies right after storing a rule can no
+   * longer take its announcement down with it. Without it, announcements go through `io`'s
+   * adapter (`serverSideEmit`), sent by the revoking node after the rule is stored.
+   */
+  subscriber?: RedisCommandClient;
 }
 
 /** Event name of a revocation travelling between nodes through the socket.io adapter. */
@@ -40,39 +49,51 @@ interface RevocationNotice {
 
 /**
  * Keeps the later cut-off and the longer life of two rules for one key, atomically:
- * a revocation must never be weakened by another that arrives after it.
+ * a revocation must never be weakened by another that arrives after it. Then announces it,
+ * in the same step, so that a stored rule is always an announced one.
  */
 const KEEP_STRONGER_RULE = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local value = math.max(current, tonumber(ARGV[1]))
 local ttl = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[2]))
 redis.call('SET', KEYS[1], tostring(value), 'PX', ttl)
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return ttl`;
 
 /**
  * Revocation rules in Redis, shared by every node: `jti` and `sub` rules are keys that
  * expire with the tokens they name (TTL), so the store never needs sweeping. A check is
- * one `MGET`. A revocation is announced to the other nodes through the socket.io adapter.
+ * one `MGET`, on a single Redis or a Redis Cluster alike (the keys share a hash tag). A
+ * revocation is announced to the other nodes through the socket.io adapter.
  */
 export class RedisRevocationStore implements RevocationStore {
   readonly retentionMs: number;
-  private readonly client: RedisCommandClient;
+  private readonly client: CommandRunner;
   private readonly io: Server | undefined;
   private readonly keyPrefix: string;
+  private readonly keyBase: string;
   private readonly commandTimeoutMs: number;
   private readonly listeners = new Set<(rule: StoredRule) => void>();
   private readonly missedListeners = new Set<() => void>();
   private readonly onNotice = (notice: unknown) => this.hear(notice);
-  private readonly onReady = () => this.announceMissedRules();
+  private readonly stopWatchingReady: () => void;
+  private readonly noticeChannel: string;
+  private readonly notices: NoticeChannel | undefined;
+  /** Resolves once the store listens for announcements (at once without a `subscriber`). */
+  readonly listening: Promise<void>;
 
   constructor(options: RedisRevocationStoreOptions) {
-    if (typeof options?.client?.sendCommand !== 'function') throw new TypeError('sockjwt/redis: "client" must be a node-redis client');
-    this.client = options.client;
+    this.client = commandRunner(options?.client);
     this.io = options.io;
     this.keyPrefix = options.keyPrefix ?? 'sockjwt:revoked:';
+    this.keyBase = hashTagged(this.keyPrefix);
     this.retentionMs = positive(options.retentionMs, 'retentionMs') ?? DEFAULT_RETENTION_MS;
     this.commandTimeoutMs = positive(options.commandTimeoutMs, 'commandTimeoutMs') ?? 1000;
-    this.client.on('ready', this.onReady);
+    this.stopWatchingReady = this.client.onReady(() => this.announceMissedRules());
+    this.noticeChannel = `${this.keyBase}notices`;
+    this.notices = options.subscriber === undefined ? undefined : listenForNotices(options.subscriber, this.noticeChannel, (message) => this.hear(parse(message)));
+    this.notices?.onReady(() => this.announceMissedRules());
+    this.listening = this.notices?.ready ?? Promise.resolve();
     this.io?.on(REVOCATION_EVENT as 'connection', this.onNotice);
   }
 
@@ -80,16 +101,19 @@ export class RedisRevocationStore implements RevocationStore {
     const ttlMs = Math.ceil(rule.expiresAt - Date.now());
     if (ttlMs <= 0) return;
     const [key, value] = 'jti' in rule ? [this.jtiKey(rule.jti), 0] : [this.subKey(rule.sub), rule.issuedBefore];
-    await this.command(['EVAL', KEEP_STRONGER_RULE, '1', key, String(value), String(ttlMs)]);
+    const notice: RevocationNotice = { keyPrefix: this.keyPrefix, rule };
+    await this.command(['EVAL', KEEP_STRONGER_RULE, '1', key, String(value), String(ttlMs), this.noticeChannel, JSON.stringify(notice)], key);
     this.notify(rule);
-    this.io?.serverSideEmit(REVOCATION_EVENT, { keyPrefix: this.keyPrefix, rule } satisfies RevocationNotice);
+    // Other nodes hear it from Redis when they listen there; else from the revoking node, through the adapter.
+    if (this.notices === undefined) this.io?.serverSideEmit(REVOCATION_EVENT, notice);
   }
 
   async isRevoked(token: TokenRef): Promise<boolean> {
     const jti = typeof token.jti === 'string' ? token.jti : undefined;
     const sub = typeof token.sub === 'string' ? token.sub : undefined;
     if (jti === undefined && sub === undefined) return false;
-    const [jtiRule, subRule] = await this.command<(string | null)[]>(['MGET', this.jtiKey(jti ?? ''), this.subKey(sub ?? '')]);
+    const jtiKey = this.jtiKey(jti ?? '');
+    const [jtiRule, subRule] = await this.command<(string | null)[]>(['MGET', jtiKey, this.subKey(sub ?? '')], jtiKey);
     if (jti !== undefined && jtiRule != null) return true;
     if (sub === undefined || subRule == null) return false;
     return ruleCovers({ sub, issuedBefore: Number(subRule), expiresAt: Infinity }, token);
@@ -115,7 +139,8 @@ export class RedisRevocationStore implements RevocationStore {
 
   /** Stops listening to the client and the adapter. The client stays open. */
   close(): void {
-    this.client.off('ready', this.onReady);
+    this.stopWatchingReady();
+    this.notices?.stop();
     this.io?.off(REVOCATION_EVENT as 'connection', this.onNotice);
   }
 
@@ -130,17 +155,25 @@ export class RedisRevocationStore implements RevocationStore {
   }
 
   /** Refuses at once when Redis is not connected, instead of queueing until it returns. */
-  private async command<T>(args: string[]): Promise<T> {
-    if (!this.client.isReady) throw new Error('Redis is not connected');
-    return within(this.client.sendCommand<T>(args), this.commandTimeoutMs, 'Redis');
+  private async command<T>(args: string[], key: string): Promise<T> {
+    if (!this.client.isReady()) throw new Error('Redis is not connected');
+    return within(this.client.send<T>(args, key), this.commandTimeoutMs, 'Redis');
   }
 
   private jtiKey(jti: string): string {
-    return `${this.keyPrefix}jti:${jti}`;
+    return `${this.keyBase}jti:${jti}`;
   }
 
   private subKey(sub: string): string {
-    return `${this.keyPrefix}sub:${sub}`;
+    return `${this.keyBase}sub:${sub}`;
+  }
+}
+
+function parse(message: string): unknown {
+  try {
+    return JSON.parse(message);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Socket } from 'socket.io';
+import type { Namespace, Server, Socket } from 'socket.io';
 import type { PropertyNames } from './attach.js';
 import type { AuthGate } from './auth-gate.js';
 import type { Authenticate } from '../verify/authenticate.js';
@@ -71,6 +71,13 @@ export interface SessionControl {
   revoke(rule: RevocationRule): Promise<number>;
   /** Authenticated sockets currently live under this `authorize()`. */
   readonly sessionCount: number;
+  /**
+   * Guards connection state recovery on a namespace (a Server: its main one) from now on,
+   * instead of from its first handshake. Call it at startup, after installing the adapter,
+   * when sessions outlive the node that made them (the Redis Streams adapter): a client
+   * recovering to a node that no client has reached yet would otherwise skip every check.
+   */
+  watch(target: Namespace | Server): void;
 }
 
 /**
@@ -84,7 +91,7 @@ type Group = RegisteredSession | Set<RegisteredSession>;
  * The live sessions of one `authorize()`, indexed by `sub` and `jti` so a revocation
  * finds its sockets without walking them all.
  */
-export class SessionRegistry implements SessionControl {
+export class SessionRegistry implements Omit<SessionControl, 'watch'> {
   private readonly bySub = new Map<string, Group>();
   private readonly byJti = new Map<string, Group>();
   private count = 0;
@@ -250,9 +257,10 @@ function membersOf(group: Group | undefined): RegisteredSession[] {
 }
 
 /** Gives the function `authorize()` returns its `revoke()` and live `sessionCount`. */
-export function withSessionControl<F extends (...args: any[]) => void>(fn: F, sessions: SessionRegistry): F & SessionControl {
+export function withSessionControl<F extends (...args: any[]) => void>(fn: F, sessions: SessionRegistry, watch: (nsp: Namespace) => void): F & SessionControl {
   return Object.defineProperties(fn, {
     revoke: { value: (rule: RevocationRule) => sessions.revoke(rule), enumerable: true },
     sessionCount: { get: () => sessions.sessionCount, enumerable: true },
+    watch: { value: (target: Namespace | Server) => watch(typeof (target as Server).of === 'function' ? (target as Server).sockets : (target as Namespace)), enumerable: true },
   }) as F & SessionControl;
 }

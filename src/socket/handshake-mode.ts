@@ -32,13 +32,15 @@ const HANDSHAKE_MODE = { callback: false as const, announceAdmission: false };
 export function createHandshakeMiddleware(settings: HandshakeSettings): HandshakeMiddleware {
   const { sessions } = settings;
   const watched = new WeakSet<Namespace>();
+  const watch = (nsp: Namespace) => {
+    if (watched.has(nsp)) return;
+    watched.add(nsp);
+    watchNamespace(nsp, sessions);
+  };
 
   const middleware = (socket: Socket, next: (err?: Error) => void): void => {
     if (typeof next !== 'function') return refuseMisuse(socket);
-    if (!watched.has(socket.nsp)) {
-      watched.add(socket.nsp);
-      watchNamespace(socket.nsp, sessions);
-    }
+    watch(socket.nsp);
     const session = new SocketSession(socket, sessions, HANDSHAKE_MODE);
     const refuseHandshake = (error: UnauthorizedError) => {
       sessions.settings.gate.refused(socket, error, 'connect');
@@ -61,7 +63,7 @@ export function createHandshakeMiddleware(settings: HandshakeSettings): Handshak
       (error: unknown) => next(asUnauthorizedError(error, (cause) => refuse.internal(undefined, cause))),
     );
   };
-  return withSessionControl(middleware, sessions) as HandshakeMiddleware;
+  return withSessionControl(middleware, sessions, watch) as HandshakeMiddleware;
 }
 
 /**

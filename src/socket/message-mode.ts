@@ -32,7 +32,7 @@ export function createConnectionListener(settings: MessageSettings): ConnectionL
     if (sessions.required) session.holdUntilAuthenticated(settings.timeoutMs);
     else session.admitAnonymously();
   };
-  return withSessionControl(onConnection, sessions) as ConnectionListener;
+  return withSessionControl(onConnection, sessions, (nsp) => guardNamespaceRecovery(nsp, sessions)) as ConnectionListener;
 }
 
 const MISUSED_AS_MIDDLEWARE =

@@ -2,9 +2,10 @@
 // with the Redis adapter and revocation store, driven by the test through IPC.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Cluster, Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { authorize, type RevocationRule } from '../../src/index.js';
-import { RedisCluster } from '../../src/redis/index.js';
+import { RedisCluster, type RedisClusterOptions } from '../../src/redis/index.js';
 
 const secret = process.env['JWT_SECRET']!;
 const prefix = process.env['SOCKJWT_PREFIX']!;
@@ -18,13 +19,32 @@ const logger = {
   info: (_: object, message: string) => warnings.push(message),
 };
 process.on('warning', (warning) => warnings.push(`${(warning as { code?: string }).code}: ${warning.message}`));
-const cluster = new RedisCluster(io, {
-  url: process.env['REDIS_URL'],
-  adapter: { key: `${prefix}socket.io` },
-  keyPrefix: prefix,
-  commandTimeoutMs: 500,
-  logger,
-});
+/**
+ * Which Redis: REDIS_CLUSTER_NODES (a Redis Cluster, sharded adapter; node-redis `createCluster`,
+ * or an ioredis `Cluster` with REDIS_CLIENT=ioredis), REDIS_SENTINELS + SENTINEL_NAME (an ioredis client on Sentinel), or REDIS_URL
+ * (node-redis; REDIS_CLIENT=ioredis for an ioredis client).
+ */
+function topology(): { options: RedisClusterOptions; ownClient?: Redis | Cluster } {
+  const clusterNodes = process.env['REDIS_CLUSTER_NODES'];
+  if (clusterNodes) {
+    const adapter = { sharded: true as const, channelPrefix: `${prefix}socket.io` };
+    if (process.env['REDIS_CLIENT'] !== 'ioredis') return { options: { clusterNodes: clusterNodes.split(','), adapter } };
+    const cluster = new Cluster(clusterNodes.split(',').map((url) => ({ host: new URL(url).hostname, port: Number(new URL(url).port) })), { shardedSubscribers: true });
+    cluster.on('error', () => {});
+    return { options: { client: cluster, adapter }, ownClient: cluster };
+  }
+  const sentinels = process.env['REDIS_SENTINELS'];
+  const ioredis = sentinels
+    ? new Redis({ sentinels: sentinels.split(',').map((address) => ({ host: address.split(':')[0]!, port: Number(address.split(':')[1]) })), name: process.env['SENTINEL_NAME']! })
+    : process.env['REDIS_CLIENT'] === 'ioredis'
+      ? new Redis(process.env['REDIS_URL']!)
+      : undefined;
+  ioredis?.on('error', () => {}); // reported through RedisCluster's logger
+  const adapter = { key: `${prefix}socket.io` };
+  return ioredis ? { options: { client: ioredis, adapter }, ownClient: ioredis } : { options: { url: process.env['REDIS_URL'] || undefined, adapter } };
+}
+const { options, ownClient } = topology();
+const cluster = new RedisCluster(io, { ...options, keyPrefix: prefix, commandTimeoutMs: 500, logger });
 const auth = authorize({ secret, handshake: true, revocationStore: cluster.revocationStore, revocationFailMode: failMode });
 io.use(auth);
 io.on('connection', (socket) => {
@@ -37,6 +57,7 @@ type Command =
   | { id: number; cmd: 'serverCount' }
   | { id: number; cmd: 'broadcast'; forMs: number }
   | { id: number; cmd: 'state' }
+  | { id: number; cmd: 'closeRedis' }
   | { id: number; cmd: 'close' };
 
 const handlers = {
@@ -60,15 +81,24 @@ const handlers = {
     return io.of('/').adapter.serverCount();
   },
   async state() {
-    return { sessions: auth.sessionCount, redis: cluster.connected, warnings };
+    return { sessions: auth.sessionCount, redis: cluster.connected, warnings, ownClient: ownClient?.status };
+  },
+  /** Closes RedisCluster only: what it leaves of the application's own client. */
+  async closeRedis() {
+    await cluster.close();
+    return { connected: cluster.connected, ownClient: ownClient?.status };
   },
   async close() {
     await io.close();
     await cluster.close();
+    ownClient?.disconnect(); // the application's own client: RedisCluster leaves it open
     setImmediate(() => process.exit(0));
     return true;
   },
 };
+
+// A parent that dies without closing us (a crashed test or benchmark) must not leave us running.
+process.on('disconnect', () => process.exit(1));
 
 process.on('message', (message: Command) => {
   const { id, cmd } = message;

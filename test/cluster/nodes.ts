@@ -18,7 +18,14 @@ export interface ClusterNode {
 }
 
 export interface NodeOptions {
-  redisUrl: string;
+  /** A single Redis; or, instead, `clusterNodes` or `sentinels`. */
+  redisUrl?: string;
+  /** `redis://host:port` of Redis Cluster nodes: node-redis cluster client, sharded adapter. */
+  clusterNodes?: string[];
+  /** `host:port` of sentinels and the monitored name: an ioredis client on Sentinel. */
+  sentinels?: { addresses: string[]; name: string };
+  /** `ioredis`: the node brings its own ioredis client for `redisUrl`. */
+  client?: 'node-redis' | 'ioredis';
   prefix: string;
   failMode?: 'closed' | 'open';
 }
@@ -30,7 +37,14 @@ export type Cleanup = Pick<TestContext, 'after'>;
 export async function startNode(t: Cleanup, options: NodeOptions): Promise<ClusterNode> {
   const child = fork(NODE_SCRIPT, [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, REDIS_URL: options.redisUrl, SOCKJWT_PREFIX: options.prefix, FAIL_MODE: options.failMode ?? 'closed', JWT_SECRET: SECRET },
+    env: {
+      ...process.env,
+      REDIS_URL: options.redisUrl ?? '',
+      REDIS_CLUSTER_NODES: options.clusterNodes?.join(',') ?? '',
+      REDIS_SENTINELS: options.sentinels?.addresses.join(',') ?? '',
+      SENTINEL_NAME: options.sentinels?.name ?? '',
+      REDIS_CLIENT: options.client ?? 'node-redis',
+      SOCKJWT_PREFIX: options.prefix, FAIL_MODE: options.failMode ?? 'closed', JWT_SECRET: SECRET },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = once(child, 'exit');
@@ -106,6 +120,8 @@ export interface NodeState {
   sessions: number;
   redis: boolean;
   warnings: string[];
+  /** The status of a node's own ioredis client, when it has one. */
+  ownClient?: string;
 }
 
 /** Waits for a node's state to satisfy `ready` (connection changes have no IPC event). */

@@ -20,6 +20,11 @@ export interface EnvConfig {
   redisUrl: string | undefined;
   /** REDIS_KEY_PREFIX: names this cluster's keys and channels, to run several clusters on one Redis. */
   redisKeyPrefix: string | undefined;
+  /** REDIS_CLUSTER_NODES: `redis://host:port` of some Redis Cluster nodes, comma-separated (instead of REDIS_URL). */
+  redisClusterNodes: string[] | undefined;
+  /** REDIS_SENTINELS: `host:port` of the sentinels, comma-separated (instead of REDIS_URL), with REDIS_SENTINEL_NAME (default `mymaster`). */
+  redisSentinels: { host: string; port: number }[] | undefined;
+  redisSentinelName: string;
   /** What the operator should know (printed at startup). */
   warnings: string[];
 }
@@ -47,8 +52,22 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     usersFile: env['USERS_FILE'] || fileURLToPath(new URL('../users.json', import.meta.url)),
     redisUrl: env['REDIS_URL'] || undefined,
     redisKeyPrefix: env['REDIS_KEY_PREFIX'] || undefined,
+    redisClusterNodes: list(env['REDIS_CLUSTER_NODES']),
+    redisSentinels: list(env['REDIS_SENTINELS'])?.map(hostAndPort),
+    redisSentinelName: env['REDIS_SENTINEL_NAME'] || 'mymaster',
     warnings,
   };
+}
+
+function list(value: string | undefined): string[] | undefined {
+  const items = (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  return items.length > 0 ? items : undefined;
+}
+
+function hostAndPort(address: string): { host: string; port: number } {
+  const match = /^(.+):(\d+)$/.exec(address);
+  if (!match) throw new RangeError(`REDIS_SENTINELS must list host:port addresses, not "${address}"`);
+  return { host: match[1]!, port: Number(match[2]) };
 }
 
 function port(value: string | undefined): number {

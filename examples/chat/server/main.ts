@@ -1,15 +1,14 @@
 // `npm start`: the chat example with its settings from the environment.
-import { RedisCluster } from 'sockjwt/redis';
-import { createChatServer } from './app.js';
-import { readConfig, redactUrl } from './config.js';
+import { Redis } from 'ioredis';
+import { RedisCluster, type RedisClusterOptions } from 'sockjwt/redis';
+import { createChatServer, type ChatIo, type ClusterLink } from './app.js';
+import { readConfig, redactUrl, type EnvConfig } from './config.js';
 import { loadUsers } from './users.js';
 
 const env = readConfig();
 for (const warning of env.warnings) console.warn(`WARNING: ${warning}`);
-const redisUrl = env.redisUrl;
-if (redisUrl) {
-  console.log(`Cluster mode: Redis at ${redactUrl(redisUrl)} carries broadcasts, who is online and revocations between nodes.`);
-}
+const topology = redisTopology(env);
+if (topology) console.log(`Cluster mode: ${topology.where} carries broadcasts, who is online and revocations between nodes.`);
 
 const users = loadUsers(env.usersFile);
 let server: Awaited<ReturnType<typeof createChatServer>>;
@@ -17,7 +16,7 @@ try {
   server = await createChatServer({
     ...env,
     users,
-    cluster: redisUrl ? (io) => new RedisCluster(io, clusterOptions(redisUrl, env.redisKeyPrefix)) : undefined,
+    cluster: topology?.join,
   });
 } catch (error) {
   if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -45,7 +44,32 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-/** REDIS_KEY_PREFIX keeps clusters that share a Redis apart: their revocations and their broadcasts. */
-function clusterOptions(url: string, keyPrefix: string | undefined) {
-  return keyPrefix ? { url, keyPrefix, adapter: { key: `${keyPrefix}socket.io` } } : { url };
+/**
+ * Which Redis the nodes share: a Redis Cluster (REDIS_CLUSTER_NODES; sharded adapter), a
+ * Sentinel-watched master (REDIS_SENTINELS; an ioredis client that follows failovers), or one
+ * Redis (REDIS_URL). REDIS_KEY_PREFIX keeps clusters that share a Redis apart.
+ */
+function redisTopology(config: EnvConfig): { where: string; join: (io: ChatIo) => ClusterLink } | undefined {
+  const keyPrefix = config.redisKeyPrefix;
+  const named = keyPrefix ? { keyPrefix } : {};
+  if (config.redisClusterNodes) {
+    const clusterNodes = config.redisClusterNodes;
+    const adapter = { sharded: true as const, ...(keyPrefix ? { channelPrefix: `${keyPrefix}socket.io` } : {}) };
+    return { where: `the Redis Cluster at ${clusterNodes.map(redactUrl).join(', ')}`, join: (io) => new RedisCluster(io, { clusterNodes, adapter, ...named }) };
+  }
+  if (config.redisSentinels) {
+    const { redisSentinels: sentinels, redisSentinelName: name } = config;
+    return {
+      where: `the master "${name}" of the sentinels ${sentinels.map((s) => `${s.host}:${s.port}`).join(', ')}`,
+      join: (io) => {
+        const client = new Redis({ sentinels, name });
+        client.on('error', () => {}); // RedisCluster reports outages once each
+        const cluster = new RedisCluster(io, { client, ...named, ...(keyPrefix ? { adapter: { key: `${keyPrefix}socket.io` } } : {}) } satisfies RedisClusterOptions);
+        return { revocationStore: cluster.revocationStore, close: () => cluster.close().then(() => client.disconnect()) };
+      },
+    };
+  }
+  const url = config.redisUrl;
+  if (!url) return undefined;
+  return { where: `Redis at ${redactUrl(url)}`, join: (io) => new RedisCluster(io, keyPrefix ? { url, keyPrefix, adapter: { key: `${keyPrefix}socket.io` } } : { url }) };
 }
