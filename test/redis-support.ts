@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import type { TestContext } from 'node:test';
 import { createClient } from 'redis';
+import { plainRedis, type RedisProcess } from './redis-topologies.js';
 
 /** The Redis that `.ci/run` (scripts/pretest.mjs) makes sure is answering. */
 export const SHARED_REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -29,59 +27,10 @@ export async function sharedRedis(t: TestContext, prefix: string) {
   return client;
 }
 
-/** A free TCP port on 127.0.0.1, for a redis-server of the test's own. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+/** A redis-server process owned by one test, on a free port, keeping nothing on disk (redis-topologies.ts). */
+export type PrivateRedis = RedisProcess;
 
-export interface PrivateRedis {
-  url: string;
-  /** SIGKILL, as a crash would. Resolves once the process is gone. */
-  kill(): Promise<void>;
-  /** Starts it again on the same port, empty. Resolves once it answers. */
-  start(): Promise<void>;
-}
-
-/**
- * A redis-server process owned by one test, on a free port, keeping nothing on disk, so a
- * test can kill and restart it without touching the shared one.
- */
-export async function privateRedis(t: TestContext, { started = true } = {}): Promise<PrivateRedis> {
-  const port = await freePort();
-  const url = `redis://127.0.0.1:${port}`;
-  let child: ChildProcess | undefined;
-  const kill = async () => {
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
-  };
-  const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    child.on('error', () => {}); // a missing binary shows as the ping below failing
-    await untilAnswering(url);
-  };
-  t.after(kill);
-  if (started) await start();
-  return { url, kill, start };
-}
-
-async function untilAnswering(url: string, timeoutMs = 5000): Promise<void> {
-  const client = createClient({ url, socket: { reconnectStrategy: (retries) => (retries > 100 ? new Error('gave up') : 50), connectTimeout: timeoutMs } });
-  client.on('error', () => {});
-  const timer = setTimeout(() => client.destroy(), timeoutMs);
-  try {
-    await client.connect();
-    await client.ping();
-    await client.close();
-  } catch (cause) {
-    throw new Error(`redis-server did not answer at ${url} (is Debian's redis-server installed?): ${String(cause)}`);
-  } finally {
-    clearTimeout(timer);
-  }
+/** A test can kill and restart it without touching the shared one. */
+export function privateRedis(t: TestContext, { started = true } = {}): Promise<PrivateRedis> {
+  return plainRedis(t, { started });
 }

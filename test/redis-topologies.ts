@@ -43,7 +43,7 @@ function workDir(t: Cleanup, name: string): string {
 }
 
 /** One redis-server (or redis-sentinel) process, killed when the test ends. */
-async function redisProcess(t: Cleanup, binary: string, args: (port: number) => string[], port?: number): Promise<RedisProcess> {
+async function redisProcess(t: Cleanup, binary: string, args: (port: number) => string[], port?: number, started = true): Promise<RedisProcess> {
   requireBinary(binary);
   const chosen = port ?? (await freePort());
   const url = `redis://127.0.0.1:${chosen}`;
@@ -60,7 +60,7 @@ async function redisProcess(t: Cleanup, binary: string, args: (port: number) => 
     await untilAnswering(url);
   };
   t.after(kill);
-  await start();
+  if (started) await start();
   return { port: chosen, url, kill, start };
 }
 
@@ -102,9 +102,9 @@ export async function until(check: () => Promise<true | string>, timeoutMs: numb
   }
 }
 
-/** A redis-server of the caller's own, keeping nothing on disk. */
-export async function plainRedis(t: Cleanup): Promise<RedisProcess> {
-  return redisProcess(t, 'redis-server', (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+/** A redis-server of the caller's own, keeping nothing on disk; `started: false` leaves it to `start()`. */
+export async function plainRedis(t: Cleanup, { started = true } = {}): Promise<RedisProcess> {
+  return redisProcess(t, 'redis-server', (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], undefined, started);
 }
 
 /** A redis-server that writes every command to its append-only file before answering. */
