@@ -32,7 +32,16 @@ const REFRESH_RETRYABLE: ReadonlySet<ErrorReason> = new Set([...RETRYABLE].filte
  */
 export type ClientErrorReason = 'token_unavailable' | 'token_timeout' | 'ack_timeout' | 'connect_failed' | 'disconnected';
 
-/** A failure of the client side of a session; `reason` says which, `cause` holds what was thrown. */
+/**
+ * A failure of the client side of a session; `reason` says which, `cause` holds what was thrown.
+ *
+ * @example
+ * ```ts
+ * socket.session.on('stopped', (error) => {
+ *   if (error instanceof ClientSessionError && error.reason === 'token_unavailable') showLogin();
+ * });
+ * ```
+ */
 export class ClientSessionError extends Error {
   override readonly name = 'ClientSessionError';
   /** false when the error says trying again is pointless (a `getToken` error with `retryable: false`). */
@@ -54,7 +63,17 @@ export class ClientSessionError extends Error {
 /** Why a session stopped: the server's refusal, or the helper's own failure. Both have `reason`. */
 export type SessionError = UnauthorizedError | ClientSessionError;
 
-/** Turns the wire form (`err.data` of `connect_error`, or an `unauthorized` payload) back into a typed error. */
+/**
+ * Turns the wire form (`err.data` of `connect_error`, or an `unauthorized` payload) back into a typed error.
+ *
+ * @example
+ * ```ts
+ * plainSocket.on('connect_error', (err) => {
+ *   const refusal = toUnauthorizedError(err);
+ *   if (refusal?.reason === 'expired') reconnectWithFreshToken();
+ * });
+ * ```
+ */
 export function toUnauthorizedError(wire: unknown): UnauthorizedError | undefined {
   const data = ((wire as { data?: unknown } | null)?.data ?? wire) as Partial<UnauthorizedErrorData> | null;
   if (!data || data.type !== 'UnauthorizedError' || typeof data.code !== 'string') return undefined;

@@ -67,6 +67,13 @@ const monotonic = (): number => globalThis.performance?.now() ?? Date.now();
  * server drops the socket for a reason a new token fixes, and a `stopped` with a reason
  * whenever it gives up. Every wait is bounded: `getToken` by `getTokenTimeoutMs`, an
  * `authenticate` by `ackTimeoutMs`, retries by `maxRetries` with exponential back-off.
+ *
+ * @example
+ * ```ts
+ * const socket = connect(url, { getToken });
+ * socket.session.on('authenticated', ({ expiresInMs, refreshed }) => console.log(refreshed ? 'refreshed' : 'in', expiresInMs));
+ * await socket.session.refresh(); // e.g. after the user's roles changed
+ * ```
  */
 export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEvents> {
   private socket!: Socket;

@@ -65,6 +65,15 @@ const consoleLogger: RedisClusterLogger = {
  * The node keeps serving while Redis is away: connections are retried with back-off,
  * checks follow `authorize()`'s `revocationFailMode`, and when Redis returns every live
  * socket is checked again for revocations this node could not hear.
+ *
+ * @example
+ * ```ts
+ * import { RedisCluster } from 'sockjwt/redis';
+ * const cluster = new RedisCluster(io, { url: process.env.REDIS_URL }); // installs the adapter on io
+ * const auth = authorize({ secret, handshake: true, revocationStore: cluster.revocationStore });
+ * io.use(auth);
+ * await auth.revoke({ sub: 'user-42' }); // drops the user's sockets on every node
+ * ```
  */
 export class RedisCluster {
   readonly revocationStore: RedisRevocationStore;

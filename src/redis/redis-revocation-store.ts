@@ -64,7 +64,16 @@ return ttl`;
  * Revocation rules in Redis, shared by every node: `jti` and `sub` rules are keys that
  * expire with the tokens they name (TTL), so the store never needs sweeping. A check is
  * one `MGET`, on a single Redis or a Redis Cluster alike (the keys share a hash tag). A
- * revocation is announced to the other nodes through the socket.io adapter.
+ * revocation is announced by Redis itself, in the script that stores it, when the store has a
+ * `subscriber`; without one, through the socket.io adapter.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'redis';
+ * import { RedisRevocationStore } from 'sockjwt/redis';
+ * const client = await createClient({ url: process.env.REDIS_URL }).connect(); // yours: never closed by sockjwt
+ * io.use(authorize({ secret, handshake: true, revocationStore: new RedisRevocationStore({ client, io }) }));
+ * ```
  */
 export class RedisRevocationStore implements RevocationStore {
   readonly retentionMs: number;
