@@ -6,7 +6,8 @@ import { UnauthorizedError, type ErrorCode, type ErrorReason } from './errors.js
  * (test/readme.test.ts), and a test keeps `new UnauthorizedError(` out of the rest of `src/`.
  *
  * Messages that socketio-jwt's clients may match on keep jsonwebtoken's and socketio-jwt's texts
- * (`jwt expired`, `invalid signature`, `No Authorization header was found`, …): those are stable.
+ * (`jwt expired`, `invalid signature`, `Server requires Authorization Header`, …): those are stable
+ * (README, "Errors"; test/dropin.test.ts checks each still appears in this file word for word).
  */
 
 /** Which `code` each `reason` travels with. `rejected` also carries the app's own codes. */
