@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { describe, it, type TestContext } from 'node:test';
 import { authorize, type HandshakeOptions, type JwksOptions } from '../src/index.js';
 import { accepted, assertMessageModeSelectsByKid, AUDIENCE, ISSUER, refused, serverWith, signingKey, signJose, startJwksServer, timed, type JwksServer, type Respond } from './key-support.js';
-import { next, startServer, type Harness } from './support.js';
+import { startServer, type Harness } from './support.js';
 
 /** A socket.io server whose handshake verifies against `endpoint`, one namespace per `jwks` variant. */
 function serverFor(t: TestContext, endpoint: JwksServer, variants: Record<string, Partial<JwksOptions>>, extra: Partial<HandshakeOptions> = {}): Promise<Harness> {

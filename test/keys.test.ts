@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createSecretKey, generateKeyPairSync } from 'node:crypto';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { authorize, type HandshakeOptions } from '../src/index.js';
 import { accepted, assertMessageModeSelectsByKid, AUDIENCE, ISSUER, refused, serverWith, signingKey, signJose, tamper } from './key-support.js';
 import { nowSeconds } from './support.js';

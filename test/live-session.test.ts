@@ -300,7 +300,7 @@ describe('revocation across namespaces', () => {
     assert.equal(admin.sessionCount, 0);
   });
 
-  it('revoke() rejects a rule that names nothing', async (t) => {
+  it('revoke() rejects a rule that names nothing', async () => {
     const auth = authorize({ secret: SECRET, handshake: true });
     await assert.rejects(auth.revoke({} as never), TypeError);
     await assert.rejects(auth.revoke({ sub: '' }), TypeError);
