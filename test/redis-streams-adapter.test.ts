@@ -21,7 +21,7 @@ const RECOVERY = { connectionStateRecovery: { maxDisconnectionDuration: 30_000, 
  * A node: streams adapter, handshake mode, and RedisCluster for the store only (`adapter: false`),
  * or (`viaAdapter`) a bare RedisRevocationStore whose announcements travel through the adapter.
  */
-async function streamsNode(t: TestContext, names: { stream: string; keys: string }, viaAdapter = false, mode: 'handshake' | 'message' = 'handshake') {
+async function streamsNode(t: TestContext, names: { stream: string; keys: string }, viaAdapter = false, mode: 'handshake' | 'message' = 'handshake', watchAtStartup = true) {
   const redis = createClient({ url: SHARED_REDIS_URL });
   redis.on('error', () => {});
   await redis.connect();
@@ -41,7 +41,7 @@ async function streamsNode(t: TestContext, names: { stream: string; keys: string
         io.on('connection', listener);
         auth = listener;
       }
-      auth.watch(io); // sessions outlive this node: guard recovery before the first connection here
+      if (watchAtStartup) auth.watch(io); // sessions outlive this node: guard recovery before the first connection here
     },
     { adapter, ...RECOVERY },
   );
@@ -52,6 +52,15 @@ async function streamsNode(t: TestContext, names: { stream: string; keys: string
   });
   await cluster.ready;
   return { ...node, auth };
+}
+
+/** Process warnings with `code`, from now until the test ends. */
+function warningsCoded(t: TestContext, code: string): Error[] {
+  const seen: Error[] = [];
+  const listener = (warning: Error & { code?: string }) => warning.code === code && seen.push(warning);
+  process.on('warning', listener);
+  t.after(() => process.off('warning', listener));
+  return seen;
 }
 
 async function twoNodes(t: TestContext, viaAdapter = false, mode: 'handshake' | 'message' = 'handshake') {
@@ -85,6 +94,26 @@ function resumeOn(node: { connect: (nsp: string, options: object) => ClientSocke
 }
 
 describe('Redis Streams adapter', { timeout: 60_000 }, () => {
+  for (const mode of ['handshake', 'message'] as const) {
+    test(`${mode} mode: a node that did not call auth.watch() at startup says so at its first connection; a watched one stays quiet`, async (t) => {
+      const names = { stream: `sockjwt-test-${randomUUID()}`, keys: uniquePrefix() };
+      await sharedRedis(t, `{${names.keys}}`);
+      await sharedRedis(t, names.stream);
+      const unwatchedWarnings = warningsCoded(t, 'SOCKJWT_RECOVERY_UNWATCHED');
+      const watched = await streamsNode(t, names, false, mode, true);
+      const unwatched = await streamsNode(t, names, false, mode, false);
+      const token = sign({ sub: 'dee' });
+      const options = mode === 'handshake' ? { auth: { token } } : {};
+      await connected(watched.connect('/', options));
+      // process.emitWarning delivers on the next tick, long before a connection's round trip ends.
+      assert.equal(unwatchedWarnings.length, 0, 'auth.watch(io) at startup: nothing to say');
+      await connected(unwatched.connect('/', options));
+      await connected(unwatched.connect('/', options));
+      assert.equal(unwatchedWarnings.length, 1, 'said once for the namespace');
+      assert.match(unwatchedWarnings[0]!.message, /auth\.watch\(io\)/);
+    });
+  }
+
   for (const viaAdapter of [false, true]) {
     test(`a revocation on one node drops the socket on the other (${viaAdapter ? 'announced through the adapter: serverSideEmit' : 'announced by Redis: RedisCluster'})`, async (t) => {
       const { a, b } = await twoNodes(t, viaAdapter);

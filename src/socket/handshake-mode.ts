@@ -1,7 +1,7 @@
 import type { Namespace, Socket } from 'socket.io';
 import { asUnauthorizedError, type UnauthorizedError } from '../errors/errors.js';
 import { concealCredentials, extractHandshakeToken, type TokenSources } from './extract-token.js';
-import { guardNamespaceRecovery, resumeRecovered } from './recovery.js';
+import { guardNamespaceRecovery, namespaceWatcher, resumeRecovered } from './recovery.js';
 import { withSessionControl, type SessionControl, type SessionRegistry } from '../session/session-registry.js';
 import { SocketSession } from '../session/socket-session.js';
 import { gateOf } from '../socketio/socketio-seams.js';
@@ -31,16 +31,11 @@ const HANDSHAKE_MODE = { callback: false as const, announceAdmission: false };
  */
 export function createHandshakeMiddleware(settings: HandshakeSettings): HandshakeMiddleware {
   const { sessions } = settings;
-  const watched = new WeakSet<Namespace>();
-  const watch = (nsp: Namespace) => {
-    if (watched.has(nsp)) return;
-    watched.add(nsp);
-    watchNamespace(nsp, sessions);
-  };
+  const watch = namespaceWatcher((nsp) => watchNamespace(nsp, sessions));
 
   const middleware = (socket: Socket, next: (err?: Error) => void): void => {
     if (typeof next !== 'function') return refuseMisuse(socket);
-    watch(socket.nsp);
+    watch(socket.nsp, false);
     const session = new SocketSession(socket, sessions, HANDSHAKE_MODE);
     const refuseHandshake = (error: UnauthorizedError) => {
       sessions.settings.gate.refused(socket, error, 'connect');
@@ -63,7 +58,7 @@ export function createHandshakeMiddleware(settings: HandshakeSettings): Handshak
       (error: unknown) => next(asUnauthorizedError(error, (cause) => refuse.internal(undefined, cause))),
     );
   };
-  return withSessionControl(middleware, sessions, watch) as HandshakeMiddleware;
+  return withSessionControl(middleware, sessions, (nsp) => watch(nsp, true)) as HandshakeMiddleware;
 }
 
 /**

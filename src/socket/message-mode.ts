@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io';
 import { concealCredentials } from './extract-token.js';
-import { guardNamespaceRecovery, resumeRecovered } from './recovery.js';
+import { guardNamespaceRecovery, namespaceWatcher, resumeRecovered } from './recovery.js';
 import { withSessionControl, type SessionControl, type SessionRegistry } from '../session/session-registry.js';
 import { SocketSession, type ModeSettings } from '../session/socket-session.js';
 
@@ -20,11 +20,13 @@ export type ConnectionListener = ((socket: Socket<any, any, any, any>) => void) 
  */
 export function createConnectionListener(settings: MessageSettings): ConnectionListener {
   const { sessions } = settings;
+  const watch = namespaceWatcher((nsp) => guardNamespaceRecovery(nsp, sessions));
   const onConnection = (socket: Socket, ...misused: unknown[]): void => {
     // Registered with io.use() by mistake: refuse loudly rather than hang every handshake.
     const next = misused[0];
     if (typeof next === 'function') return next(new Error(MISUSED_AS_MIDDLEWARE));
-    guardNamespaceRecovery(socket.nsp, sessions);
+    watch(socket.nsp, false);
+    guardNamespaceRecovery(socket.nsp, sessions); // an adapter installed since the first connection is guarded too
     const cookie = settings.mode.tokenCookie;
     if (cookie !== undefined) concealCredentials(socket, { authHeaderRequired: false, query: false, cookie });
     const session = new SocketSession(socket, sessions, settings.mode);
@@ -32,7 +34,7 @@ export function createConnectionListener(settings: MessageSettings): ConnectionL
     if (sessions.required) session.holdUntilAuthenticated(settings.timeoutMs);
     else session.admitAnonymously();
   };
-  return withSessionControl(onConnection, sessions, (nsp) => guardNamespaceRecovery(nsp, sessions)) as ConnectionListener;
+  return withSessionControl(onConnection, sessions, (nsp) => watch(nsp, true)) as ConnectionListener;
 }
 
 const MISUSED_AS_MIDDLEWARE =

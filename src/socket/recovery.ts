@@ -4,7 +4,7 @@ import { checkNotRevoked } from '../revocation/revocation.js';
 import { endOfLife } from '../session/session-lifetime.js';
 import { RECOVERY_RECORD, type RecoveryRecord, type SessionRegistry } from '../session/session-registry.js';
 import type { SocketSession } from '../session/socket-session.js';
-import { guardRecovery } from '../socketio/socketio-seams.js';
+import { guardRecovery, restoresSessionsOfOtherNodes } from '../socketio/socketio-seams.js';
 
 /**
  * Connection state recovery restores a session only when what it stored still holds: claims
@@ -12,6 +12,31 @@ import { guardRecovery } from '../socketio/socketio-seams.js';
  * no revocation since. Never a held or anonymous session while credentials are required:
  * such a session has no claims, and would be replayed every broadcast it missed.
  */
+/**
+ * Runs `install` once per namespace: at startup when the app calls `auth.watch()`, else at the
+ * namespace's first connection. The latter is too late on a node whose adapter restores other
+ * nodes' sessions: a socket recovered onto it before that connection skipped sockjwt (handshake
+ * mode) or was replayed what it missed before the guard stood (message mode). That cannot be
+ * undone from here, so it is said, once per namespace, where operators look.
+ */
+export function namespaceWatcher(install: (nsp: Namespace) => void): (nsp: Namespace, atStartup: boolean) => void {
+  const watched = new WeakSet<Namespace>();
+  return (nsp, atStartup) => {
+    if (watched.has(nsp)) return;
+    watched.add(nsp);
+    if (!atStartup && restoresSessionsOfOtherNodes(nsp)) warnRecoveryUnwatched(nsp);
+    install(nsp);
+  };
+}
+
+function warnRecoveryUnwatched(nsp: Namespace): void {
+  process.emitWarning(
+    `sockjwt: namespace "${nsp.name}" recovers sessions made on other nodes (connection state recovery with ${nsp.adapter.constructor.name}); ` +
+      'call auth.watch(io) once the adapter is installed, before the node serves: a socket recovered before the first handshake here skipped sockjwt',
+    { code: 'SOCKJWT_RECOVERY_UNWATCHED' },
+  );
+}
+
 export function guardNamespaceRecovery(nsp: Namespace, sessions: SessionRegistry): void {
   guardRecovery(nsp, (data) => mayRecover(data, sessions));
 }

@@ -242,6 +242,27 @@ export function guardRecovery(nsp: Namespace, mayRecover: (data: unknown) => boo
 }
 
 /**
+ * Whether, with connection state recovery on, this namespace's adapter restores sessions that
+ * other nodes persisted (the Redis Streams, Postgres and MongoDB adapters do; socket.io's
+ * in-memory adapter keeps only this node's, and the base adapter restores none). Then a socket
+ * recovered from another node can be this node's first, before any listener of ours ran.
+ */
+export function restoresSessionsOfOtherNodes(nsp: Namespace): boolean {
+  const options = (nsp.server as unknown as { opts?: { connectionStateRecovery?: unknown } }).opts;
+  if (!options?.connectionStateRecovery) return false;
+  const owner = classDefining(nsp.adapter, 'restoreSession');
+  return owner !== undefined && owner !== 'Adapter' && owner !== 'SessionAwareAdapter';
+}
+
+/** The name of the class on `object`'s prototype chain that defines `method` (the guard's own wrapper is skipped). */
+function classDefining(object: object, method: string): string | undefined {
+  for (let proto = Object.getPrototypeOf(object) as object | null; proto; proto = Object.getPrototypeOf(proto) as object | null) {
+    if (Object.prototype.hasOwnProperty.call(proto, method)) return (proto as { constructor?: { name?: string } }).constructor?.name;
+  }
+  return undefined;
+}
+
+/**
  * Names a claims property may not take: anything a Socket has, own or inherited, getters
  * included, on the socket.io actually running. Asked before the first attach to a socket.
  */
