@@ -7,7 +7,7 @@ import time
 from socketio.exceptions import BadNamespaceError
 
 from . import _protocol as p
-from ._base import REASON_GRACE_S, Outcome, SessionBase, TokenFailure
+from ._base import REASON_GRACE_S, Outcome, RefreshClock, SessionBase, TokenFailure
 
 
 class Session(SessionBase):
@@ -159,11 +159,9 @@ class Session(SessionBase):
     def _live(self, token, answer):
         """An accepted connection: refresh in place until it ends."""
         self._accept(answer, token, refreshed=False)
-        refresh_failures = 0
-        refresh_at = self._refresh_at()
+        clock = RefreshClock(self)
         while True:
-            timeout = None if refresh_at is None else max(refresh_at - time.monotonic(), 0)
-            event, data = self._next(timeout, None)
+            event, data = self._next(clock.timeout(), None)
             if event == 'timeout' or event == 'refresh_now':
                 future = data if event == 'refresh_now' else None
                 outcome, accepted, refusal = self._refresh()
@@ -171,22 +169,14 @@ class Session(SessionBase):
                     future.set_result(accepted)
                 if outcome is not None:
                     return outcome
-                if accepted:
-                    refresh_failures = 0
-                    refresh_at = self._refresh_at()
-                else:
-                    refresh_failures += 1
-                    delay = self._refresh_retry_in(refresh_failures, refusal)
-                    refresh_at = None if delay is None else time.monotonic() + delay
+                clock.refreshed(accepted, refusal)
             elif event == 'authenticated' and isinstance(data, dict):
                 # Newer servers say how long this socket has (expiresInMs) right after connect.
                 self._expiry = p.Expiry.from_answer(data, token)
-                if refresh_at is not None and refresh_failures == 0:
-                    refresh_at = self._refresh_at()
+                clock.lifetime_told()
             elif event == 'unauthorized':
                 refusal = p.refusal_from(data)
-                if refusal is not None and refusal.reason in self._late_refusals:
-                    self._late_refusals.remove(refusal.reason)
+                if self._explained_already(refusal):
                     continue
                 return self._dropped(refusal)
             elif event == 'disconnect':
@@ -322,10 +312,6 @@ class Session(SessionBase):
     def _accept(self, answer, token, refreshed):
         self._expiry = p.Expiry.from_answer(answer, token)
         self._notify('authenticated', {'exp': self._expiry.exp, 'expires_in_s': self._expiry.remaining_s(), 'refreshed': refreshed})
-
-    def _refresh_at(self):
-        delay = self._expiry.refresh_in_s(self.refresh_lead_s)
-        return None if delay is None else time.monotonic() + delay
 
     def _teardown(self):
         try:
