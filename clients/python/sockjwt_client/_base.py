@@ -1,8 +1,6 @@
 """What the threaded and the asyncio session share: settings, callbacks, and the decisions of
 docs/protocol.md section 8 that do not wait on anything.
 """
-import time
-
 from . import _protocol as p
 
 MODES = ('handshake', 'message')
@@ -121,17 +119,6 @@ class SessionBase:
             return 'stop', p.SessionStopped(refusal.reason, f'{refusal.message} ({self.max_retries} retries)', refusal)
         return 'retry', p.retry_delay_for(refusal, failures, self.retry_delay_s), failures, lost
 
-    def _refresh_at(self):
-        delay = self._expiry.refresh_in_s(self.refresh_lead_s)
-        return None if delay is None else time.monotonic() + delay
-
-    def _explained_already(self, refusal):
-        """A refusal a refresh's acknowledgement already reported, arriving late as `unauthorized`."""
-        if refusal is None or refusal.reason not in self._late_refusals:
-            return False
-        self._late_refusals.remove(refusal.reason)
-        return True
-
     def _refresh_retry_in(self, failures, refusal):
         """Seconds until the next try of a failed refresh, or None when it cannot happen before expiry."""
         if refusal is not None and p.on_refused_refresh(refusal.reason) == p.KEEP:
@@ -143,29 +130,3 @@ class SessionBase:
         if remaining is None or delay >= remaining:
             return None
         return delay
-
-
-class RefreshClock:
-    """When a live session's next in-band refresh is due: on schedule, or backed off after failures."""
-
-    def __init__(self, session):
-        self._session = session
-        self.failures = 0
-        self.at = session._refresh_at()
-
-    def timeout(self):
-        return None if self.at is None else max(self.at - time.monotonic(), 0)
-
-    def refreshed(self, accepted, refusal):
-        if accepted:
-            self.failures = 0
-            self.at = self._session._refresh_at()
-            return
-        self.failures += 1
-        delay = self._session._refresh_retry_in(self.failures, refusal)
-        self.at = None if delay is None else time.monotonic() + delay
-
-    def lifetime_told(self):
-        """The server restated the lifetime (expiresInMs): reschedule, unless a retry is pending."""
-        if self.at is not None and self.failures == 0:
-            self.at = self._session._refresh_at()

@@ -9,7 +9,7 @@ import time
 from socketio.exceptions import BadNamespaceError
 
 from . import _protocol as p
-from ._base import REASON_GRACE_S, Outcome, RefreshClock, SessionBase, TokenFailure
+from ._base import REASON_GRACE_S, Outcome, SessionBase, TokenFailure
 
 
 class AsyncSession(SessionBase):
@@ -172,9 +172,11 @@ class AsyncSession(SessionBase):
 
     async def _live(self, token, answer):
         await self._accept(answer, token, refreshed=False)
-        clock = RefreshClock(self)
+        refresh_failures = 0
+        refresh_at = self._refresh_at()
         while True:
-            event, data = await self._next(clock.timeout(), None)
+            timeout = None if refresh_at is None else max(refresh_at - time.monotonic(), 0)
+            event, data = await self._next(timeout, None)
             if event == 'timeout' or event == 'refresh_now':
                 future = data if event == 'refresh_now' else None
                 outcome, accepted, refusal = await self._refresh()
@@ -182,14 +184,21 @@ class AsyncSession(SessionBase):
                     future.set_result(accepted)
                 if outcome is not None:
                     return outcome
-                clock.refreshed(accepted, refusal)
+                if accepted:
+                    refresh_failures = 0
+                    refresh_at = self._refresh_at()
+                else:
+                    refresh_failures += 1
+                    delay = self._refresh_retry_in(refresh_failures, refusal)
+                    refresh_at = None if delay is None else time.monotonic() + delay
             elif event == 'authenticated' and isinstance(data, dict):
-                # Newer servers say how long this socket has (expiresInMs) right after connect.
                 self._expiry = p.Expiry.from_answer(data, token)
-                clock.lifetime_told()
+                if refresh_at is not None and refresh_failures == 0:
+                    refresh_at = self._refresh_at()
             elif event == 'unauthorized':
                 refusal = p.refusal_from(data)
-                if self._explained_already(refusal):
+                if refusal is not None and refusal.reason in self._late_refusals:
+                    self._late_refusals.remove(refusal.reason)
                     continue
                 return await self._dropped(refusal)
             elif event == 'disconnect':
@@ -311,6 +320,10 @@ class AsyncSession(SessionBase):
     async def _accept(self, answer, token, refreshed):
         self._expiry = p.Expiry.from_answer(answer, token)
         await self._notify('authenticated', {'exp': self._expiry.exp, 'expires_in_s': self._expiry.remaining_s(), 'refreshed': refreshed})
+
+    def _refresh_at(self):
+        delay = self._expiry.refresh_in_s(self.refresh_lead_s)
+        return None if delay is None else time.monotonic() + delay
 
     async def _teardown(self):
         try:
