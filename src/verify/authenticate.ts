@@ -66,36 +66,32 @@ function checkTokenShape(token: unknown, maxTokenLength: number): string {
   if (token.length > maxTokenLength) {
     throw refuse.tooLarge(maxTokenLength);
   }
-  refuseUnsigned(token);
-  refuseNonCanonicalSignature(token);
+  checkSignatureSpelling(token);
   return token;
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /**
- * An unsigned token (`alg: none`, empty third segment) is refused here, before any key is
- * resolved: an app's secret function must never see claims nobody signed. The text is
- * jsonwebtoken's, which socketio-jwt's clients (and its own tests) read.
+ * The signature segment of a three-segment token, read as jsonwebtoken reads it, before any key
+ * is resolved:
+ * - empty (`alg: none`): refused with jsonwebtoken's text, which socketio-jwt's clients (and its
+ *   own tests) read; an app's secret function must never see claims nobody signed;
+ * - spelled non-canonically: the last base64url character has unused low bits that decoders
+ *   ignore, so one signature has several spellings. jsonwebtoken (and socketio-jwt) compare the
+ *   text and refuse all but the canonical one; fast-jwt compares bytes. Refused here, so a token
+ *   is one string and socketio-jwt's verdict stands (the fuzzing oracle found such a token admitted).
+ * Any other shape is fast-jwt's to call malformed.
  */
-function refuseUnsigned(token: string): void {
-  const parts = token.split('.');
-  if (parts.length === 3 && parts[0] && parts[1] && parts[2]!.trim() === '') {
-    throw refuse.signatureRequired();
-  }
-}
-
-/**
- * The last base64url character of a signature has unused low bits: decoders ignore them, so one
- * signature has several spellings. jsonwebtoken (and socketio-jwt) compare the text and refuse all
- * but the canonical one; fast-jwt compares bytes. Refused here, so a token is one string and
- * socketio-jwt's verdict stands (the fuzzing oracle found such a token admitted).
- */
-function refuseNonCanonicalSignature(token: string): void {
+function checkSignatureSpelling(token: string): void {
+  const first = token.indexOf('.');
   const last = token.lastIndexOf('.');
-  // Only a JWS of three segments; any other shape is fast-jwt's to call malformed.
-  if (last < 0 || token.indexOf('.', token.indexOf('.') + 1) !== last) return;
+  if (first < 0 || token.indexOf('.', first + 1) !== last) return;
   const signature = token.slice(last + 1);
+  if (signature.trim() === '') {
+    if (first > 0 && last > first + 1) throw refuse.signatureRequired();
+    return;
+  }
   if (!BASE64URL.test(signature)) return;
   if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) {
     throw refuse.badSignature();
