@@ -1,8 +1,7 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import type { HandshakeOptions } from '../src/index.js';
-import { refused, serverWith as serverWithDefaults, type Respond, type SigningKey } from './key-support.js';
+import { listenOnFreePort, refused, serverWith as serverWithDefaults, type Respond, type SigningKey } from './key-support.js';
 
 /** The same probes as single-issuer servers: claims of an accepted token, data of a refusal. */
 export { accepted, refused } from './key-support.js';
@@ -48,14 +47,8 @@ export async function startIdentityProvider(t: TestContext, tenants: Record<stri
     }
     response.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  t.after(() => (server.listening ? stop() : undefined));
+  const { port, stop } = await listenOnFreePort(t, server);
+  origin = `http://127.0.0.1:${port}`;
   return {
     origin,
     issuer,

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { SignJWT } from 'jose';
@@ -84,6 +84,20 @@ export interface JwksServer {
   stop(): Promise<void>;
 }
 
+/** Listens on an ephemeral loopback port; `stop` (also run when the test ends) closes it and its connections. */
+export async function listenOnFreePort(t: TestContext, server: HttpServer): Promise<{ port: number; stop: () => Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  // close() first: a refetch arriving between the two would otherwise hold close() open forever.
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  t.after(() => (server.listening ? stop() : undefined));
+  return { port, stop };
+}
+
 /** A real JWKS endpoint on an ephemeral port that counts what it is asked. Closed when the test ends. */
 export async function startJwksServer(t: TestContext, keys: readonly { jwk: object }[] = []): Promise<JwksServer> {
   let body = '';
@@ -96,15 +110,7 @@ export async function startJwksServer(t: TestContext, keys: readonly { jwk: obje
   });
   const publish = (next: readonly { jwk: object }[]) => (body = JSON.stringify({ keys: next.map((key) => key.jwk) }));
   publish(keys);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  // close() first: a refetch arriving between the two would otherwise hold close() open forever.
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  t.after(() => (server.listening ? stop() : undefined));
+  const { port, stop } = await listenOnFreePort(t, server);
   return {
     uri: `http://127.0.0.1:${port}/.well-known/jwks.json`,
     requests,
