@@ -20,10 +20,14 @@ async function consecutiveFreePorts(): Promise<number> {
     const first = createServer().listen(0, '127.0.0.1');
     await once(first, 'listening');
     const port = (first.address() as { port: number }).port;
-    const second = createServer().listen(port + 1, '127.0.0.1');
-    const free = await Promise.race([once(second, 'listening').then(() => true), once(second, 'error').then(() => false)]);
+    const second = createServer();
+    // `once(second, 'listening')` would reject on EADDRINUSE instead of answering "taken".
+    const free = await new Promise<boolean>((resolve) => {
+      second.once('listening', () => resolve(true)).once('error', () => resolve(false));
+      second.listen(port + 1, '127.0.0.1');
+    });
     first.close();
-    second.close();
+    if (free) second.close();
     if (free) return port;
   }
 }
