@@ -27,7 +27,9 @@ const COUNT = Number(values.count);
 const IN_FLIGHT = Number(values['in-flight']);
 const loadBefore = load();
 
-const names = (values.scenarios?.split(',') ?? Object.keys(SCENARIOS)) as ScenarioName[];
+// The baseline-* scenarios load another checkout (BENCH_BASELINE_SRC): by default only when it is set.
+const defaultNames = Object.keys(SCENARIOS).filter((name) => !name.startsWith('baseline-') || process.env['BENCH_BASELINE_SRC']);
+const names = (values.scenarios?.split(',') ?? defaultNames) as ScenarioName[];
 if (names[0] !== 'bare') throw new Error('--scenarios starts with bare');
 const harness = await startHarness();
 const servers = new Map<ScenarioName, Child>();
@@ -72,13 +74,24 @@ const bare = rows.find((row) => row.name === 'bare')!;
 const row = (name: ScenarioName) => rows.find((r) => r.name === name)!;
 const ratio = (name: ScenarioName) => row(name).cps / bare.cps;
 
+/** The bare scenario with the same wire (token in auth, or the authenticate exchange), when it ran. */
+function sameWire(name: ScenarioName): (typeof rows)[number] | undefined {
+  if (name.startsWith('bare')) return undefined;
+  const twin: ScenarioName = SCENARIOS[name].presentation === 'message' ? 'bare-echo' : 'bare-token';
+  return names.includes(twin) && !broken.has(twin) ? row(twin) : undefined;
+}
+const sameWireRatio = (r: (typeof rows)[number]) => {
+  const twin = sameWire(r.name);
+  return twin ? (r.cpu / twin.cpu).toFixed(2) : '—';
+};
+
 const table = [
-  '| scenario | connections/s (median) | ratio to bare | server CPU µs / connection | CPU ratio to bare | every round (conn/s) |',
-  '|---|---:|---:|---:|---:|---|',
+  '| scenario | connections/s (median) | ratio to bare | server CPU µs / connection | CPU ratio to bare | CPU ratio to bare, same wire | every round (conn/s) |',
+  '|---|---:|---:|---:|---:|---:|---|',
   ...rows.map((r) =>
     broken.has(r.name)
-      ? `| ${SCENARIOS[r.name].label} | does not run | — | — | — | ${broken.get(r.name)} |`
-      : `| ${SCENARIOS[r.name].label} | ${fmt(r.cps)} | ${(r.cps / bare.cps).toFixed(3)} | ${fmt(r.cpu)} | ${(r.cpu / bare.cpu).toFixed(2)} | ${r.all.join(', ')} |`,
+      ? `| ${SCENARIOS[r.name].label} | does not run | — | — | — | — | ${broken.get(r.name)} |`
+      : `| ${SCENARIOS[r.name].label} | ${fmt(r.cps)} | ${(r.cps / bare.cps).toFixed(3)} | ${fmt(r.cpu)} | ${(r.cpu / bare.cpu).toFixed(2)} | ${sameWireRatio(r)} | ${r.all.join(', ')} |`,
   ),
 ].join('\n');
 

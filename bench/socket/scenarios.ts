@@ -12,6 +12,10 @@ export interface Scenario {
 
 export const SCENARIOS = {
   'bare': { label: 'bare socket.io v4 (no auth)', alg: 'HS256', presentation: 'none' },
+  // The same wire as sockjwt's two modes on bare socket.io, nothing verified: what carrying a token
+  // and the `authenticate` / `authenticated` exchange cost socket.io itself, apart from sockjwt's work.
+  'bare-token': { label: 'bare socket.io v4, token in auth, unread', alg: 'HS256', presentation: 'auth' },
+  'bare-echo': { label: 'bare socket.io v4, authenticate answered unverified', alg: 'HS256', presentation: 'message' },
   'sockjwt-handshake-HS256': { label: 'sockjwt handshake, HS256', alg: 'HS256', presentation: 'auth' },
   'sockjwt-handshake-ES256': { label: 'sockjwt handshake, ES256', alg: 'ES256', presentation: 'auth' },
   'sockjwt-message-HS256': { label: 'sockjwt message mode, HS256', alg: 'HS256', presentation: 'message' },

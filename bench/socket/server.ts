@@ -28,6 +28,10 @@ let sessionCount = (): number | undefined => undefined;
 
 switch (name) {
   case 'bare':
+  case 'bare-token':
+    break;
+  case 'bare-echo':
+    io.on('connection', (socket) => socket.on('authenticate', () => socket.emit('authenticated')));
     break;
   case 'sockjwt-handshake-HS256':
   case 'sockjwt-handshake-ES256': {
