@@ -7,7 +7,7 @@ import { describe, it, type TestContext } from 'node:test';
 import jwt from 'jsonwebtoken';
 import type { Server, Socket } from 'socket.io';
 import type { Socket as ClientSocket } from 'socket.io-client';
-import { authorize, type AuthorizeOptions, type HandshakeOptions, type MessageOptions } from '../src/index.js';
+import { authorize, type AuthorizeOptions, type HandshakeOptions, type MessageOptions, type SessionControl } from '../src/index.js';
 import { connected, next, nowSeconds, refusal, SECRET, sign, signRaw, socketIoAtLeast, startServer, supportsRecovery, type WireError } from './support.js';
 
 type Ack = { ok: boolean; exp?: number | null; expiresInMs?: number | null; message?: string; data?: WireError['data'] };
@@ -33,7 +33,7 @@ type Mode = 'handshake' | 'message';
  * A server in either mode. `before` runs before authorize() is installed (an app
  * middleware or listener placed first), `after` once it is.
  */
-async function serve(t: TestContext, mode: Mode, options: Partial<AuthorizeOptions> = {}, hooks: { before?: (io: Server) => void; after?: (io: Server) => void } = {}, serverOptions = {}) {
+async function serve(t: TestContext, mode: Mode, options: Partial<AuthorizeOptions> = {}, hooks: { before?: (io: Server) => void; after?: (io: Server, auth: SessionControl) => void } = {}, serverOptions = {}) {
   const auth = mode === 'handshake'
     ? authorize({ secret: SECRET, handshake: true, ...options } as HandshakeOptions)
     : authorize({ secret: SECRET, ...options } as MessageOptions);
@@ -41,7 +41,7 @@ async function serve(t: TestContext, mode: Mode, options: Partial<AuthorizeOptio
     hooks.before?.(io);
     if (mode === 'handshake') io.use(auth as never);
     else io.on('connection', auth as never);
-    hooks.after?.(io);
+    hooks.after?.(io, auth);
   }, serverOptions);
   /** Connects and authenticates in the mode's way; resolves with the connected client. */
   const login = async (token: string, clientOptions = {}) => {
@@ -205,6 +205,70 @@ describe('revocation', () => {
       await dropped;
       assert.equal((await refusedLogin(h, mode, token)).reason, 'revoked');
     });
+  }
+});
+
+describe('revocation at the commit point of recovery', () => {
+  for (const mode of MODES) {
+    for (const when of ['while the recovery guard awaits isRevoked', 'between the recovery guard and the connection'] as const) {
+      it(`#5 ${mode} mode: revoke({ sub }) ${when} wins: the session is not recovered live`, needsRecovery, async (t) => {
+        const token = sign({ sub: 'mallory' });
+        let recovering: { entered: ReturnType<typeof gate>; release: ReturnType<typeof gate> } | undefined;
+        const h = await serve(t, mode, {
+          // A recovered socket is checked without a token: that is the recovery guard asking.
+          isRevoked: async (_claims, presented) => {
+            if (presented === undefined && recovering && when === 'while the recovery guard awaits isRevoked') {
+              recovering.entered.open();
+              await recovering.release.opened;
+            }
+            return false;
+          },
+        }, {
+          after: (io, auth) => {
+            if (when !== 'between the recovery guard and the connection') return;
+            // After sockjwt's guard accepted the session, before socket.io connects the socket.
+            auth.watch(io);
+            const adapter = io.of('/').adapter as unknown as { restoreSession(pid: string, offset: string): Promise<unknown> };
+            const guarded = adapter.restoreSession.bind(adapter);
+            adapter.restoreSession = async (pid, offset) => {
+              const session = await guarded(pid, offset);
+              if (session && recovering) {
+                recovering.entered.open();
+                await recovering.release.opened;
+              }
+              return session;
+            };
+          },
+        }, RECOVERY);
+        const client = await h.login(token, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 50, randomizationFactor: 0 });
+        const hello = next(client, 'hello');
+        h.io.emit('hello');
+        await hello;
+        const serverSide = h.io.of('/').sockets.get(client.id!)!;
+        const goneOnServer = next<[string]>(serverSide, 'disconnect');
+        recovering = { entered: gate(), release: gate() };
+        client.io.engine.close();
+        assert.equal((await goneOnServer)[0], 'transport close');
+        let missed = 0;
+        client.on('missed', () => missed++);
+        h.io.emit('missed');
+        await recovering.entered.opened;
+        assert.equal(await h.auth.revoke({ sub: 'mallory' }), 0, 'nothing live to drop yet');
+        const refused = mode === 'handshake' && when === 'while the recovery guard awaits isRevoked'
+          ? refusal(client).then((error) => error.data.reason)
+          : next<[WireError]>(client, 'unauthorized', 4000).then(([error]) => error.data.reason).catch(() => 'not told');
+        recovering.release.open();
+        if (mode === 'message' && when === 'while the recovery guard awaits isRevoked') {
+          // Declined by the guard: a normal, held connection; nothing it missed is replayed.
+          await connected(client);
+          assert.equal(client.recovered, false, 'recovered on a revoked token');
+          assert.equal(missed, 0);
+        } else {
+          assert.equal(await refused, 'revoked');
+        }
+        assert.equal(h.auth.sessionCount, 0);
+      });
+    }
   }
 });
 

@@ -156,8 +156,16 @@ export class SocketSession implements SocketGate, Expirable {
     if (asksForLifetime(this.socket)) this.tellAuthenticated(undefined);
   }
 
-  /** A socket socket.io recovered with stored claims the recovery guard accepted. */
-  resume(payload: JwtClaims, startedAt: number, heldSince: number): void {
+  /**
+   * A socket socket.io recovered with stored claims the recovery guard accepted, checked from
+   * revocation generation `since`: the commit point, as at connect, where a rule heard since wins.
+   */
+  resume(payload: JwtClaims, startedAt: number, heldSince: number, since: number): void {
+    const revoked = this.registry.revokedSince(since, payload, heldSince);
+    if (revoked) {
+      this.registry.settings.gate.refused(this.socket, revoked, 'connect', payload);
+      return this.refuseFirst(revoked, undefined);
+    }
     this.startedAt = startedAt;
     this.goLive({ token: undefined, payload, claims: payload }, heldSince);
     if (this.mode.announceAdmission || asksForLifetime(this.socket)) this.tellAuthenticated(undefined);
