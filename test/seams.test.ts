@@ -371,6 +371,21 @@ describe('tokens never reach app code', () => {
       const hooked = await serve(t, mode, { additional_auth: async () => Promise.reject(new Error('db at 10.0.0.7 said: password authentication failed')) });
       const hookError = await refusedLogin(hooked, mode, sign({ sub: 'u-1' }));
       assert.doesNotMatch(JSON.stringify(hookError), /10\.0\.0\.7|password/);
+      // `.catch(onError)`: an Error handed to onError is a failure, not the app's words for the client.
+      const callbackLogged: object[] = [];
+      const viaOnError = await serve(t, mode, {
+        logger: { warn: (entry: object) => callbackLogged.push(entry), info: () => {}, debug: () => {} },
+        additional_auth: (_claims, _onSuccess, onError) => onError(new Error('connect ECONNREFUSED 10.0.0.7:5432 password=hunter2')),
+      });
+      const onErrorError = await refusedLogin(viaOnError, mode, sign({ sub: 'u-1' }));
+      assert.equal(onErrorError.reason, 'rejected');
+      assert.doesNotMatch(JSON.stringify(onErrorError), /ECONNREFUSED|10\.0\.0\.7|hunter2/);
+      assert.match(JSON.stringify(callbackLogged), /hunter2/);
+      // The app's own words still pass: a string, or socketio-jwt's plain { message, code }.
+      const worded = await serve(t, mode, { additional_auth: (_claims, _onSuccess, onError) => onError({ message: 'account suspended', code: 'suspended' } as never) });
+      const wordedError = await refusedLogin(worded, mode, sign({ sub: 'u-1' }));
+      assert.equal(wordedError.message, 'account suspended');
+      assert.equal(wordedError.code, 'suspended');
     });
   }
 });
