@@ -171,6 +171,12 @@ export class SocketSession implements SocketGate, Expirable {
     if (this.mode.announceAdmission || asksForLifetime(this.socket)) this.tellAuthenticated(undefined);
   }
 
+  /** Refused as it connects, before any token is looked at (a handshake unsafe to ship): at once, no acknowledgement awaited. */
+  refuseAtConnect(error: UnauthorizedError): void {
+    this.registry.settings.gate.refused(this.socket, error, 'connect');
+    this.refuseFirst(error, undefined, false);
+  }
+
   // ───────────────────────────── the seams ask ─────────────────────────────
 
   get isHeld(): boolean {

@@ -1,6 +1,6 @@
 import type { Namespace, Socket } from 'socket.io';
 import { asUnauthorizedError, type UnauthorizedError } from '../errors/errors.js';
-import { concealCredentials, extractHandshakeToken, type TokenSources } from './extract-token.js';
+import { concealCredentials, extractHandshakeToken, unshippableHandshake, type TokenSources } from './extract-token.js';
 import { guardNamespaceRecovery, namespaceWatcher, resumeRecovered } from './recovery.js';
 import { withSessionControl, type SessionControl, type SessionRegistry } from '../session/session-registry.js';
 import { SocketSession } from '../session/socket-session.js';
@@ -41,6 +41,8 @@ export function createHandshakeMiddleware(settings: HandshakeSettings): Handshak
       sessions.settings.gate.refused(socket, error, 'connect');
       next(error);
     };
+    const unshippable = unshippableHandshake(socket);
+    if (unshippable) return refuseHandshake(unshippable);
     let token: unknown;
     try {
       token = extractHandshakeToken(socket, settings.sources);
@@ -73,6 +75,9 @@ function watchNamespace(nsp: Namespace, sessions: SessionRegistry): void {
     const session = gateOf(socket);
     if (session instanceof SocketSession) return session.onConnected();
     const recovered = new SocketSession(socket, sessions, HANDSHAKE_MODE);
+    // Its handshake is the recovering client's new one, which no middleware looked at.
+    const unshippable = unshippableHandshake(socket);
+    if (unshippable) return recovered.refuseAtConnect(unshippable);
     if (!socket.recovered || !resumeRecovered(socket, recovered, sessions)) recovered.onConnected();
   });
 }

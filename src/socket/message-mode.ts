@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io';
-import { concealCredentials } from './extract-token.js';
+import { concealCredentials, unshippableHandshake } from './extract-token.js';
 import { guardNamespaceRecovery, namespaceWatcher, resumeRecovered } from './recovery.js';
 import { withSessionControl, type SessionControl, type SessionRegistry } from '../session/session-registry.js';
 import { SocketSession, type ModeSettings } from '../session/socket-session.js';
@@ -30,6 +30,8 @@ export function createConnectionListener(settings: MessageSettings): ConnectionL
     const cookie = settings.mode.tokenCookie;
     if (cookie !== undefined) concealCredentials(socket, { authHeaderRequired: false, query: false, cookie });
     const session = new SocketSession(socket, sessions, settings.mode);
+    const unshippable = unshippableHandshake(socket);
+    if (unshippable) return session.refuseAtConnect(unshippable);
     if (socket.recovered && resumeRecovered(socket, session, sessions)) return;
     if (sessions.required) session.holdUntilAuthenticated(settings.timeoutMs);
     else session.admitAnonymously();
