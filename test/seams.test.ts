@@ -435,6 +435,23 @@ describe('options', () => {
     }
   });
 
+  it("#17 decodedPropertyName may not take sockjwt's recovery record key, nor the encoded token's name", () => {
+    for (const option of ['decodedPropertyName', 'encodedPropertyName'] as const) {
+      assert.throws(() => authorize({ secret: SECRET, [option]: 'sockjwt' }), /sockjwt.*recovery|recovery.*sockjwt/, option);
+      assert.throws(() => authorize({ secret: SECRET, handshake: true, [option]: 'sockjwt' }), TypeError, option);
+    }
+    assert.throws(() => authorize({ secret: SECRET, decodedPropertyName: 'token', encodedPropertyName: 'token' }), /same/);
+    assert.throws(() => authorize({ secret: SECRET, handshake: true, decodedPropertyName: 'encoded_token' }), /same/);
+    assert.throws(() => authorize({ secret: SECRET, encodedPropertyName: 'decoded_token' }), /same/);
+  });
+
+  it('#17 recovery restores no session whose claims are its own recovery record', needsRecovery, async () => {
+    const { storedSession } = await import('../src/socket/recovery.js');
+    const record = { since: Date.now(), heldSince: Date.now() };
+    const settings = { settings: { names: { decoded: 'sockjwt', encoded: 'encoded_token' }, claimsReshaped: false } };
+    assert.equal(storedSession({ sockjwt: record }, settings as never), undefined);
+  });
+
   it('#17 every member of a real socket is in the refused list', async (t) => {
     const { SOCKET_MEMBERS } = await import('../src/config/settings.js');
     const h = await serve(t, 'handshake', { required: false });

@@ -72,15 +72,16 @@ interface StoredSession extends RecoveryRecord {
 
 /**
  * What a recovered socket's `data` says about it: 'anonymous' without claims; undefined when
- * its claims cannot be re-checked (`customDecoded` reshaped them) or its record is missing.
+ * its claims cannot be re-checked (`customDecoded` reshaped them) or its record is missing, or
+ * is the claims themselves (a property name `authorize()` refuses; never trusted here either).
  */
-function storedSession(data: unknown, sessions: SessionRegistry): StoredSession | 'anonymous' | undefined {
+export function storedSession(data: unknown, sessions: SessionRegistry): StoredSession | 'anonymous' | undefined {
   const record = data as Record<string, unknown> | undefined;
   const claims = record?.[sessions.settings.names.decoded];
   if (claims === undefined) return 'anonymous';
   if (sessions.settings.claimsReshaped || typeof claims !== 'object' || claims === null) return undefined;
   const times = record?.[RECOVERY_RECORD] as Partial<RecoveryRecord> | undefined;
-  if (typeof times?.since !== 'number' || typeof times.heldSince !== 'number') return undefined;
+  if (typeof times?.since !== 'number' || typeof times.heldSince !== 'number' || times === claims) return undefined;
   return { payload: claims as JwtClaims, since: times.since, heldSince: times.heldSince };
 }
 
