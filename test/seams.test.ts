@@ -136,6 +136,61 @@ describe('quarantine and connection state recovery', () => {
   });
 });
 
+/** What a client receives before its first `unauthorized` (which ends the collection). */
+function receivedBeforeRefusal(client: ClientSocket): Promise<string[]> {
+  const received: string[] = [];
+  const refused = next<[WireError]>(client, 'unauthorized', 4000);
+  client.onAny((event: string) => void received.push(event));
+  return refused.then(() => received.filter((event) => event !== 'unauthorized'));
+}
+
+describe("the app's connect listeners", () => {
+  for (const watched of [true, false]) {
+    it(`message mode${watched ? ', auth.watch(io) at startup' : ', after the first connection'}: an io.on('connect') listener never reaches a socket that has not authenticated`, async (t) => {
+      const h = await serve(t, 'message', { callback: false }, {
+        after: (io, auth) => {
+          if (watched) auth.watch(io);
+          io.on('connect', (socket: Socket) => void socket.emit('welcome', 'members only'));
+        },
+      });
+      // Without watch(), sockjwt learns of the namespace at its first connection: that one is the app's to order.
+      if (!watched) await h.login(sign({ sub: 'first' }));
+      const client = h.connect();
+      const received = receivedBeforeRefusal(client);
+      await connected(client);
+      client.emit('authenticate', { token: 'not-a-jwt' });
+      assert.deepEqual(await received, []);
+    });
+  }
+
+  it("handshake mode: a revocation heard after verification refuses the socket before the app's connect listeners", async (t) => {
+    const entered = gate();
+    const release = gate();
+    const seenConnected: boolean[] = [];
+    const h = await serve(t, 'handshake', {}, {
+      after: (io) => {
+        // A later middleware of the app's: sockjwt has verified, socket.io has not connected yet.
+        io.use(async (_socket, nextMiddleware) => {
+          entered.open();
+          await release.opened;
+          nextMiddleware();
+        });
+        io.on('connect', (socket: Socket) => {
+          seenConnected.push(socket.connected);
+          socket.emit('welcome', 'members only');
+        });
+      },
+    });
+    const client = h.connect('/', { auth: { token: sign({ sub: 'mallory' }) } });
+    const received = receivedBeforeRefusal(client);
+    await entered.opened;
+    assert.equal(await h.auth.revoke({ sub: 'mallory' }), 0);
+    release.open();
+    assert.deepEqual(await received, []);
+    assert.deepEqual(seenConnected, [false]);
+  });
+});
+
 describe('revocation', () => {
   for (const mode of MODES) {
     it(`#5 ${mode} mode: revoke({ sub }) while the token is inside an async step wins: the socket is refused`, async (t) => {

@@ -140,7 +140,7 @@ export class SocketSession implements SocketGate, Expirable {
     this.admission = { identity, since, presentedAt };
   }
 
-  /** Handshake mode, `connection`: the commit point. A revocation heard since verification began wins. */
+  /** Handshake mode, the socket connected (before the app's `connect` listeners): the commit point. A revocation heard since verification began wins. */
   onConnected(): void {
     const admission = this.admission;
     this.admission = undefined;

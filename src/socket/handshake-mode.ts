@@ -4,7 +4,7 @@ import { concealCredentials, extractHandshakeToken, unshippableHandshake, type T
 import { guardNamespaceRecovery, namespaceWatcher, resumeRecovered } from './recovery.js';
 import { withSessionControl, type SessionControl, type SessionRegistry } from '../session/session-registry.js';
 import { SocketSession } from '../session/socket-session.js';
-import { gateOf } from '../socketio/socketio-seams.js';
+import { beforeAppListeners, gateOf } from '../socketio/socketio-seams.js';
 import * as refuse from '../errors/refusals.js';
 
 export interface HandshakeSettings {
@@ -64,14 +64,15 @@ export function createHandshakeMiddleware(settings: HandshakeSettings): Handshak
 }
 
 /**
- * A middleware cannot see the connection it allowed, so the namespace's `connection` event
- * is the commit point, ahead of the app's own handlers. A socket refused by a later
- * middleware never connects and is simply forgotten. A socket socket.io recovered skipped
- * the middlewares: its session comes back from what the recovery guard accepted.
+ * A middleware cannot see the connection it allowed, so the socket's connection is the commit
+ * point, ahead of every `connect` and `connection` listener of the app's (a revocation heard after
+ * verification refuses the socket before they see it). A socket refused by a later middleware
+ * never connects and is simply forgotten. A socket socket.io recovered skipped the middlewares:
+ * its session comes back from what the recovery guard accepted.
  */
 function watchNamespace(nsp: Namespace, sessions: SessionRegistry): void {
   guardNamespaceRecovery(nsp, sessions);
-  nsp.prependListener('connection', (socket: Socket) => {
+  beforeAppListeners(nsp, (socket: Socket) => {
     const session = gateOf(socket);
     if (session instanceof SocketSession) return session.onConnected();
     const recovered = new SocketSession(socket, sessions, HANDSHAKE_MODE);
