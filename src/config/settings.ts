@@ -107,7 +107,7 @@ function sessionsFrom(options: AuthorizeOptions<unknown>): SessionRegistry {
   const authenticate = authenticateFrom(options, checks, revocation, identity);
   return new SessionRegistry({
     authenticate,
-    gate: gateFrom(options, authenticate, refreshRule(identity, lifetime)),
+    gate: gateFrom(options, authenticate, refreshRule(identity, lifetime), identity),
     refreshLimit: refreshLimitFrom(options.refreshLimit),
     names: propertyNames(options),
     lifetime,
@@ -141,16 +141,16 @@ function lifetimeFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks): 
 }
 
 /** The failure limit and the observers, composed once around `authenticate`. */
-function gateFrom(options: AuthorizeOptions<unknown>, authenticate: Authenticate<unknown>, rule: RefreshRule): AuthGate {
+function gateFrom(options: AuthorizeOptions<unknown>, authenticate: Authenticate<unknown>, rule: RefreshRule, identity: IdentitySettings): AuthGate {
   const observe = observerFrom(options.metrics, options.logger);
-  if (options.rateLimit === undefined) return new AuthGate(authenticate, undefined, observe, 0, rule);
+  if (options.rateLimit === undefined) return new AuthGate(authenticate, undefined, observe, 0, rule, identity);
   const limit = objectOption<RateLimitOptions>(options.rateLimit, 'rateLimit', DEFAULT_RATE_LIMIT);
   const limiter = new FailureLimiter(
     numberOption(limit.maxFailures, 'rateLimit.maxFailures', 'positiveInteger')!,
     numberOption(limit.windowMs, 'rateLimit.windowMs', 'positive')!,
     numberOption(limit.maxAddresses, 'rateLimit.maxAddresses', 'positiveInteger')!,
   );
-  return new AuthGate(authenticate, limiter, observe, numberOption(limit.trustedProxies, 'rateLimit.trustedProxies', 'nonNegativeInteger')!, rule);
+  return new AuthGate(authenticate, limiter, observe, numberOption(limit.trustedProxies, 'rateLimit.trustedProxies', 'nonNegativeInteger')!, rule, identity);
 }
 
 function refreshLimitFrom(option: RefreshLimitOptions | undefined): Required<RefreshLimitOptions> {
