@@ -234,6 +234,27 @@ describe('revocation', () => {
       assert.equal((server!.data as { decoded_token: { jti: string } }).decoded_token.jti, 'old');
     });
 
+    it(`#5 ${mode} mode: each revocation counts once, so 600 during one verification leave it answerable`, async (t) => {
+      // The registry remembers 1,024 rules for verifications in flight; a rule counted two or
+      // three times (revoke() itself, the store's echo, Redis' notice) made 600 look like 1,200.
+      const entered = gate();
+      const release = gate();
+      const h = await serve(t, mode, {
+        additional_auth: async (claims) => {
+          if (claims.sub !== 'slow') return true;
+          entered.open();
+          await release.opened;
+          return true;
+        },
+      });
+      const login = h.login(sign({ sub: 'slow' }));
+      await entered.opened;
+      for (let i = 0; i < 600; i++) await h.auth.revoke({ sub: `other-${i}` });
+      release.open();
+      await login;
+      assert.equal(h.auth.sessionCount, 1);
+    });
+
     it(`#6 ${mode} mode: numeric sub and jti are revocable, as numbers or strings`, async (t) => {
       const h = await serve(t, mode);
       // The refused login below presents this very token: one signed after the revoke, in a later
