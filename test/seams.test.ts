@@ -193,23 +193,29 @@ describe("the app's connect listeners", () => {
 
 describe('revocation', () => {
   for (const mode of MODES) {
-    it(`#5 ${mode} mode: revoke({ sub }) while the token is inside an async step wins: the socket is refused`, async (t) => {
-      const entered = gate();
-      const release = gate();
-      const h = await serve(t, mode, {
-        additional_auth: async () => {
+    for (const step of ['additional_auth', 'customDecoded', 'isRevoked'] as const) {
+      it(`#5 ${mode} mode: revoke({ sub }) while the token is inside an async step (${step}) wins: the socket is refused`, async (t) => {
+        const entered = gate();
+        const release = gate();
+        const wait = async () => {
           entered.open();
           await release.opened;
-          return true;
-        },
+        };
+        const hooks: Partial<AuthorizeOptions> = {
+          additional_auth: async () => (await wait(), true),
+          // The store (memory) has answered "not revoked" before the app's isRevoked runs.
+          isRevoked: async () => (await wait(), false),
+          customDecoded: async (claims) => (await wait(), claims),
+        };
+        const h = await serve(t, mode, { [step]: hooks[step] });
+        const attempt = refusedLogin(h, mode, sign({ sub: 'mallory' }));
+        await entered.opened;
+        await h.auth.revoke({ sub: 'mallory' });
+        release.open();
+        assert.equal((await attempt).reason, 'revoked');
+        assert.equal(h.auth.sessionCount, 0);
       });
-      const attempt = refusedLogin(h, mode, sign({ sub: 'mallory' }));
-      await entered.opened;
-      await h.auth.revoke({ sub: 'mallory' });
-      release.open();
-      assert.equal((await attempt).reason, 'revoked');
-      assert.equal(h.auth.sessionCount, 0);
-    });
+    }
 
     it(`#5 ${mode} mode: revoke({ jti }) of the new token while its refresh is verified: the refresh is refused, the old token stays`, async (t) => {
       let holdRefresh: { entered: ReturnType<typeof gate>; release: ReturnType<typeof gate> } | undefined;
@@ -272,6 +278,21 @@ describe('revocation', () => {
       assert.equal(await h.auth.revoke({ sub: 43 }), 0);
     });
 
+    it(`#6 ${mode} mode: with subjectClaim: 'id', revoke({ sub: 1 }) drops and refuses the tokens whose id is 1 or "1"`, async (t) => {
+      const h = await serve(t, mode, { subjectClaim: 'id' });
+      const numeric = sign({ id: 1, email: 'alice@example.com' });
+      const asText = sign({ id: '1', email: 'alice@example.com', device: 2 });
+      const other = await h.login(sign({ id: 2, email: 'bob@example.com' }));
+      const clients = [await h.login(numeric), await h.login(asText)];
+      const dropped = Promise.all(clients.map((client) => droppedWith(client, 'revoked')));
+      assert.equal(await h.auth.revoke({ sub: 1 }), 2);
+      await dropped;
+      assert.equal((await refusedLogin(h, mode, numeric)).reason, 'revoked');
+      assert.equal((await refusedLogin(h, mode, asText)).reason, 'revoked');
+      assert.equal(other.connected, true);
+      assert.equal(h.auth.sessionCount, 1);
+    });
+
     it(`#7 ${mode} mode: a token whose iat lies in the future is dropped by revoke({ sub }) and refused within clockTolerance`, async (t) => {
       const h = await serve(t, mode, { clockTolerance: 60 });
       const token = sign({ sub: 'ahead', iat: nowSeconds() + 30 });
@@ -282,6 +303,23 @@ describe('revocation', () => {
       assert.equal((await refusedLogin(h, mode, token)).reason, 'revoked');
     });
   }
+});
+
+describe('#3, the promise form', () => {
+  it('#3 an emitWithAck() the app awaits from a held socket rejects when the socket is refused', { skip: !socketIoAtLeast(6) && 'server-side emitWithAck() needs socket.io ≥ 4.6' }, async (t) => {
+    const settled = gate<string>();
+    const h = await serve(t, 'message', { callback: false }, {
+      after: (io) => io.on('connection', (socket: Socket) => {
+        socket.timeout(10_000).emitWithAck('question').then(() => settled.open('answered'), (error: Error) => settled.open(`rejected: ${error.message}`));
+      }),
+    });
+    const client = h.connect();
+    client.on('question', (ack: (answer: string) => void) => ack('leaked'));
+    await connected(client);
+    client.emit('authenticate', { token: 'not-a-jwt' });
+    const outcome = await Promise.race([settled.opened, new Promise<string>((resolve) => setTimeout(() => resolve('still pending after 2 s'), 2000).unref())]);
+    assert.match(outcome, /^rejected: /);
+  });
 });
 
 describe('revocation at the commit point of recovery', () => {
@@ -364,6 +402,15 @@ describe('identity and lifetime', () => {
       assert.equal((await authenticateWithAck(viaId, sign({ ...alice, id: '1', v: 2 }))).ok, true, '1 and "1" are one identity');
     });
 
+    it(`#8 ${mode} mode: refreshWithoutSubject: true lets two tokens without the subject claim refresh, not one with it`, async (t) => {
+      const h = await serve(t, mode, { refreshWithoutSubject: true });
+      const client = await h.login(sign({ first_name: 'Alice', email: 'alice@example.com' }));
+      const ack = await authenticateWithAck(client, sign({ first_name: 'Alice', email: 'alice@example.com', v: 2 }));
+      assert.equal(ack.ok, true, `refused: ${ack.data?.reason}`);
+      const withSubject = await authenticateWithAck(client, sign({ sub: 'bob', email: 'bob@example.com' }));
+      assert.equal(withSubject.data?.reason, 'subject_mismatch');
+    });
+
     it(`#9 ${mode} mode: maxAge ends a live socket at iat + maxAge`, async (t) => {
       // iat has whole seconds: with maxAge 2 the socket has between 1 and 2 s to live.
       const h = await serve(t, mode, { maxAge: 2 });
@@ -408,9 +455,11 @@ describe('tokens never reach app code', () => {
       await connected(client);
       const ack = await authenticateWithAck(client, sign({ sub: 'u-1' }));
       assert.equal(ack.ok, true);
+      // Listening before the client emits: registered after, the event could come first and be missed.
+      const hello = next(h.io.of('/').sockets.get(client.id!)!, 'hello');
       client.emit('hello');
       await barrier(h.io, client);
-      await next(h.io.of('/').sockets.get(client.id!)!, 'hello');
+      await hello;
       assert.deepEqual(seen.filter((entry) => (entry as unknown[])[0] !== 'hello'), []);
     });
 
