@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { createClient } from 'redis';
-import { authorize } from '../src/index.js';
+import { authorize, type HandshakeOptions, type JwtClaims } from '../src/index.js';
 import { RedisRevocationStore } from '../src/redis/index.js';
 import { connected, next, nowSeconds, refusal, SECRET, sign, signRaw, startServer, type WireError } from './support.js';
 import { sharedRedis, SHARED_REDIS_URL, uniquePrefix } from './redis-support.js';
@@ -101,6 +101,106 @@ describe('the handshake shipped between nodes (Redis Streams adapter)', () => {
       assert.deepEqual(remote.map((socket) => socket.id), [honest.id]);
     });
   }
+});
+
+/**
+ * A node (handshake mode) whose revocations live in Redis and are announced by Redis itself
+ * (a subscriber connection): two such nodes share rules without a socket.io adapter.
+ */
+async function redisStoreNode(t: TestContext, keyPrefix: string, options: Partial<HandshakeOptions> = {}) {
+  const client = await sharedRedis(t, `{${keyPrefix}}`);
+  const subscriber = client.duplicate();
+  subscriber.on('error', () => {});
+  await subscriber.connect();
+  const store = new RedisRevocationStore({ client, keyPrefix, subscriber });
+  await store.listening;
+  t.after(async () => {
+    store.close();
+    await subscriber.close().catch(() => {});
+  });
+  const auth = authorize({ secret: SECRET, handshake: true, revocationStore: store, ...options });
+  const node = await startServer(t, (io) => io.use(auth));
+  /** Resolves once this node has heard a rule (its registry, subscribed first, has by then). */
+  const nextRuleHeard = () => new Promise<void>((resolve) => {
+    const stop = store.subscribe(() => {
+      stop();
+      resolve();
+    });
+  });
+  return { ...node, auth, nextRuleHeard, login: async (token: string) => {
+    const client = node.connect('/', { auth: { token } });
+    await connected(client);
+    return client;
+  } };
+}
+
+/** A hook that waits, when `when` says so, on a promise the test opens. */
+function gatedHook(when: (claims: JwtClaims) => boolean) {
+  let entered!: () => void;
+  const inside = new Promise<void>((resolve) => (entered = resolve));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const additional_auth = async (claims: JwtClaims) => {
+    if (when(claims)) {
+      entered();
+      await released;
+    }
+    return true;
+  };
+  return { additional_auth, inside, release };
+}
+
+describe('revocations between two nodes on the Redis store', () => {
+  it('#6 numeric sub and jti: revoked on one node as numbers or strings, dropped and refused on the other', async (t) => {
+    const keyPrefix = uniquePrefix();
+    const a = await redisStoreNode(t, keyPrefix);
+    const b = await redisStoreNode(t, keyPrefix);
+    const subToken = sign({ sub: 42 as unknown as string });
+    const bySub = await b.login(subToken);
+    const byJti = await b.login(sign({ sub: 'u-7', jti: 7 as unknown as string }));
+    const subDropped = next<[WireError]>(bySub, 'unauthorized', 4000);
+    await a.auth.revoke({ sub: 42 });
+    assert.equal((await subDropped)[0].data.reason, 'revoked');
+    const jtiDropped = next<[WireError]>(byJti, 'unauthorized', 4000);
+    await a.auth.revoke({ jti: '7' });
+    assert.equal((await jtiDropped)[0].data.reason, 'revoked');
+    assert.equal((await refusal(b.connect('/', { auth: { token: subToken } }))).data.reason, 'revoked');
+    assert.equal(b.auth.sessionCount, 0);
+  });
+
+  it('#5 a rule heard from the other node (Redis notice) while a token is being verified wins, at connect', async (t) => {
+    const keyPrefix = uniquePrefix();
+    const hook = gatedHook((claims) => claims.sub === 'mallory');
+    const a = await redisStoreNode(t, keyPrefix, { additional_auth: hook.additional_auth });
+    const b = await redisStoreNode(t, keyPrefix);
+    const attempt = refusal(a.connect('/', { auth: { token: sign({ sub: 'mallory' }) } }));
+    await hook.inside;
+    const heard = a.nextRuleHeard();
+    assert.equal(await b.auth.revoke({ sub: 'mallory' }), 0);
+    await heard;
+    hook.release();
+    assert.equal((await attempt).data.reason, 'revoked');
+    assert.equal(a.auth.sessionCount, 0);
+  });
+
+  it('#5 a rule heard from the other node while a refresh is being verified wins: the refresh is refused, the old token stays', async (t) => {
+    const keyPrefix = uniquePrefix();
+    const hook = gatedHook((claims) => claims['v'] === 2);
+    const a = await redisStoreNode(t, keyPrefix, { additional_auth: hook.additional_auth });
+    const b = await redisStoreNode(t, keyPrefix);
+    const client = await a.login(sign({ sub: 'u-1', jti: 'old', v: 1 }));
+    const answer = client.timeout(4000).emitWithAck('authenticate', { token: sign({ sub: 'u-1', jti: 'new', v: 2 }) }) as Promise<{ ok: boolean; data?: WireError['data'] }>;
+    await hook.inside;
+    const heard = a.nextRuleHeard();
+    assert.equal(await b.auth.revoke({ jti: 'new' }), 0);
+    await heard;
+    hook.release();
+    const ack = await answer;
+    assert.equal(ack.ok, false);
+    assert.equal(ack.data?.reason, 'revoked');
+    const [server] = await a.io.fetchSockets();
+    assert.equal((server!.data as { decoded_token: { jti: string } }).decoded_token.jti, 'old');
+  });
 });
 
 describe('revocation on the Redis store', () => {
