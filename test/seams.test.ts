@@ -81,6 +81,26 @@ async function refusedLogin(h: Awaited<ReturnType<typeof serve>>, mode: Mode, to
 
 const MODES: Mode[] = ['handshake', 'message'];
 
+describe('one module touches socket.io internals', () => {
+  it("no file of src/ but socketio-seams.ts reaches a private member of socket.io's Socket, Namespace, Server or adapter", async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    // Underscored members (`nsp._ids`, `server._opts`), and the unadvertised ones sockjwt uses.
+    const PRIVATE = /\._[A-Za-z]\w*|\.(onevent|acks|parentNsps|restoreSession|persistSession|delAll|fns|flags)\b|\.packet\(/;
+    const root = new URL('../src/', import.meta.url);
+    const offenders: string[] = [];
+    for (const entry of await readdir(root, { recursive: true })) {
+      const file = String(entry);
+      // sockjwt/client runs in browsers and talks to its own socket.io-client, not the server.
+      if (!file.endsWith('.ts') || file === 'socketio/socketio-seams.ts' || file.startsWith('client/')) continue;
+      const lines = (await readFile(new URL(file, root), 'utf8')).split('\n');
+      lines.forEach((line, index) => {
+        if (PRIVATE.test(line) && !/^\s*(\*|\/\/)/.test(line)) offenders.push(`src/${file}:${index + 1}: ${line.trim()}`);
+      });
+    }
+    assert.deepEqual(offenders, []);
+  });
+});
+
 describe('quarantine and connection state recovery', () => {
   it('#1 a held client that never sent a token cannot recover its session and be replayed missed broadcasts', needsRecovery, async (t) => {
     const h = await serve(t, 'message', {}, {}, RECOVERY);
