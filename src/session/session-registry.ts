@@ -72,10 +72,13 @@ export interface SessionControl {
   /** Authenticated sockets currently live under this `authorize()`. */
   readonly sessionCount: number;
   /**
-   * Guards connection state recovery on a namespace (a Server: its main one) from now on,
-   * instead of from its first handshake. Call it at startup, after installing the adapter,
-   * when sessions outlive the node that made them (the Redis Streams adapter): a client
-   * recovering to a node that no client has reached yet would otherwise skip every check.
+   * Guards a namespace (a Server: its main one) from now on, instead of from its first
+   * connection: connection state recovery, and each socket taken in hand before any `connect`
+   * or `connection` listener of the app's (held, in message mode). Call it at startup, after
+   * installing the adapter, for each namespace this `authorize()` serves: a client recovering to
+   * a node that no client has reached yet (the Redis Streams adapter keeps sessions in Redis)
+   * would otherwise skip every check, and the namespace's first socket would reach the app's
+   * `connect` listeners before sockjwt.
    */
   watch(target: Namespace | Server): void;
 }
