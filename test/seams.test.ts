@@ -614,6 +614,26 @@ describe('options', () => {
 });
 
 describe('claims are safe to ship between nodes', () => {
+  it('#18 handshake mode: a client recovering with a reserved key in its new handshake auth is refused as it connects (no middleware saw it)', needsRecovery, async (t) => {
+    const h = await serve(t, 'handshake', {}, {}, RECOVERY);
+    const token = sign({ sub: 'u-1' });
+    let auth: Record<string, unknown> = { token };
+    const client = h.connect('/', { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 50, randomizationFactor: 0, auth: (callback: (data: object) => void) => callback(auth) });
+    await connected(client);
+    const hello = next(client, 'hello');
+    h.io.emit('hello');
+    await hello;
+    const goneOnServer = next<[string]>(h.io.of('/').sockets.get(client.id!)!, 'disconnect');
+    // Nested, so it survives the client's Object.assign of pid and offset (a top-level __proto__ would not).
+    auth = { token, profile: Object.defineProperty({}, 'constructor', { value: { role: 'admin' }, enumerable: true }) };
+    const told = next<[WireError]>(client, 'unauthorized', 4000);
+    client.io.engine.close();
+    assert.equal((await goneOnServer)[0], 'transport close');
+    assert.equal((await told)[0].data.reason, 'malformed');
+    assert.equal(client.recovered, true, 'the refusal came at the recovery, not at a normal handshake');
+  });
+
+
   for (const mode of MODES) {
     it(`#18 ${mode} mode: a token with __proto__, constructor or prototype keys at any depth is refused`, async (t) => {
       const h = await serve(t, mode);
