@@ -29,7 +29,7 @@ export type { HandshakeMiddleware } from './socket/handshake-mode.js';
 export type { ConnectionListener } from './socket/message-mode.js';
 export type { AuthorizedSocketData } from './session/attach.js';
 export { MemoryRevocationStore } from './revocation/revocation-store.js';
-export type { MemoryRevocationStoreOptions, RevocationRule, RevocationStore, StoredRule, TokenRef } from './revocation/revocation-store.js';
+export type { MemoryRevocationStoreOptions, RevocationRule, RevocationStore, StoredRule, TokenQuery, TokenRef } from './revocation/revocation-store.js';
 export type { IsRevoked } from './revocation/revocation.js';
 export type { SessionControl } from './session/session-registry.js';
 export { ackRefusal, roomRefusal } from './session/claim-guards.js';

@@ -148,6 +148,21 @@ describe('logger (pino-compatible)', () => {
     assert.equal(typeof refused.durationMs, 'number');
   });
 
+  it('logs the subject named by subjectClaim, numbers normalised', async (t) => {
+    const logger = capturingLogger();
+    const auth = authorize({ secret: SECRET, handshake: true, logger, subjectClaim: 'id' });
+    const h = await startServer(t, (io) => io.use(auth));
+    const client = h.connect('/', { auth: { token: sign({ id: 1, email: 'alice@example.com' }) } });
+    await connected(client);
+    const dropped = next(client, 'disconnect');
+    assert.equal(await auth.revoke({ sub: 1 }), 1);
+    await dropped;
+    assert.deepEqual(logger.calls.map(({ object }) => [object.event, object.sub]), [
+      ['authenticated', '1'],
+      ['dropped', '1'],
+    ]);
+  });
+
   it('rejects what is not a logger or an observer at authorize()', () => {
     assert.throws(() => authorize({ secret: SECRET, logger: {} as never }), /warn\(\), info\(\) and debug\(\)/);
     assert.throws(() => authorize({ secret: SECRET, logger: { warn() {}, info() {} } as never }), TypeError);

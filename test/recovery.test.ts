@@ -71,6 +71,69 @@ describe('connection state recovery', () => {
     assert.equal(missed, 0);
   });
 
+  it('maxAge: a session recovered while iat + maxAge holds is dropped then, long before exp', async (t) => {
+    const h = await recoveringSetup(t, { maxAge: 2 }, 50);
+    const iat = nowSeconds();
+    h.token.current = sign({ sub: 'u-1', iat }); // exp in an hour
+    await connected(h.client);
+    await cutTransport(h.io, h.client);
+    await connected(h.client);
+    assert.equal(h.client.recovered, true);
+    const [error] = await next<[WireError]>(h.client, 'unauthorized', 4000);
+    assert.equal(error.data.reason, 'expired');
+    assert.ok(Date.now() < (iat + 3) * 1000, 'at iat + maxAge');
+  });
+
+  it('maxAge: a session whose iat + maxAge passed while disconnected is not recovered', async (t) => {
+    const h = await recoveringSetup(t, { maxAge: 1 }, 1500);
+    const iat = nowSeconds();
+    h.token.current = sign({ sub: 'u-1', iat });
+    await connected(h.client);
+    let missed = 0;
+    h.client.on('missed', () => missed++);
+    await cutTransport(h.io, h.client);
+    h.io.emit('missed');
+    // The same token would be refused as too old: it reconnects with one signed as it reconnects.
+    Object.defineProperty(h.token, 'current', { get: () => sign({ sub: 'u-1' }) });
+    await connected(h.client, 4000);
+    assert.ok(Date.now() >= (iat + 1) * 1000, 'reconnected after iat + maxAge');
+    assert.equal(h.client.recovered, false);
+    const barrier = next(h.client, 'barrier');
+    h.io.emit('barrier');
+    await barrier;
+    assert.equal(missed, 0);
+  });
+
+  it('maxSessionMs: a recovered session keeps its first authentication as the start of the cap', async (t) => {
+    const h = await recoveringSetup(t, { maxSessionMs: 1500 }, 700);
+    h.token.current = sign({ sub: 'u-1' });
+    const started = Date.now();
+    await connected(h.client);
+    await cutTransport(h.io, h.client);
+    await connected(h.client);
+    assert.equal(h.client.recovered, true);
+    const [error] = await next<[WireError]>(h.client, 'unauthorized', 4000);
+    assert.equal(error.data.reason, 'session_limit');
+    // Counted from the recovery (~0.75 s later) it would end after 2.2 s.
+    assert.ok(Date.now() - started < 2000, `dropped ${Date.now() - started} ms after the first authentication`);
+  });
+
+  it('maxSessionMs: a session whose cap passed while disconnected is not recovered', async (t) => {
+    const h = await recoveringSetup(t, { maxSessionMs: 800 }, 1200);
+    h.token.current = sign({ sub: 'u-1' });
+    await connected(h.client);
+    let missed = 0;
+    h.client.on('missed', () => missed++);
+    await cutTransport(h.io, h.client);
+    h.io.emit('missed');
+    await connected(h.client, 4000);
+    assert.equal(h.client.recovered, false);
+    const barrier = next(h.client, 'barrier');
+    h.io.emit('barrier');
+    await barrier;
+    assert.equal(missed, 0);
+  });
+
   it('a session revoked while disconnected is not recovered, and its token is refused', async (t) => {
     const h = await recoveringSetup(t, {}, 500);
     h.token.current = sign({ sub: 'u-1' });

@@ -36,6 +36,18 @@ test('a subject rule covers tokens issued up to its cut-off, not after', async (
   assert.equal(await store.isRevoked({}), false);
 });
 
+test('numeric ids are normalised by the store itself: a numeric sub or jti is found, never a silent false', async (t) => {
+  const { store } = await storeOn(t);
+  const cutOff = Date.now() - 10_000;
+  await store.add({ sub: 4242, issuedBefore: cutOff, expiresAt: Date.now() + 60_000 } as never);
+  await store.add({ jti: 77, expiresAt: Date.now() + 60_000 } as never);
+  assert.equal(await store.isRevoked({ sub: 4242, iat: inSeconds(cutOff) - 5 }), true);
+  assert.equal(await store.isRevoked({ sub: '4242', iat: inSeconds(cutOff) - 5 }), true);
+  assert.equal(await store.isRevoked({ jti: 77 }), true);
+  assert.equal(await store.isRevoked({ jti: '77' }), true);
+  assert.equal(await store.isRevoked({ sub: 4243, iat: inSeconds(cutOff) - 5 }), false);
+});
+
 test('a later, weaker rule neither moves the cut-off back nor shortens the life', async (t) => {
   const { store, client, keyPrefix } = await storeOn(t);
   const now = Date.now();

@@ -34,6 +34,23 @@ describe('MemoryRevocationStore', () => {
     assert.equal(store.isRevoked({ sub: 'ann', iat: second - 1 }), false);
   });
 
+  it('normalises numeric ids itself (a public class: a direct caller may pass numbers)', () => {
+    const { time, now } = clock();
+    const store = new MemoryRevocationStore({ now });
+    store.add({ sub: 42, issuedBefore: time.now, expiresAt: time.now + 60_000 } as unknown as StoredRule);
+    store.add({ jti: 7, expiresAt: time.now + 60_000 } as unknown as StoredRule);
+    const second = Math.floor(time.now / 1000) - 1;
+    assert.equal(store.isRevoked({ sub: '42', iat: second }), true);
+    assert.equal(store.isRevoked({ sub: 42, iat: second }), true);
+    assert.equal(store.isRevoked({ jti: '7' }), true);
+    assert.equal(store.isRevoked({ jti: 7 }), true);
+    assert.equal(store.isRevoked({ sub: 43, iat: second }), false);
+    const heard: StoredRule[] = [];
+    store.subscribe((rule) => heard.push(rule));
+    store.add({ sub: 5, issuedBefore: time.now, expiresAt: time.now + 60_000 } as unknown as StoredRule);
+    assert.deepEqual(heard.map((rule) => 'sub' in rule && rule.sub), ['5'], 'subscribers hear the normal form');
+  });
+
   it('two revocations of a subject keep the later cut-off and the longer retention', () => {
     const { time, now } = clock();
     const store = new MemoryRevocationStore({ now });

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The socket.io version matrix: the core socket tests run again, in a child `node --test`,
+ * with the recovery tests where the version has connection state recovery (4.6 on),
  * against the latest patch of every older 4.x minor (npm aliases in devDependencies;
  * `socket.io` itself, 4.8, is the main run). test/support.ts builds its `Server` from the
  * package named by SOCKJWT_TEST_SOCKET_IO; the client is always the devDependency
@@ -27,6 +28,8 @@ const ALL_VERSIONS = ['socket.io-4.0', 'socket.io-4.1', 'socket.io-4.2', 'socket
 const VERSIONS = process.env.SOCKJWT_MATRIX_VERSIONS ? process.env.SOCKJWT_MATRIX_VERSIONS.split(',').map((v) => v.trim()).filter(Boolean) : ALL_VERSIONS;
 const CONCURRENCY = Math.max(1, Number(process.env.SOCKJWT_MATRIX_CONCURRENCY) || 2);
 const CORE_FILES = ['test/handshake.test.ts', 'test/message.test.ts', 'test/live-session.test.ts', 'test/seams.test.ts'];
+/** Connection state recovery exists from socket.io 4.6: these run only where it does. */
+const RECOVERY_FILES = ['test/recovery.test.ts'];
 const CHILD_TIMEOUT_MS = 8 * 60_000;
 const TAIL_LINES = 30;
 const LOG_DIR = process.env.SOCKJWT_MATRIX_LOG_DIR || join(tmpdir(), 'sockjwt-version-matrix');
@@ -44,6 +47,12 @@ function installedVersion(name: string): string {
     if (parent === dir) throw new Error(`${name} is not installed: run npm install`);
     dir = parent;
   }
+}
+
+/** Whether a socket.io version has connection state recovery (4.6 on). */
+function recovers(version: string): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 4 || (major === 4 && minor >= 6);
 }
 
 interface ChildRun {
@@ -122,7 +131,7 @@ describe(`socket.io version matrix (${CONCURRENCY} at a time)`, { concurrency: C
   for (const socketIo of VERSIONS) {
     it(`${socketIo} passes the core socket tests`, { timeout: CHILD_TIMEOUT_MS + 30_000 }, async () => {
       const version = installedVersion(socketIo);
-      const files = CORE_FILES.filter((file) => existsSync(join(root, file)));
+      const files = [...CORE_FILES, ...(recovers(version) ? RECOVERY_FILES : [])].filter((file) => existsSync(join(root, file)));
       const run = await runChild(socketIo, files);
       mkdirSync(LOG_DIR, { recursive: true });
       const log = join(LOG_DIR, `${socketIo}.tap`);

@@ -15,7 +15,7 @@ import { refreshRule, type RefreshRule } from '../session/refresh-rules.js';
 import type { LifetimeSettings } from '../session/session-lifetime.js';
 import type { Socket } from 'socket.io';
 import { DEFAULT_RETENTION_MS, MemoryRevocationStore, type RevocationStore } from '../revocation/revocation-store.js';
-import { SessionRegistry } from '../session/session-registry.js';
+import { RECOVERY_RECORD, SessionRegistry } from '../session/session-registry.js';
 import { createKeySetVerifier, createTokenVerifier, type ClaimChecks, type VerifyToken } from '../verify/verify.js';
 import { createRemoteKeySet } from '../verify/jwks.js';
 import { jwksSettings } from './jwks-settings.js';
@@ -107,7 +107,7 @@ function sessionsFrom(options: AuthorizeOptions<unknown>): SessionRegistry {
   const authenticate = authenticateFrom(options, checks, revocation, identity);
   return new SessionRegistry({
     authenticate,
-    gate: gateFrom(options, authenticate, refreshRule(identity, lifetime)),
+    gate: gateFrom(options, authenticate, refreshRule(identity, lifetime), identity),
     refreshLimit: refreshLimitFrom(options.refreshLimit),
     names: propertyNames(options),
     lifetime,
@@ -141,16 +141,16 @@ function lifetimeFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks): 
 }
 
 /** The failure limit and the observers, composed once around `authenticate`. */
-function gateFrom(options: AuthorizeOptions<unknown>, authenticate: Authenticate<unknown>, rule: RefreshRule): AuthGate {
+function gateFrom(options: AuthorizeOptions<unknown>, authenticate: Authenticate<unknown>, rule: RefreshRule, identity: IdentitySettings): AuthGate {
   const observe = observerFrom(options.metrics, options.logger);
-  if (options.rateLimit === undefined) return new AuthGate(authenticate, undefined, observe, 0, rule);
+  if (options.rateLimit === undefined) return new AuthGate(authenticate, undefined, observe, 0, rule, identity);
   const limit = objectOption<RateLimitOptions>(options.rateLimit, 'rateLimit', DEFAULT_RATE_LIMIT);
   const limiter = new FailureLimiter(
     numberOption(limit.maxFailures, 'rateLimit.maxFailures', 'positiveInteger')!,
     numberOption(limit.windowMs, 'rateLimit.windowMs', 'positive')!,
     numberOption(limit.maxAddresses, 'rateLimit.maxAddresses', 'positiveInteger')!,
   );
-  return new AuthGate(authenticate, limiter, observe, numberOption(limit.trustedProxies, 'rateLimit.trustedProxies', 'nonNegativeInteger')!, rule);
+  return new AuthGate(authenticate, limiter, observe, numberOption(limit.trustedProxies, 'rateLimit.trustedProxies', 'nonNegativeInteger')!, rule, identity);
 }
 
 function refreshLimitFrom(option: RefreshLimitOptions | undefined): Required<RefreshLimitOptions> {
@@ -277,10 +277,13 @@ function maxAgeFrom(maxAge: number | string | undefined): number | undefined {
 }
 
 function propertyNames(options: AuthorizeOptions<unknown>): PropertyNames {
-  return {
+  const names = {
     decoded: propertyName(options.decodedPropertyName, 'decodedPropertyName') ?? 'decoded_token',
     encoded: propertyName(options.encodedPropertyName, 'encodedPropertyName') ?? 'encoded_token',
   };
+  // One would overwrite the other: the raw token on the socket in place of the claims, or the reverse.
+  if (names.decoded === names.encoded) throw new TypeError(`sockjwt: "decodedPropertyName" and "encodedPropertyName" are the same ("${names.decoded}")`);
+  return names;
 }
 
 function propertyName(value: string | undefined, option: string): string | undefined {
@@ -288,6 +291,8 @@ function propertyName(value: string | undefined, option: string): string | undef
   if (name !== undefined && (SOCKET_MEMBERS.has(name) || name in Object.prototype || name.startsWith('_'))) {
     throw new TypeError(`sockjwt: "${option}" would overwrite socket.${name}`);
   }
+  // The claims there would be replaced by recovery's record: no deadline, no revocation after a restore.
+  if (name === RECOVERY_RECORD) throw new TypeError(`sockjwt: "${option}" may not be "${name}": sockjwt keeps its connection state recovery record in socket.data.${name}`);
   return name;
 }
 

@@ -78,6 +78,9 @@ export const authorizationHeaderRequired = () => refusal('missing_authorization_
 
 export const badAuthorizationHeader = () => refusal('credentials_bad_format', 'malformed', 'Format is Authorization: Bearer [token]');
 
+/** A handshake `auth` or `query` carrying `__proto__`, `constructor` or `prototype` (extract-token.ts). */
+export const reservedHandshakeKey = (where: 'auth' | 'query', key: string) => refusal('credentials_bad_format', 'malformed', `handshake ${where} uses the reserved key "${key}"`);
+
 // ───────────────────────────── keys ─────────────────────────────
 
 /** No key could be had. The client reads `message`; what went wrong (`cause`) goes to the logger. */

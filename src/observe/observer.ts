@@ -8,7 +8,7 @@ interface SocketContext {
   nsp: string;
   /** The client's address (after `rateLimit.trustedProxies`, when set). */
   address: string;
-  /** The verified subject, when one is known. Never read from an unverified token. */
+  /** The verified subject (the `subjectClaim`, a number as its decimal string), when one is known. Never read from an unverified token. */
   sub?: string;
 }
 

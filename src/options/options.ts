@@ -46,7 +46,10 @@ export interface AdditionalAuthError {
   readonly code?: ErrorCode | (string & {});
 }
 
-/** What `additional_auth` may pass to `onError`: its message, an Error, or `{ code, message }`. */
+/**
+ * What `additional_auth` may pass to `onError`: its message, an Error, or `{ code, message }`. The
+ * message, the plain object's and an `UnauthorizedError` reach the client; another Error's text does not.
+ */
 export type AdditionalAuthRefusal = string | Error | AdditionalAuthError;
 
 /**

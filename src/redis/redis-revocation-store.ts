@@ -1,6 +1,6 @@
 import type { Server } from 'socket.io';
 import { within } from '../util/deadline.js';
-import { DEFAULT_RETENTION_MS, ruleCovers, type RevocationStore, type StoredRule, type TokenRef } from '../revocation/revocation-store.js';
+import { DEFAULT_RETENTION_MS, normalRef, normalRule, ruleCovers, type RevocationStore, type StoredRule, type TokenQuery } from '../revocation/revocation-store.js';
 import { commandRunner, type CommandRunner, type RedisCommandClient } from './command-client.js';
 import { hashTagged } from './key-layout.js';
 import { listenForNotices, type NoticeChannel } from './notice-channel.js';
@@ -106,7 +106,8 @@ export class RedisRevocationStore implements RevocationStore {
     this.io?.on(REVOCATION_EVENT as 'connection', this.onNotice);
   }
 
-  async add(rule: StoredRule): Promise<void> {
+  async add(given: StoredRule): Promise<void> {
+    const rule = normalRule(given);
     const ttlMs = Math.ceil(rule.expiresAt - Date.now());
     if (ttlMs <= 0) return;
     const [key, value] = 'jti' in rule ? [this.jtiKey(rule.jti), 0] : [this.subKey(rule.sub), rule.issuedBefore];
@@ -117,7 +118,9 @@ export class RedisRevocationStore implements RevocationStore {
     if (this.notices === undefined) this.io?.serverSideEmit(REVOCATION_EVENT, notice);
   }
 
-  async isRevoked(token: TokenRef): Promise<boolean> {
+  async isRevoked(query: TokenQuery): Promise<boolean> {
+    // A number is the same identity as its decimal string (normalRef), never a silent false.
+    const token = normalRef(query);
     const jti = typeof token.jti === 'string' ? token.jti : undefined;
     const sub = typeof token.sub === 'string' ? token.sub : undefined;
     if (jti === undefined && sub === undefined) return false;

@@ -36,6 +36,9 @@ export interface TokenRef {
   iat?: number | undefined;
 }
 
+/** A TokenRef as a direct caller of a store may write it: ids as numbers too, normalised by the store. */
+export type TokenQuery = Omit<TokenRef, 'jti' | 'sub'> & { jti?: string | number | undefined; sub?: string | number | undefined };
+
 /**
  * Where revocations live. The in-memory store serves one process; a cluster backs this
  * interface with a shared store (see `sockjwt/redis`). `subscribe` is how every
@@ -80,6 +83,21 @@ export function storedRule(rule: RevocationRule, retentionMs: number, now: numbe
 }
 
 /**
+ * The stores are public classes: whoever calls them directly may name ids with numbers, which
+ * `revoke()` and sockjwt's own references never do. Both are brought to the one normal form
+ * (identity.ts) here, so 42 and "42" stay one identity; strings, the usual case, are not copied.
+ */
+export function normalRule(rule: StoredRule): StoredRule {
+  if ('jti' in rule) return typeof rule.jti === 'string' ? rule : { ...rule, jti: identity(rule.jti, 'jti') };
+  return typeof rule.sub === 'string' ? rule : { ...rule, sub: identity(rule.sub, 'sub') };
+}
+
+export function normalRef(token: TokenQuery): TokenRef {
+  if (typeof token.jti !== 'number' && typeof token.sub !== 'number') return token as TokenRef;
+  return { ...token, jti: normalizeIdentity(token.jti), sub: normalizeIdentity(token.sub) };
+}
+
+/**
  * Does a rule cover a token? A subject rule covers tokens issued before its time; a
  * token without `iat` cannot prove it came later, so it is covered too (fail closed).
  * `iat` has one-second granularity: a token issued in the same second as the revocation
@@ -121,7 +139,8 @@ export class MemoryRevocationStore implements RevocationStore {
     return this.byJti.size + this.bySub.size;
   }
 
-  add(rule: StoredRule): void {
+  add(given: StoredRule): void {
+    const rule = normalRule(given);
     if (rule.expiresAt <= this.now()) return;
     if ('jti' in rule) this.byJti.set(rule.jti, Math.max(rule.expiresAt, this.byJti.get(rule.jti) ?? 0));
     else this.bySub.set(rule.sub, mergeSubjectRule(this.bySub.get(rule.sub), rule));
@@ -129,7 +148,8 @@ export class MemoryRevocationStore implements RevocationStore {
     for (const listener of this.listeners) listener(rule);
   }
 
-  isRevoked(token: TokenRef): boolean {
+  isRevoked(query: TokenQuery): boolean {
+    const token = normalRef(query);
     const now = this.now();
     if (token.jti !== undefined) {
       const expiresAt = this.byJti.get(token.jti);

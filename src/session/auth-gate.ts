@@ -6,6 +6,7 @@ import type { AuthStage, Observe, SockjwtEvent } from '../observe/observer.js';
 import type { JwtClaims } from '../options/jwt.js';
 import { clientAddress, type FailureLimiter } from './rate-limit.js';
 import type { RefreshRule } from './refresh-rules.js';
+import { subjectOf, type IdentitySettings } from '../verify/identity.js';
 import * as refuse from '../errors/refusals.js';
 
 /**
@@ -23,6 +24,8 @@ export class AuthGate {
     private readonly trustedProxies: number,
     /** What a refresh must keep: the identity, an expiry. */
     private readonly refreshRule: RefreshRule,
+    /** Which claim names the subject the logs show (`subjectClaim`). */
+    private readonly identity: IdentitySettings,
   ) {}
 
   /**
@@ -86,7 +89,8 @@ export class AuthGate {
 
   private context(socket: Socket, payload: JwtClaims | undefined): { nsp: string; address: string; sub?: string } {
     const context: { nsp: string; address: string; sub?: string } = { nsp: socket.nsp.name, address: this.address(socket) };
-    if (typeof payload?.sub === 'string') context.sub = payload.sub;
+    const sub = payload && subjectOf(payload, this.identity);
+    if (sub !== undefined) context.sub = sub;
     return context;
   }
 

@@ -72,10 +72,13 @@ export interface SessionControl {
   /** Authenticated sockets currently live under this `authorize()`. */
   readonly sessionCount: number;
   /**
-   * Guards connection state recovery on a namespace (a Server: its main one) from now on,
-   * instead of from its first handshake. Call it at startup, after installing the adapter,
-   * when sessions outlive the node that made them (the Redis Streams adapter): a client
-   * recovering to a node that no client has reached yet would otherwise skip every check.
+   * Guards a namespace (a Server: its main one) from now on, instead of from its first
+   * connection: connection state recovery, and each socket taken in hand before any `connect`
+   * or `connection` listener of the app's (held, in message mode). Call it at startup, after
+   * installing the adapter, for each namespace this `authorize()` serves: a client recovering to
+   * a node that no client has reached yet (the Redis Streams adapter keeps sessions in Redis)
+   * would otherwise skip every check, and the namespace's first socket would reach the app's
+   * `connect` listeners before sockjwt.
    */
   watch(target: Namespace | Server): void;
 }
@@ -214,7 +217,15 @@ export class SessionRegistry implements Omit<SessionControl, 'watch'> {
     this.index(session, session.payload!);
   }
 
+  /**
+   * Counts each rule once: `revoke()` drops at once, then hears its own rule back from the store's
+   * subscription (and, on Redis with a subscriber, from Redis' notice). Counted three times, 342
+   * revocations during one verification would fill the ring and refuse it as unanswerable. A rule
+   * still in the ring was heard before any verification that began since, so the store it was
+   * stored in answers for it there.
+   */
   private remember(rule: StoredRule): void {
+    for (let i = this.recent.length - 1; i >= 0; i--) if (sameRule(this.recent[i]!, rule)) return;
     this.generation++;
     if (this.recent.length === RECENT_RULES) this.recent.shift();
     this.recent.push(rule);
@@ -229,6 +240,12 @@ export class SessionRegistry implements Omit<SessionControl, 'watch'> {
     removeFrom(this.bySub, subjectOf(payload, this.settings.identity), session);
     removeFrom(this.byJti, normalizeIdentity(payload.jti), session);
   }
+}
+
+function sameRule(a: StoredRule, b: StoredRule): boolean {
+  if (a === b) return true;
+  if ('jti' in a) return 'jti' in b && a.jti === b.jti && a.expiresAt === b.expiresAt;
+  return 'sub' in b && a.sub === b.sub && a.issuedBefore === b.issuedBefore && a.expiresAt === b.expiresAt;
 }
 
 function addTo(index: Map<string, Group>, key: string | undefined, session: RegisteredSession): void {

@@ -140,7 +140,7 @@ export class SocketSession implements SocketGate, Expirable {
     this.admission = { identity, since, presentedAt };
   }
 
-  /** Handshake mode, `connection`: the commit point. A revocation heard since verification began wins. */
+  /** Handshake mode, the socket connected (before the app's `connect` listeners): the commit point. A revocation heard since verification began wins. */
   onConnected(): void {
     const admission = this.admission;
     this.admission = undefined;
@@ -156,11 +156,25 @@ export class SocketSession implements SocketGate, Expirable {
     if (asksForLifetime(this.socket)) this.tellAuthenticated(undefined);
   }
 
-  /** A socket socket.io recovered with stored claims the recovery guard accepted. */
-  resume(payload: JwtClaims, startedAt: number, heldSince: number): void {
+  /**
+   * A socket socket.io recovered with stored claims the recovery guard accepted, checked from
+   * revocation generation `since`: the commit point, as at connect, where a rule heard since wins.
+   */
+  resume(payload: JwtClaims, startedAt: number, heldSince: number, since: number): void {
+    const revoked = this.registry.revokedSince(since, payload, heldSince);
+    if (revoked) {
+      this.registry.settings.gate.refused(this.socket, revoked, 'connect', payload);
+      return this.refuseFirst(revoked, undefined);
+    }
     this.startedAt = startedAt;
     this.goLive({ token: undefined, payload, claims: payload }, heldSince);
     if (this.mode.announceAdmission || asksForLifetime(this.socket)) this.tellAuthenticated(undefined);
+  }
+
+  /** Refused as it connects, before any token is looked at (a handshake unsafe to ship): at once, no acknowledgement awaited. */
+  refuseAtConnect(error: UnauthorizedError): void {
+    this.registry.settings.gate.refused(this.socket, error, 'connect');
+    this.refuseFirst(error, undefined, false);
   }
 
   // ───────────────────────────── the seams ask ─────────────────────────────

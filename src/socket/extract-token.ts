@@ -1,6 +1,7 @@
 import { cookieValue } from '../util/cookies.js';
 import type { Socket } from 'socket.io';
 import { UnauthorizedError } from '../errors/errors.js';
+import { prototypeKeyIn } from '../verify/safe-claims.js';
 import * as refuse from '../errors/refusals.js';
 
 /** Where a handshake token may come from, decided once from the options. */
@@ -52,6 +53,20 @@ function bearerToken(header: string | undefined, required: boolean): string | un
 
 function badFormat(): UnauthorizedError {
   return refuse.badAuthorizationHeader();
+}
+
+/**
+ * socket.io ships `socket.handshake`, its `auth` and `query` with it, in `fetchSockets()` answers:
+ * a prototype-bearing key there (own, at any depth: JSON and query parsing make them) breaks or
+ * forges the far side's msgpack decoding, as one in the claims would (safe-claims.ts). Such a
+ * handshake is refused, token or not, in both modes; never repaired.
+ */
+export function unshippableHandshake(socket: Socket): UnauthorizedError | undefined {
+  const { auth, query } = socket.handshake;
+  const inAuth = prototypeKeyIn(auth);
+  if (inAuth !== undefined) return refuse.reservedHandshakeKey('auth', inAuth);
+  const inQuery = prototypeKeyIn(query);
+  return inQuery === undefined ? undefined : refuse.reservedHandshakeKey('query', inQuery);
 }
 
 /**

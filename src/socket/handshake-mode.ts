@@ -1,10 +1,10 @@
 import type { Namespace, Socket } from 'socket.io';
 import { asUnauthorizedError, type UnauthorizedError } from '../errors/errors.js';
-import { concealCredentials, extractHandshakeToken, type TokenSources } from './extract-token.js';
+import { concealCredentials, extractHandshakeToken, unshippableHandshake, type TokenSources } from './extract-token.js';
 import { guardNamespaceRecovery, namespaceWatcher, resumeRecovered } from './recovery.js';
 import { withSessionControl, type SessionControl, type SessionRegistry } from '../session/session-registry.js';
 import { SocketSession } from '../session/socket-session.js';
-import { gateOf } from '../socketio/socketio-seams.js';
+import { beforeAppListeners, gateOf } from '../socketio/socketio-seams.js';
 import * as refuse from '../errors/refusals.js';
 
 export interface HandshakeSettings {
@@ -41,6 +41,8 @@ export function createHandshakeMiddleware(settings: HandshakeSettings): Handshak
       sessions.settings.gate.refused(socket, error, 'connect');
       next(error);
     };
+    const unshippable = unshippableHandshake(socket);
+    if (unshippable) return refuseHandshake(unshippable);
     let token: unknown;
     try {
       token = extractHandshakeToken(socket, settings.sources);
@@ -62,17 +64,21 @@ export function createHandshakeMiddleware(settings: HandshakeSettings): Handshak
 }
 
 /**
- * A middleware cannot see the connection it allowed, so the namespace's `connection` event
- * is the commit point, ahead of the app's own handlers. A socket refused by a later
- * middleware never connects and is simply forgotten. A socket socket.io recovered skipped
- * the middlewares: its session comes back from what the recovery guard accepted.
+ * A middleware cannot see the connection it allowed, so the socket's connection is the commit
+ * point, ahead of every `connect` and `connection` listener of the app's (a revocation heard after
+ * verification refuses the socket before they see it). A socket refused by a later middleware
+ * never connects and is simply forgotten. A socket socket.io recovered skipped the middlewares:
+ * its session comes back from what the recovery guard accepted.
  */
 function watchNamespace(nsp: Namespace, sessions: SessionRegistry): void {
   guardNamespaceRecovery(nsp, sessions);
-  nsp.prependListener('connection', (socket: Socket) => {
+  beforeAppListeners(nsp, (socket: Socket) => {
     const session = gateOf(socket);
     if (session instanceof SocketSession) return session.onConnected();
     const recovered = new SocketSession(socket, sessions, HANDSHAKE_MODE);
+    // Its handshake is the recovering client's new one, which no middleware looked at.
+    const unshippable = unshippableHandshake(socket);
+    if (unshippable) return recovered.refuseAtConnect(unshippable);
     if (!socket.recovered || !resumeRecovered(socket, recovered, sessions)) recovered.onConnected();
   });
 }

@@ -41,17 +41,29 @@ export function guardNamespaceRecovery(nsp: Namespace, sessions: SessionRegistry
   guardRecovery(nsp, (data) => mayRecover(data, sessions));
 }
 
+/**
+ * The revocation generation at which each accepted session's check began, keyed by the
+ * restored `data` (socket.io hands that very object to the recovered socket): the commit
+ * point, `SocketSession.resume`, refuses it if a rule heard since covers it.
+ */
+const checkedSince = new WeakMap<object, number>();
+
 async function mayRecover(data: unknown, sessions: SessionRegistry): Promise<boolean> {
   const stored = storedSession(data, sessions);
   if (stored === 'anonymous') return !sessions.required;
   if (!stored || endOfLife(stored.payload, stored.since, sessions.settings.lifetime)) return false;
   const { revocation } = sessions.settings;
+  const since = sessions.generation;
   try {
     await checkNotRevoked(revocation, sessions.heldRef(stored.payload, stored.heldSince), stored.payload, undefined);
-    return true;
   } catch {
     return false;
   }
+  // A rule heard while the store or isRevoked answered may not be in that answer. Declined here,
+  // the client is replayed nothing; later than here only the commit point can refuse it.
+  if (sessions.revokedSince(since, stored.payload, stored.heldSince)) return false;
+  checkedSince.set(data as object, since);
+  return true;
 }
 
 interface StoredSession extends RecoveryRecord {
@@ -60,15 +72,16 @@ interface StoredSession extends RecoveryRecord {
 
 /**
  * What a recovered socket's `data` says about it: 'anonymous' without claims; undefined when
- * its claims cannot be re-checked (`customDecoded` reshaped them) or its record is missing.
+ * its claims cannot be re-checked (`customDecoded` reshaped them) or its record is missing, or
+ * is the claims themselves (a property name `authorize()` refuses; never trusted here either).
  */
-function storedSession(data: unknown, sessions: SessionRegistry): StoredSession | 'anonymous' | undefined {
+export function storedSession(data: unknown, sessions: SessionRegistry): StoredSession | 'anonymous' | undefined {
   const record = data as Record<string, unknown> | undefined;
   const claims = record?.[sessions.settings.names.decoded];
   if (claims === undefined) return 'anonymous';
   if (sessions.settings.claimsReshaped || typeof claims !== 'object' || claims === null) return undefined;
   const times = record?.[RECOVERY_RECORD] as Partial<RecoveryRecord> | undefined;
-  if (typeof times?.since !== 'number' || typeof times.heldSince !== 'number') return undefined;
+  if (typeof times?.since !== 'number' || typeof times.heldSince !== 'number' || times === claims) return undefined;
   return { payload: claims as JwtClaims, since: times.since, heldSince: times.heldSince };
 }
 
@@ -84,6 +97,7 @@ export function resumeRecovered(socket: Socket, session: SocketSession, sessions
     return true;
   }
   if (!stored) return false;
-  session.resume(stored.payload, stored.since, stored.heldSince);
+  // Without a guard's check (a namespace not watched in time), the rules heard from now on still count.
+  session.resume(stored.payload, stored.since, stored.heldSince, checkedSince.get(socket.data as object) ?? sessions.generation);
   return true;
 }

@@ -210,6 +210,16 @@ function parentOf(nsp: Namespace): ParentNamespaceLike | undefined {
   return undefined;
 }
 
+/**
+ * Runs `listener` for each socket of `nsp` before any `connect` or `connection` listener the app
+ * has added or adds: socket.io emits `connect`, then `connection`, synchronously, for every socket
+ * it connects (4.0 to 4.8), so the front of `connect` is the first moment a socket is seen connected.
+ * Only a listener the app itself prepends later could come before.
+ */
+export function beforeAppListeners(nsp: Namespace, listener: (socket: Socket) => void): void {
+  nsp.prependListener('connect', listener);
+}
+
 /** Whether the server keeps sessions for connection state recovery (socket.io ≥ 4.6, opted in). */
 export function recoversConnections(nsp: Namespace): boolean {
   return Boolean((nsp.server as unknown as { _opts?: { connectionStateRecovery?: unknown } })._opts?.connectionStateRecovery);

@@ -102,8 +102,9 @@ function checkSignatureSpelling(token: string): void {
 function runAdditionalAuth(additionalAuth: AdditionalAuth, claims: JwtClaims, timeoutMs: number): Promise<void> {
   const decision = new Promise<void>((resolve, reject) => {
     const decline = (error: AdditionalAuthRefusal, code?: string) => {
+      if (error instanceof UnauthorizedError) return reject(error);
       const described = objectForm(error);
-      reject(refuse.rejected(described.message ?? messageOf(error, 'additional authorization refused'), code || described.code || 'unknown', error));
+      reject(refuse.rejected(described.message ?? wordsOf(error), code || described.code || 'unknown', error));
     };
     const returned = additionalAuth(claims, () => resolve(), decline);
     if (isThenable(returned)) {
@@ -119,6 +120,14 @@ function runAdditionalAuth(additionalAuth: AdditionalAuth, claims: JwtClaims, ti
   return within(decision, timeoutMs, 'additional_auth').catch((error: unknown) => {
     throw asUnauthorizedError(error, (cause) => refuse.hookTimedOut(messageOf(cause, 'additional_auth timed out'), cause));
   });
+}
+
+/**
+ * `onError(message)` is the app's text for the client. An Error is not: `.catch(onError)` hands
+ * over a driver's or a vault's failure (hosts, credentials); it stays in `cause`, for the logger.
+ */
+function wordsOf(error: unknown): string {
+  return typeof error === 'string' && error ? error : 'additional authorization refused';
 }
 
 /**
