@@ -7,7 +7,7 @@ import { describe, it, type TestContext } from 'node:test';
 import jwt from 'jsonwebtoken';
 import type { Server, Socket } from 'socket.io';
 import type { Socket as ClientSocket } from 'socket.io-client';
-import { authorize, type AuthorizeOptions, type HandshakeOptions, type MessageOptions, type SessionControl } from '../src/index.js';
+import { authorize, MemoryRevocationStore, type AuthorizeOptions, type HandshakeOptions, type MessageOptions, type RevocationStore, type SessionControl } from '../src/index.js';
 import { connected, next, nowSeconds, refusal, SECRET, sign, signRaw, socketIoAtLeast, startServer, supportsRecovery, type WireError } from './support.js';
 
 type Ack = { ok: boolean; exp?: number | null; expiresInMs?: number | null; message?: string; data?: WireError['data'] };
@@ -279,6 +279,43 @@ describe('revocation', () => {
       release.open();
       await login;
       assert.equal(h.auth.sessionCount, 1);
+    });
+
+    it(`#5 ${mode} mode: a revocation whose store write is still pending wins over a verification that began after revoke() was called`, async (t) => {
+      // revoke() drops and remembers its rule at once, then stores it; a verification that begins
+      // in between is answered by a store without the rule. The rule heard back from the store
+      // must still fall inside that verification's window (it did not when a re-heard rule was
+      // counted only once).
+      const memory = new MemoryRevocationStore();
+      const write = gate();
+      const slowStore: RevocationStore = {
+        async add(rule) {
+          await write.opened;
+          memory.add(rule);
+        },
+        isRevoked: (ref) => memory.isRevoked(ref),
+        subscribe: (listener) => memory.subscribe(listener),
+      };
+      const entered = gate();
+      const release = gate();
+      const h = await serve(t, mode, {
+        revocationStore: slowStore,
+        additional_auth: async (claims) => {
+          if (claims.sub !== 'alice') return true;
+          entered.open();
+          await release.opened;
+          return true;
+        },
+      });
+      const token = sign({ sub: 'alice' });
+      const revoking = h.auth.revoke({ sub: 'alice' });
+      const login = refusedLogin(h, mode, token);
+      await entered.opened; // the store has answered "not revoked": it does not have the rule yet
+      write.open();
+      await revoking; // stored, and heard back, while the token is still being verified
+      release.open();
+      assert.equal((await login).reason, 'revoked');
+      assert.equal(h.auth.sessionCount, 0);
     });
 
     it(`#6 ${mode} mode: numeric sub and jti are revocable, as numbers or strings`, async (t) => {

@@ -104,7 +104,10 @@ export class SessionRegistry implements Omit<SessionControl, 'watch'> {
    * meanwhile covers. A revocation that arrives while a token is being verified always wins.
    */
   generation = 0;
-  private readonly recent: StoredRule[] = [];
+  /** Distinct rules, each at the generation it was last heard, oldest first. */
+  private readonly recent: { rule: StoredRule; heardAt: number }[] = [];
+  /** The newest generation a rule pushed out of the ring was heard at. */
+  private evictedThrough = 0;
   readonly guardsRooms: boolean;
 
   constructor(readonly settings: SessionSettings) {
@@ -147,14 +150,11 @@ export class SessionRegistry implements Omit<SessionControl, 'watch'> {
    * covers the token refuses it. Too many rules meanwhile to tell: refused as unavailable.
    */
   revokedSince(since: number, payload: JwtClaims, presentedAt: number): UnauthorizedError | undefined {
-    const missed = this.generation - since;
-    if (missed === 0) return undefined;
-    if (missed > this.recent.length) {
-      return refuse.revocationUnavailable();
-    }
+    if (this.generation === since) return undefined;
+    if (this.evictedThrough > since) return refuse.revocationUnavailable();
     const ref = this.heldRef(payload, presentedAt);
-    for (let i = this.recent.length - missed; i < this.recent.length; i++) {
-      if (ruleCovers(this.recent[i]!, ref)) return refuse.revoked();
+    for (let i = this.recent.length - 1; i >= 0 && this.recent[i]!.heardAt > since; i--) {
+      if (ruleCovers(this.recent[i]!.rule, ref)) return refuse.revoked();
     }
     return undefined;
   }
@@ -218,17 +218,18 @@ export class SessionRegistry implements Omit<SessionControl, 'watch'> {
   }
 
   /**
-   * Counts each rule once: `revoke()` drops at once, then hears its own rule back from the store's
-   * subscription (and, on Redis with a subscriber, from Redis' notice). Counted three times, 342
-   * revocations during one verification would fill the ring and refuse it as unanswerable. A rule
-   * still in the ring was heard before any verification that began since, so the store it was
-   * stored in answers for it there.
+   * Every hearing counts: `revoke()` drops and remembers at once, then hears its own rule back
+   * once the store has it (and again from Redis' notice). A verification that began between the
+   * first hearing and the store's write was answered by a store without the rule, so the later
+   * hearing must still fall inside its window. The ring keeps each rule once, at its latest
+   * hearing: 1,024 distinct rules, not 1,024 hearings, fit in one verification's window.
    */
   private remember(rule: StoredRule): void {
-    for (let i = this.recent.length - 1; i >= 0; i--) if (sameRule(this.recent[i]!, rule)) return;
     this.generation++;
-    if (this.recent.length === RECENT_RULES) this.recent.shift();
-    this.recent.push(rule);
+    const known = this.recent.findLastIndex((entry) => sameRule(entry.rule, rule));
+    if (known >= 0) this.recent.splice(known, 1);
+    else if (this.recent.length === RECENT_RULES) this.evictedThrough = this.recent.shift()!.heardAt;
+    this.recent.push({ rule, heardAt: this.generation });
   }
 
   private index(session: RegisteredSession, payload: JwtClaims): void {
