@@ -158,6 +158,25 @@ describe('chat example: rate limits', () => {
     assert.ok(Number(right.headers.get('retry-after')) > 0);
   });
 
+  it('12 concurrent wrong guesses for one account: 5 password checks at most, the other 7 answered 429 (the failure is counted before the check)', async () => {
+    const users = s.state.server.users;
+    const verify = users.verify;
+    const checked: string[] = [];
+    // A spy around the real scrypt check: it counts, it does not replace.
+    users.verify = (username, password) => {
+      checked.push(username);
+      return verify.call(users, username, password);
+    };
+    try {
+      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => s.post('/auth/login', { body: { username: 'mallory', password: `guess-${i}` } })));
+      const statuses = answers.map((r) => r.status).sort();
+      assert.deepEqual(statuses, [...Array(5).fill(401), ...Array(7).fill(429)], statuses.join(' '));
+      assert.equal(checked.length, 5, `${checked.length} password checks ran`);
+    } finally {
+      users.verify = verify;
+    }
+  });
+
   it('40 concurrent sign-ins: 2 password checks at a time, 4 waiting, the rest answered 503 at once (scrypt cannot fill the thread pool)', async () => {
     const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => s.post('/auth/login', { body: { username: `nobody-${i}`, password: 'x' } })));
     const statuses = answers.map((r) => r.status);

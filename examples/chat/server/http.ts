@@ -69,12 +69,16 @@ export function createHttpApp({ users, accessTokens, refreshTokens, limits, publ
     const username = body.data.username.toLowerCase();
     const addressWait = await loginsPerAddress.take(req.ip ?? '');
     if (addressWait > 0) return refuse(res, 429, `Too many sign-in attempts from your network. Try again in ${seconds(addressWait)}.`, addressWait);
-    const userWait = await loginFailures.waitFor(username);
+    // Every attempt is counted as a failure *before* the password check, and forgiven on success:
+    // counted after it, 20 concurrent guesses would all be checked before the first one counted.
+    const userWait = await loginFailures.take(username);
     if (userWait > 0) return refuse(res, 429, `Too many failed sign-ins for this account. Try again in ${seconds(userWait)}.`, userWait);
     const checked = await passwordChecks.run(() => users.verify(username, body.data.password));
-    if (checked === undefined) return refuse(res, 503, 'The server is busy. Try again in a moment.', 1000);
+    if (checked === undefined) {
+      await loginFailures.giveBack(username); // not checked: not a guess
+      return refuse(res, 503, 'The server is busy. Try again in a moment.', 1000);
+    }
     if (!checked) {
-      await loginFailures.take(username);
       log(`login refused for ${quoted(username)}: wrong username or password`);
       return refuse(res, 401, 'Wrong username or password.');
     }

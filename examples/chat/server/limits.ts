@@ -78,10 +78,9 @@ export class Limiter {
     }
   }
 
-  /** Ms to wait if `key` has no points left, without spending one. */
-  async waitFor(key: string): Promise<number> {
-    const result = await this.limiter.get(key);
-    return result && result.consumedPoints >= this.rate.points ? Math.max(1, result.msBeforeNext) : 0;
+  /** Gives back one point `take()` spent, for an attempt that turned out not to count. */
+  async giveBack(key: string): Promise<void> {
+    await this.limiter.reward(key, 1);
   }
 
   async reset(key: string): Promise<void> {
