@@ -29,6 +29,8 @@ export interface ChatServerConfig {
   accessTokenTtlSeconds?: number;
   /** Refresh-token lifetime, seconds. Default 8 h. */
   refreshTokenTtlSeconds?: number;
+  /** How long (ms) after its rotation a refresh token is still exchanged for the current one (tabs sharing the cookie). Default 10 s. */
+  refreshReuseGraceMs?: number;
   /** Who may log in (see users.json and `loadUsers()`). */
   users: readonly UserRecord[];
   /** Where `auth.revoke()` keeps its rules. Default: sockjwt's in-memory store (one process). */
@@ -81,6 +83,7 @@ export async function createChatServer(config: ChatServerConfig): Promise<ChatSe
   let revokeFamily = (_family: EndedFamily): void => {};
   const refreshTokens = new RefreshTokenStore({
     ttlMs: refreshTokenTtlSeconds * 1000,
+    ...(config.refreshReuseGraceMs === undefined ? {} : { reuseGraceMs: config.refreshReuseGraceMs }),
     maxFamiliesPerUser: limits.familiesPerUser,
     maxFamilies: limits.families,
     onFamilyEnded: (family) => revokeFamily(family),
