@@ -329,3 +329,57 @@ describe('chat example: ACCESS_TOKEN_TTL=3, as the README suggests trying it', (
     assert.equal(socket.id, id);
   });
 });
+
+describe('chat example: ACCESS_TOKEN_TTL=5 with as many tabs as the socket cap allows (8), default limits', () => {
+  const s = suiteServer({ accessTokenTtlSeconds: 5 });
+  const sockets: AuthenticatedSocket[] = [];
+  after(() => sockets.forEach((socket) => socket.disconnect()));
+
+  it('8 tabs of one user sharing one cookie jar refresh in place 13 times each (past 4 tabs\' worth of the per-user budget): no 429, same socket ids, no reconnection', async () => {
+    const { cookie: loginCookie } = await s.login(ALICE);
+    let cookie = loginCookie; // the browser's cookie jar, shared by every tab
+    // The first refusal, failed refresh or stop ends the test at once (not after the helpers' back-offs).
+    let failed: (error: Error) => void = () => {};
+    const failure = new Promise<never>((_, reject) => (failed = reject));
+    const refreshStatuses: number[] = [];
+    // What the page's getToken does: POST /auth/refresh (on load too), keep the rotated cookie.
+    const getToken = async () => {
+      const response = await s.post('/auth/refresh', { cookie });
+      refreshStatuses.push(response.status);
+      if (response.status !== 200) {
+        const error = new Error(`refresh ${refreshStatuses.length}: ${response.status} ${await response.text()}`);
+        failed(error);
+        throw error;
+      }
+      cookie = cookieOf(response) ?? cookie;
+      return ((await response.json()) as TokenResponse).token;
+    };
+    const connects: number[] = [];
+    const ids: (string | undefined)[] = [];
+    const doneRefreshing: Promise<void>[] = [];
+    for (let tab = 0; tab < 8; tab++) {
+      const socket = connectHelper(s.state.server.url, { transports: ['websocket'], forceNew: true, getToken });
+      sockets.push(socket);
+      connects.push(0);
+      socket.on('connect', () => {
+        connects[tab]!++;
+        ids[tab] ??= socket.id;
+      });
+      socket.session.on('unauthorized', (error) => failed(new Error(`tab ${tab} refused: ${error.reason}`)));
+      doneRefreshing.push(
+        new Promise<void>((resolve) => {
+          let refreshes = 0;
+          socket.session.on('authenticated', ({ refreshed }) => {
+            if (refreshed && ++refreshes === 13) resolve();
+          });
+          socket.session.on('stopped', (error) => failed(new Error(`tab ${tab} stopped: ${error.reason} ${error.message}`)));
+        }),
+      );
+    }
+    await Promise.race([Promise.all(doneRefreshing), failure]);
+    assert.deepEqual(refreshStatuses.filter((status) => status !== 200), [], 'every /auth/refresh answered 200');
+    assert.ok(refreshStatuses.length >= 8 * 14, `${refreshStatuses.length} refreshes`);
+    assert.deepEqual(connects, Array(8).fill(1), 'one connection per tab');
+    sockets.forEach((socket, tab) => assert.equal(socket.id, ids[tab], `tab ${tab} kept its socket id`));
+  });
+});

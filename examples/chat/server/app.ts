@@ -75,7 +75,8 @@ export async function createChatServer(config: ChatServerConfig): Promise<ChatSe
     throw new Error(`createChatServer: the browser bundle ${BUNDLE_DIR}app.js is missing; run \`npm run build:example\` (npm start does)`);
   }
 
-  const limits: ChatLimits = { ...defaultLimits(accessTokenTtlSeconds), ...config.limits };
+  // A different socket cap resizes the refresh budgets that follow from it.
+  const limits: ChatLimits = { ...defaultLimits(accessTokenTtlSeconds, config.limits?.socketsPerUser), ...config.limits };
   const users = new UserDirectory(config.users);
   const accessTokens = new AccessTokenIssuer(jwtSecret, accessTokenTtlSeconds);
   // A family that ends (sign-out on a device, a reused token, eviction) takes down what it
