@@ -214,6 +214,44 @@ describe('chat example: rate limits', () => {
     await alice.timeout(3000).emitWithAck('join', 'lobby'); // a round trip: any broadcast has arrived
     assert.deepEqual(seen.filter((text) => text.startsWith('flood')), ['flood 0', 'flood 1', 'flood 2', 'flood 3', 'flood 4']);
   });
+
+  it('messages per user: across 3 sockets of one user, the 11th within 5 s is refused though each socket is under its own limit', async () => {
+    const carol = s.mint(user('carol'));
+    const tabs = [s.socket(carol), s.socket(carol), s.socket(carol)];
+    await Promise.all(tabs.map((tab) => connected(tab)));
+    const send = (tab: ClientSocket, text: string) => tab.timeout(3000).emitWithAck('message', { room: 'lobby', text }) as Promise<{ ok: boolean; message?: string }>;
+    const answers: { ok: boolean; message?: string }[] = [];
+    // 4 + 4 + 2: no socket reaches its 5.
+    for (const [tab, count] of [[0, 4], [1, 4], [2, 2]] as const) for (let i = 0; i < count; i++) answers.push(await send(tabs[tab]!, `tab ${tab} #${i}`));
+    assert.deepEqual(answers.map((a) => a.ok), Array(10).fill(true));
+    const eleventh = await send(tabs[2]!, 'one too many');
+    assert.equal(eleventh.ok, false);
+    assert.match(eleventh.message!, /^You are sending messages too fast\. Wait \d+ s\.$/);
+  });
+});
+
+describe('chat example: per-address limits, at their defaults', () => {
+  const s = suiteServer();
+
+  it('sign-ins per address: the 11th in a minute is answered 429 with a clear message and Retry-After, whatever the account', async () => {
+    // Ten accounts, one guess each: the per-account failure limit never applies.
+    for (let i = 0; i < 10; i++) assert.equal((await s.post('/auth/login', { body: { username: `visitor-${i}`, password: 'x' } })).status, 401, `sign-in ${i + 1}`);
+    const eleventh = await s.post('/auth/login', { body: { username: BOB.username, password: BOB.demoPassword } });
+    assert.equal(eleventh.status, 429);
+    assert.match(((await eleventh.json()) as { error: string }).error, /^Too many sign-in attempts from your network\. Try again in \d+ s\.$/);
+    assert.ok(Number(eleventh.headers.get('retry-after')) > 0);
+  });
+
+  it('refreshes per address: made-up cookies count too; past the limit (60 a minute for 60 s tokens) 429 with Retry-After', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 61; i++) statuses.push((await s.post('/auth/refresh', { cookie: `chat_refresh=made-up-${i}` })).status);
+    assert.deepEqual(statuses.slice(0, 60), Array(60).fill(401), 'unknown cookies: 401');
+    assert.equal(statuses[60], 429);
+    const over = await s.post('/auth/refresh', { cookie: 'chat_refresh=made-up' });
+    assert.equal(over.status, 429);
+    assert.match(((await over.json()) as { error: string }).error, /^Too many refreshes from your network\. Try again in \d+ s\.$/);
+    assert.ok(Number(over.headers.get('retry-after')) > 0);
+  });
 });
 
 describe('chat example: a copied refresh token, replayed (no reuse grace, so the replay need not wait 10 s)', () => {
