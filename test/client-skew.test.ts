@@ -22,10 +22,12 @@ interface Run {
   connections: number;
   disconnects: string[];
   stopped: string[];
+  /** What the helper told the app with each `authenticated`. */
+  reported: { expiresInMs: number | null; refreshed: boolean }[];
 }
 
 async function runSkewed(t: TestContext, mode: 'handshake' | 'message', skewMs: number): Promise<Run> {
-  const run: Run = { tokens: [], refreshes: [], connections: 0, disconnects: [], stopped: [] };
+  const run: Run = { tokens: [], refreshes: [], connections: 0, disconnects: [], stopped: [], reported: [] };
   const h = await startServer(t, (io) => {
     if (mode === 'handshake') io.use(authorize({ secret: SECRET, handshake: true }));
     else io.on('connection', authorize({ secret: SECRET }));
@@ -44,7 +46,8 @@ async function runSkewed(t: TestContext, mode: 'handshake' | 'message', skewMs: 
   });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`only ${run.refreshes.length} refreshes after 20 s`)), 20_000);
-    child.on('message', (message: { type: string; reason?: string }) => {
+    child.on('message', (message: { type: string; reason?: string; expiresInMs?: number | null; refreshed?: boolean }) => {
+      if (message.type === 'authenticated') run.reported.push({ expiresInMs: message.expiresInMs!, refreshed: message.refreshed! });
       if (message.type === 'getToken') {
         const expSeconds = nowSeconds() + TOKEN_LIFE_S;
         run.tokens.push({ at: Date.now(), expMs: expSeconds * 1000 });
@@ -82,6 +85,14 @@ describe('sockjwt/client with a clock 5 minutes off', () => {
           const { at: issued, expMs } = run.tokens[n]!;
           const share = (at - issued) / (expMs - issued);
           assert.ok(share > 0.35 && share < 0.8, `refresh ${n + 1} at ${Math.round(share * 100)} % of its token's life`);
+        });
+        // The app is told the server's view of the time left, the first time too (not exp against this clock).
+        const first = run.reported[0]!;
+        const life = run.tokens[0]!.expMs - run.tokens[0]!.at;
+        assert.equal(first.refreshed, false);
+        assert.ok(first.expiresInMs !== null && first.expiresInMs <= life + 100 && first.expiresInMs >= life - 1000, `first authenticated: expiresInMs ${first.expiresInMs} for a token with ${life} ms left`);
+        run.reported.forEach((info, n) => {
+          assert.ok(info.expiresInMs !== null && info.expiresInMs > 1000 && info.expiresInMs <= TOKEN_LIFE_S * 1000 + 100, `authenticated ${n + 1}: expiresInMs ${info.expiresInMs}`);
         });
       });
     }
