@@ -190,6 +190,8 @@ describe('chat example: rate limits', () => {
   });
 
   it('a refresh flood is cut at the per-user limit and the rotation store stays bounded', async () => {
+    const store = s.state.server.refreshTokens;
+    const held = store.size;
     let { cookie } = await s.login(BOB);
     const statuses: number[] = [];
     for (let i = 0; i < 40; i++) {
@@ -199,6 +201,8 @@ describe('chat example: rate limits', () => {
     }
     assert.equal(statuses.filter((status) => status === 200).length, 20, statuses.join(' '));
     assert.ok(statuses.slice(20).every((status) => status === 429));
+    // 20 rotations of one family: its current token, the previous one and 8 older hashes, not 21.
+    assert.equal(store.size - held, 10, `${store.size - held} token hashes kept for one family`);
   });
 
   it('messages per socket: the sixth within 5 s is refused with a clear message and never broadcast', async () => {

@@ -60,6 +60,8 @@ export interface ChatServer {
   auth: HandshakeMiddleware;
   app: Express;
   users: UserDirectory;
+  /** The refresh-token families and their rotation records (`size`: token hashes held). */
+  refreshTokens: RefreshTokenStore;
   /** Where the server listens, e.g. http://127.0.0.1:3000. */
   url: string;
   close(): Promise<void>;
@@ -142,6 +144,7 @@ export async function createChatServer(config: ChatServerConfig): Promise<ChatSe
     auth,
     app,
     users,
+    refreshTokens,
     url: `http://${shownHost}:${address.port}`,
     async close() {
       clearInterval(sweeper);
