@@ -140,6 +140,32 @@ describe('chat example: cookie endpoints and CSRF', () => {
   });
 });
 
+describe('chat example: behind a TLS-terminating proxy', () => {
+  /** What the proxy passes on for https://chat.example: the browser's Origin, the original host and scheme. */
+  const proxied = { host: 'chat.example', origin: 'https://chat.example', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'chat.example', 'sec-fetch-site': 'same-origin' };
+
+  describe('with trustProxy (TRUST_PROXY) naming the proxy', () => {
+    const s = suiteServer({ trustProxy: 'loopback' });
+
+    it('sign-in and refresh through the proxy are accepted, and the refresh cookie is Secure', async () => {
+      const login = await s.post('/auth/login', { body: { username: BOB.username, password: BOB.demoPassword }, headers: proxied });
+      assert.equal(login.status, 200, await login.clone().text());
+      assert.match(login.headers.get('set-cookie') ?? '', /; Secure/);
+      const refreshed = await s.post('/auth/refresh', { cookie: cookieOf(login)!, headers: proxied });
+      assert.equal(refreshed.status, 200, await refreshed.clone().text());
+    });
+  });
+
+  describe('without it', () => {
+    const s = suiteServer();
+
+    it('every /auth/* POST is refused (the Origin is https, the server sees http): fail-closed, as the README warns', async () => {
+      const login = await s.post('/auth/login', { body: { username: BOB.username, password: BOB.demoPassword }, headers: proxied });
+      assert.equal(login.status, 403);
+    });
+  });
+});
+
 describe('chat example: rate limits', () => {
   const s = suiteServer({
     limits: {

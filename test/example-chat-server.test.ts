@@ -43,6 +43,11 @@ describe('chat example: configuration from the environment', () => {
     assert.equal(readConfig({ ACCESS_TOKEN_TTL: '5m' }).accessTokenTtlSeconds, 300);
   });
 
+  it('reads TRUST_PROXY as express\'s trust proxy: unset or false trusts none; true, a hop count, or addresses', () => {
+    const trust = (value?: string) => readConfig(value === undefined ? {} : { TRUST_PROXY: value }).trustProxy;
+    assert.deepEqual([trust(), trust(''), trust('false'), trust('true'), trust('1'), trust('loopback, 10.0.0.0/8')], [undefined, undefined, undefined, true, 1, 'loopback, 10.0.0.0/8']);
+  });
+
   it('refuses values it cannot use, and warns about a short secret', () => {
     assert.throws(() => readConfig({ PORT: 'eighty' }), /PORT must be an integer/);
     assert.throws(() => readConfig({ PORT: '70000' }), /PORT must be an integer/);

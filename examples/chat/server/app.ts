@@ -44,6 +44,8 @@ export interface ChatServerConfig {
   cluster?: (io: ChatIo) => ClusterLink;
   /** Where log lines go. Default console.log. */
   log?: (line: string) => void;
+  /** Express's `trust proxy` setting, for a server behind a proxy that terminates TLS (TRUST_PROXY; see http.ts). */
+  trustProxy?: boolean | number | string;
   /** Rate limits and caps; the defaults (`defaultLimits()` in limits.ts) follow the access-token lifetime. */
   limits?: Partial<ChatLimits>;
 }
@@ -93,7 +95,7 @@ export async function createChatServer(config: ChatServerConfig): Promise<ChatSe
   });
   const sweeper = setInterval(() => refreshTokens.sweep(), 60_000).unref();
 
-  const app = createHttpApp({ users, accessTokens, refreshTokens, limits, publicDir: PUBLIC_DIR, bundleDir: BUNDLE_DIR, log });
+  const app = createHttpApp({ users, accessTokens, refreshTokens, limits, publicDir: PUBLIC_DIR, bundleDir: BUNDLE_DIR, log, ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }) });
   const httpServer = createServer(app);
   // serveClient: false, the page's bundle carries socket.io-client (inside sockjwt/client).
   const io: ChatIo = new Server(httpServer, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
