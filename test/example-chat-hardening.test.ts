@@ -363,6 +363,41 @@ describe('chat example: sessions end together with what they issued', () => {
   });
 });
 
+describe('chat example: the socket cap when handshakes pass its check together', () => {
+  const s = suiteServer();
+
+  it('10 handshakes held past the check, then released: 8 stay, the other 2 are told too_many_sockets before they are dropped', async () => {
+    // After the cap's own middleware: holds each handshake until all 10 have passed the check.
+    const held: (() => void)[] = [];
+    let allHeld: () => void = () => {};
+    const ready = new Promise<void>((resolve) => (allHeld = resolve));
+    s.state.server.io.use((_socket, next) => {
+      held.push(() => next());
+      if (held.length === 10) allHeld();
+    });
+    const token = s.mint({ ...BOB, id: 'u-burst', name: 'Burst' });
+    const outcomes = Array.from({ length: 10 }, () => {
+      const socket = s.socket(token);
+      return new Promise<string>((resolve) => {
+        let told = 'no reason';
+        socket.on('connect_error', (error: Error & { data?: { code?: string } }) => resolve(`refused: ${error.data?.code}`));
+        socket.on('unauthorized', (wire: { data?: { code?: string; message?: string } }) => (told = `${wire.data?.code}: ${wire.data?.message}`));
+        socket.on('disconnect', () => resolve(`dropped, ${told}`));
+        // A drop happens in the connection handler, before any event is answered: an answer means it stays.
+        socket.on('connect', () => void socket.timeout(3000).emitWithAck('join', 'lobby').then(() => resolve('kept'), () => undefined));
+      });
+    });
+    await ready;
+    for (const release of held) release();
+    const results = await Promise.all(outcomes);
+    assert.equal(results.filter((outcome) => outcome === 'kept').length, 8, results.join('\n'));
+    assert.deepEqual(
+      results.filter((outcome) => outcome !== 'kept'),
+      Array(2).fill('dropped, too_many_sockets: This account already has 8 connections open here. Close a tab and try again.'),
+    );
+  });
+});
+
 describe('chat example: ACCESS_TOKEN_TTL=3, as the README suggests trying it', () => {
   const s = suiteServer({ accessTokenTtlSeconds: 3 });
   let socket: AuthenticatedSocket | undefined;

@@ -5,7 +5,7 @@
 // exception into a logged "something went wrong" rather than the end of the process.
 import { randomUUID } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
-import { ackRefusal, roomRefusal, type AuthorizedSocketData, type HandshakeMiddleware } from 'sockjwt';
+import { ackRefusal, roomRefusal, UnauthorizedError, type AuthorizedSocketData, type HandshakeMiddleware } from 'sockjwt';
 import { z } from 'zod';
 import {
   FORBIDDEN_IN_MESSAGE,
@@ -117,8 +117,11 @@ export function registerChatHandlers(io: ChatIo, { auth, users, refreshTokens, l
       else open.delete(me.id);
       presenceChanged();
     });
-    // Handshakes that passed the check together can still exceed the cap: the latest goes.
+    // Handshakes that passed the check together can still exceed the cap: the latest goes, told
+    // why first, in sockjwt's `unauthorized` shape (sockjwt/client then stops with this message).
     if (count > limits.socketsPerUser) {
+      const refusal = new UnauthorizedError('too_many_sockets', 'rejected', tooManySocketsMessage(limits.socketsPerUser));
+      (socket as unknown as Socket).emit('unauthorized', refusal.toJSON());
       socket.disconnect(true);
       return;
     }
@@ -225,8 +228,12 @@ function userOf(claims: ChatClaims): PublicUser {
   return { id: claims.sub, name: claims.name, role: claims.role };
 }
 
+function tooManySocketsMessage(max: number): string {
+  return `This account already has ${max} connections open here. Close a tab and try again.`;
+}
+
 /** A refusal the page shows as it is (`connect_error`, `err.data.code`). */
 function tooManySockets(max: number): Error & { data: { message: string; code: string } } {
-  const message = `This account already has ${max} connections open here. Close a tab and try again.`;
+  const message = tooManySocketsMessage(max);
   return Object.assign(new Error(message), { data: { message, code: 'too_many_sockets' } });
 }
