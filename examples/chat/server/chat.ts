@@ -78,11 +78,11 @@ export function registerChatHandlers(io: ChatIo, { auth, users, refreshTokens, l
         const claims = socket.data.decoded_token;
         if (claims) online.set(claims.sub, userOf(claims));
       }
+      io.emit('presence', [...online.values()].sort((a, b) => a.name.localeCompare(b.name)));
     } catch (error) {
       // With a cluster adapter another node may not answer in time; the next change corrects the list.
-      return log(`presence: ${error instanceof Error ? error.message : String(error)}`);
+      log(`presence: ${error instanceof Error ? error.message : String(error)}`);
     }
-    io.emit('presence', [...online.values()].sort((a, b) => a.name.localeCompare(b.name)));
   };
   let presenceTimer: ReturnType<typeof setTimeout> | undefined;
   const presenceChanged = () => {
@@ -204,11 +204,14 @@ export function registerChatHandlers(io: ChatIo, { auth, users, refreshTokens, l
 
     // Lobby for everyone; the admin room only if the guard allows it (`socket.join()` would skip it anyway).
     const rooms = ROOMS.filter((room) => roomRefusal(socket, room) === undefined);
-    void Promise.resolve(socket.join([...rooms, userRoom(me.id)])).then(() => {
-      for (const room of rooms) socket.emit('joined', room, history.get(room)!);
-      if (rooms.includes('admin')) socket.emit('admin:banned', users.bannedUsers());
-      presenceChanged();
-    });
+    void Promise.resolve(socket.join([...rooms, userRoom(me.id)]))
+      .then(() => {
+        for (const room of rooms) socket.emit('joined', room, history.get(room)!);
+        if (rooms.includes('admin')) socket.emit('admin:banned', users.bannedUsers());
+        presenceChanged();
+      })
+      // An adapter that fails to join (a cluster's) must not end the process with an unhandled rejection.
+      .catch((error: unknown) => log(`joining the rooms of ${me.id} failed: ${error instanceof Error ? error.message : String(error)}`));
   });
 
   return {
