@@ -130,6 +130,31 @@ describe('sockjwt/client: getToken failures end bounded, backed off, in `stopped
 });
 
 describe('sockjwt/client: refresh() and a lost connection', () => {
+  it('a handshake whose getToken outlives its transport sends nothing when the token comes: only the current attempt connects', async (t) => {
+    const h = await setup(t);
+    let release: (value: string) => void = () => {};
+    let slowCallStarted: () => void = () => {};
+    const slowCall = new Promise<void>((resolve) => (slowCallStarted = resolve));
+    const source = recordedGetToken((call) => {
+      if (call !== 1) return token();
+      slowCallStarted();
+      return new Promise<string>((resolve) => (release = resolve));
+    });
+    const socket = h.open({ getToken: source.getToken, reconnection: true, reconnectionDelay: 10, reconnectionDelayMax: 10 });
+    await next(socket.session, 'authenticated');
+    socket.io.engine.close(); // reconnection 1: its getToken hangs
+    await slowCall;
+    const back = next(socket.session, 'authenticated', 5000);
+    socket.io.engine.close(); // that transport is lost too: reconnection 2 gets its token at once
+    await back;
+    assert.equal(h.handshakes.length, 2);
+    release(token()); // reconnection 1's token arrives, late
+    await new Promise((resolve) => setImmediate(resolve)); // every promise job it starts has run
+    assert.equal(await socket.timeout(2000).emitWithAck('ping'), 'pong', 'a round trip: anything sent before it has reached the server');
+    assert.deepEqual(h.handshakes, [{ hasToken: true }, { hasToken: true }], 'no handshake from the superseded attempt');
+    assert.equal(h.connections(), 2);
+  });
+
   it('a refresh whose socket is lost while getToken runs is dropped, not sent on the next connection', async (t) => {
     const h = await setup(t);
     let release: (value: string) => void = () => {};

@@ -100,6 +100,8 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
   private deadline: number | null = null;
   /** Counts connections, so that work begun for one is never applied to the next. */
   private connection = 0;
+  /** Counts handshake attempts: a token that comes after its attempt was superseded is not sent. */
+  private attempt = 0;
   private closed = false;
 
   constructor(private readonly settings: ClientSessionSettings) {
@@ -133,12 +135,17 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
    * address at the server): the attempt is abandoned and tried again after a back-off.
    */
   handshakeAuth(callback: (data: object) => void): void {
+    // A transport lost while getToken runs starts a new attempt; the old one's callback would
+    // send a second CONNECT on the new transport, which disrupts the connection being made.
+    const attempt = ++this.attempt;
     this.fetchToken().then(
       (token) => {
         // lifetime: the server then says how long the socket holds (expiresInMs), whatever this clock says.
-        if (!this.closed && !this.stoppedWith) callback({ token, lifetime: true });
+        if (attempt === this.attempt && !this.closed && !this.stoppedWith) callback({ token, lifetime: true });
       },
-      (error: ClientSessionError) => this.abandonConnection(error),
+      (error: ClientSessionError) => {
+        if (attempt === this.attempt) this.abandonConnection(error);
+      },
     );
   }
 
