@@ -43,6 +43,11 @@ describe('chat example: configuration from the environment', () => {
     assert.equal(readConfig({ ACCESS_TOKEN_TTL: '5m' }).accessTokenTtlSeconds, 300);
   });
 
+  it('reads TRUST_PROXY as express\'s trust proxy: unset or false trusts none; true, a hop count, or addresses', () => {
+    const trust = (value?: string) => readConfig(value === undefined ? {} : { TRUST_PROXY: value }).trustProxy;
+    assert.deepEqual([trust(), trust(''), trust('false'), trust('true'), trust('1'), trust('loopback, 10.0.0.0/8')], [undefined, undefined, undefined, true, 1, 'loopback, 10.0.0.0/8']);
+  });
+
   it('refuses values it cannot use, and warns about a short secret', () => {
     assert.throws(() => readConfig({ PORT: 'eighty' }), /PORT must be an integer/);
     assert.throws(() => readConfig({ PORT: '70000' }), /PORT must be an integer/);
@@ -108,14 +113,30 @@ describe('chat example: refresh tokens', () => {
     const third = rotated(store.rotate(second));
     assert.equal(store.size, 3, 'current, previous and one retired hash');
 
-    now += 1_000; // the first token again, though its successor has moved on: a copy
+    now += 5_001; // the first token again, rotated more than the grace ago: a copy
     assert.deepEqual(store.rotate(first.token), { ok: false, reason: 'reused' });
     assert.deepEqual(store.rotate(third), { ok: false, reason: 'unknown' }, 'the family ended');
     assert.deepEqual(ended.map((f) => [f.sub, f.why, f.accessTokens.map((t) => t.jti)]), [['bob', 'reused', ['a1']]]);
     assert.equal(store.size, 0);
   });
 
-  it('a replay of a forked chain is caught: the previous token after the grace, or any older one', () => {
+  it('tabs sharing a cookie jar: a token two rotations old, still in flight within the grace, gets the current token (no fork, no false alarm)', () => {
+    let now = 0;
+    const ended: EndedFamily[] = [];
+    const store = new RefreshTokenStore({ ttlMs: 600_000, reuseGraceMs: 10_000, now: () => now, onFamilyEnded: (family) => ended.push(family) });
+    const login = store.issue('bob');
+    const second = rotated(store.rotate(login.token)); // tab A
+    now += 300;
+    const third = rotated(store.rotate(second)); // tab B, which already had A's new cookie
+    now += 300;
+    assert.equal(rotated(store.rotate(login.token)), third, 'tab C\'s request, sent with the login cookie before A answered');
+    assert.equal(ended.length, 0, 'no false alarm');
+    now = 10_001; // the login token was rotated more than the grace ago: now it is a copy
+    assert.deepEqual(store.rotate(login.token), { ok: false, reason: 'reused' });
+    assert.deepEqual(ended.map((f) => f.why), ['reused']);
+  });
+
+  it('a replay of a forked chain is caught: the previous token, or any older one, after the grace', () => {
     let now = 0;
     const store = new RefreshTokenStore({ ttlMs: 600_000, reuseGraceMs: 10_000, now: () => now });
     const login = store.issue('bob');

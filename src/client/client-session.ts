@@ -31,7 +31,11 @@ export interface AuthenticatedInfo {
 
 /** The helper's own events, apart from the server's. */
 export interface ClientSessionEvents {
-  /** A token was accepted: at connect, after a reconnection, or in place. */
+  /**
+   * A token was accepted: at connect, after a reconnection, or in place. In handshake mode the
+   * one for a connection waits for the server's lifetime notice, so that `expiresInMs` is the
+   * server's; from a server that sends none (older sockjwt), it comes 1 s after the connection.
+   */
   authenticated: (info: AuthenticatedInfo) => void;
   /** The server refused a token or dropped the socket; the helper retries if a new token can fix it. */
   unauthorized: (error: UnauthorizedError) => void;
@@ -47,6 +51,8 @@ const MIN_REFRESH_DELAY_MS = 1000;
 const MAX_RETRY_DELAY_MS = 30_000;
 /** Each back-off is stretched by up to this fraction at random, so clients dropped together do not come back together. */
 const JITTER = 0.25;
+/** Handshake mode: how long after CONNECT the server's `authenticated` notice may take (it follows at once; older servers send none). */
+const LIFETIME_NOTICE_WAIT_MS = 1000;
 
 /** What the server says when it accepts a token: the `authenticate` acknowledgement, or the `authenticated` event. */
 interface LifetimeNotice {
@@ -81,6 +87,8 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
   private disconnectSocket!: () => void;
   private refreshTimer: Timer | undefined;
   private retryTimer: Timer | undefined;
+  /** Handshake mode: the connection's `authenticated`, held until the server's lifetime notice (or the wait) ends. */
+  private noticeTimer: Timer | undefined;
   private refreshing: Promise<boolean> | undefined;
   /** Consecutive failures (refusals, getToken errors, timeouts) since a token was last accepted. */
   private failures = 0;
@@ -92,6 +100,8 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
   private deadline: number | null = null;
   /** Counts connections, so that work begun for one is never applied to the next. */
   private connection = 0;
+  /** Counts handshake attempts: a token that comes after its attempt was superseded is not sent. */
+  private attempt = 0;
   private closed = false;
 
   constructor(private readonly settings: ClientSessionSettings) {
@@ -125,12 +135,17 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
    * address at the server): the attempt is abandoned and tried again after a back-off.
    */
   handshakeAuth(callback: (data: object) => void): void {
+    // A transport lost while getToken runs starts a new attempt; the old one's callback would
+    // send a second CONNECT on the new transport, which disrupts the connection being made.
+    const attempt = ++this.attempt;
     this.fetchToken().then(
       (token) => {
         // lifetime: the server then says how long the socket holds (expiresInMs), whatever this clock says.
-        if (!this.closed && !this.stoppedWith) callback({ token, lifetime: true });
+        if (attempt === this.attempt && !this.closed && !this.stoppedWith) callback({ token, lifetime: true });
       },
-      (error: ClientSessionError) => this.abandonConnection(error),
+      (error: ClientSessionError) => {
+        if (attempt === this.attempt) this.abandonConnection(error);
+      },
     );
   }
 
@@ -139,6 +154,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     this.closed = true;
     this.clearRefreshTimer();
     this.clearRetryTimer();
+    this.clearNoticeTimer();
   }
 
   /**
@@ -178,7 +194,12 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
 
   private async onConnect(): Promise<void> {
     const connection = ++this.connection;
-    if (this.settings.mode === 'handshake') return this.accepted(this.lastToken, false, undefined);
+    if (this.settings.mode === 'handshake') {
+      // Scheduled from exp on this clock for now; told to the app with the server's lifetime.
+      this.accepted(this.lastToken, false, undefined, false);
+      this.noticeTimer = setTimeout(() => this.announceConnection(), LIFETIME_NOTICE_WAIT_MS);
+      return;
+    }
     let token: string;
     try {
       token = await this.fetchToken();
@@ -215,13 +236,25 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
 
   /** The server's `authenticated` event: in handshake mode the only place it says how long the token holds. */
   private onLifetimeNotice(notice: unknown): void {
-    if (!this.usable() || typeof (notice as LifetimeNotice | null)?.expiresInMs !== 'number') return;
+    const stated = (notice as LifetimeNotice | null)?.expiresInMs;
+    if (!this.usable() || (typeof stated !== 'number' && stated !== null)) return;
     this.setLifetime(this.lastToken, notice as LifetimeNotice);
     if (!this.refreshing) this.scheduleRefresh();
+    this.announceConnection();
+  }
+
+  /** Handshake mode: the connection's `authenticated`, with the lifetime as now known; once. */
+  private announceConnection(): void {
+    if (this.noticeTimer === undefined) return;
+    this.clearNoticeTimer();
+    if (!this.usable()) return;
+    const expiresInMs = this.deadline === null ? null : Math.max(0, Math.round(this.deadline - monotonic()));
+    this.emit('authenticated', { exp: this.exp, expiresInMs, refreshed: false });
   }
 
   private onDisconnect(reason: string): void {
     this.clearRefreshTimer();
+    this.clearNoticeTimer();
     this.deadline = null;
     if (this.stoppedWith || this.closed) return;
     if (reason === 'io client disconnect') return;
@@ -293,12 +326,13 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     });
   }
 
-  private accepted(token: string | undefined, refreshed: boolean, notice: LifetimeNotice | undefined): void {
+  private accepted(token: string | undefined, refreshed: boolean, notice: LifetimeNotice | undefined, announce = true): void {
     this.failures = 0;
     this.lastError = undefined;
     this.clearRetryTimer();
+    this.announceConnection(); // a connection's own, if still held, comes first
     const expiresInMs = this.setLifetime(token, notice);
-    this.emit('authenticated', { exp: this.exp, expiresInMs, refreshed });
+    if (announce) this.emit('authenticated', { exp: this.exp, expiresInMs, refreshed });
     this.scheduleRefresh();
   }
 
@@ -354,6 +388,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     this.stoppedWith = error;
     this.clearRefreshTimer();
     this.clearRetryTimer();
+    this.clearNoticeTimer();
     this.deadline = null;
     if (this.socket.connected || this.socket.active) this.disconnectSocket();
     this.emit('stopped', error);
@@ -367,5 +402,10 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
   private clearRetryTimer(): void {
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+  }
+
+  private clearNoticeTimer(): void {
+    if (this.noticeTimer !== undefined) clearTimeout(this.noticeTimer);
+    this.noticeTimer = undefined;
   }
 }

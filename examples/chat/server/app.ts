@@ -29,6 +29,8 @@ export interface ChatServerConfig {
   accessTokenTtlSeconds?: number;
   /** Refresh-token lifetime, seconds. Default 8 h. */
   refreshTokenTtlSeconds?: number;
+  /** How long (ms) after its rotation a refresh token is still exchanged for the current one (tabs sharing the cookie). Default 10 s. */
+  refreshReuseGraceMs?: number;
   /** Who may log in (see users.json and `loadUsers()`). */
   users: readonly UserRecord[];
   /** Where `auth.revoke()` keeps its rules. Default: sockjwt's in-memory store (one process). */
@@ -42,6 +44,8 @@ export interface ChatServerConfig {
   cluster?: (io: ChatIo) => ClusterLink;
   /** Where log lines go. Default console.log. */
   log?: (line: string) => void;
+  /** Express's `trust proxy` setting, for a server behind a proxy that terminates TLS (TRUST_PROXY; see http.ts). */
+  trustProxy?: boolean | number | string;
   /** Rate limits and caps; the defaults (`defaultLimits()` in limits.ts) follow the access-token lifetime. */
   limits?: Partial<ChatLimits>;
 }
@@ -58,6 +62,8 @@ export interface ChatServer {
   auth: HandshakeMiddleware;
   app: Express;
   users: UserDirectory;
+  /** The refresh-token families and their rotation records (`size`: token hashes held). */
+  refreshTokens: RefreshTokenStore;
   /** Where the server listens, e.g. http://127.0.0.1:3000. */
   url: string;
   close(): Promise<void>;
@@ -73,7 +79,8 @@ export async function createChatServer(config: ChatServerConfig): Promise<ChatSe
     throw new Error(`createChatServer: the browser bundle ${BUNDLE_DIR}app.js is missing; run \`npm run build:example\` (npm start does)`);
   }
 
-  const limits: ChatLimits = { ...defaultLimits(accessTokenTtlSeconds), ...config.limits };
+  // A different socket cap resizes the refresh budgets that follow from it.
+  const limits: ChatLimits = { ...defaultLimits(accessTokenTtlSeconds, config.limits?.socketsPerUser), ...config.limits };
   const users = new UserDirectory(config.users);
   const accessTokens = new AccessTokenIssuer(jwtSecret, accessTokenTtlSeconds);
   // A family that ends (sign-out on a device, a reused token, eviction) takes down what it
@@ -81,13 +88,14 @@ export async function createChatServer(config: ChatServerConfig): Promise<ChatSe
   let revokeFamily = (_family: EndedFamily): void => {};
   const refreshTokens = new RefreshTokenStore({
     ttlMs: refreshTokenTtlSeconds * 1000,
+    ...(config.refreshReuseGraceMs === undefined ? {} : { reuseGraceMs: config.refreshReuseGraceMs }),
     maxFamiliesPerUser: limits.familiesPerUser,
     maxFamilies: limits.families,
     onFamilyEnded: (family) => revokeFamily(family),
   });
   const sweeper = setInterval(() => refreshTokens.sweep(), 60_000).unref();
 
-  const app = createHttpApp({ users, accessTokens, refreshTokens, limits, publicDir: PUBLIC_DIR, bundleDir: BUNDLE_DIR, log });
+  const app = createHttpApp({ users, accessTokens, refreshTokens, limits, publicDir: PUBLIC_DIR, bundleDir: BUNDLE_DIR, log, ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }) });
   const httpServer = createServer(app);
   // serveClient: false, the page's bundle carries socket.io-client (inside sockjwt/client).
   const io: ChatIo = new Server(httpServer, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
@@ -138,6 +146,7 @@ export async function createChatServer(config: ChatServerConfig): Promise<ChatSe
     auth,
     app,
     users,
+    refreshTokens,
     url: `http://${shownHost}:${address.port}`,
     async close() {
       clearInterval(sweeper);

@@ -5,7 +5,7 @@
 // exception into a logged "something went wrong" rather than the end of the process.
 import { randomUUID } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
-import { ackRefusal, roomRefusal, type AuthorizedSocketData, type HandshakeMiddleware } from 'sockjwt';
+import { ackRefusal, roomRefusal, UnauthorizedError, type AuthorizedSocketData, type HandshakeMiddleware } from 'sockjwt';
 import { z } from 'zod';
 import {
   FORBIDDEN_IN_MESSAGE,
@@ -78,11 +78,11 @@ export function registerChatHandlers(io: ChatIo, { auth, users, refreshTokens, l
         const claims = socket.data.decoded_token;
         if (claims) online.set(claims.sub, userOf(claims));
       }
+      io.emit('presence', [...online.values()].sort((a, b) => a.name.localeCompare(b.name)));
     } catch (error) {
       // With a cluster adapter another node may not answer in time; the next change corrects the list.
-      return log(`presence: ${error instanceof Error ? error.message : String(error)}`);
+      log(`presence: ${error instanceof Error ? error.message : String(error)}`);
     }
-    io.emit('presence', [...online.values()].sort((a, b) => a.name.localeCompare(b.name)));
   };
   let presenceTimer: ReturnType<typeof setTimeout> | undefined;
   const presenceChanged = () => {
@@ -117,8 +117,11 @@ export function registerChatHandlers(io: ChatIo, { auth, users, refreshTokens, l
       else open.delete(me.id);
       presenceChanged();
     });
-    // Handshakes that passed the check together can still exceed the cap: the latest goes.
+    // Handshakes that passed the check together can still exceed the cap: the latest goes, told
+    // why first, in sockjwt's `unauthorized` shape (sockjwt/client then stops with this message).
     if (count > limits.socketsPerUser) {
+      const refusal = new UnauthorizedError('too_many_sockets', 'rejected', tooManySocketsMessage(limits.socketsPerUser));
+      (socket as unknown as Socket).emit('unauthorized', refusal.toJSON());
       socket.disconnect(true);
       return;
     }
@@ -201,11 +204,14 @@ export function registerChatHandlers(io: ChatIo, { auth, users, refreshTokens, l
 
     // Lobby for everyone; the admin room only if the guard allows it (`socket.join()` would skip it anyway).
     const rooms = ROOMS.filter((room) => roomRefusal(socket, room) === undefined);
-    void Promise.resolve(socket.join([...rooms, userRoom(me.id)])).then(() => {
-      for (const room of rooms) socket.emit('joined', room, history.get(room)!);
-      if (rooms.includes('admin')) socket.emit('admin:banned', users.bannedUsers());
-      presenceChanged();
-    });
+    void Promise.resolve(socket.join([...rooms, userRoom(me.id)]))
+      .then(() => {
+        for (const room of rooms) socket.emit('joined', room, history.get(room)!);
+        if (rooms.includes('admin')) socket.emit('admin:banned', users.bannedUsers());
+        presenceChanged();
+      })
+      // An adapter that fails to join (a cluster's) must not end the process with an unhandled rejection.
+      .catch((error: unknown) => log(`joining the rooms of ${me.id} failed: ${error instanceof Error ? error.message : String(error)}`));
   });
 
   return {
@@ -225,8 +231,12 @@ function userOf(claims: ChatClaims): PublicUser {
   return { id: claims.sub, name: claims.name, role: claims.role };
 }
 
+function tooManySocketsMessage(max: number): string {
+  return `This account already has ${max} connections open here. Close a tab and try again.`;
+}
+
 /** A refusal the page shows as it is (`connect_error`, `err.data.code`). */
 function tooManySockets(max: number): Error & { data: { message: string; code: string } } {
-  const message = `This account already has ${max} connections open here. Close a tab and try again.`;
+  const message = tooManySocketsMessage(max);
   return Object.assign(new Error(message), { data: { message, code: 'too_many_sockets' } });
 }

@@ -25,6 +25,11 @@ export interface EnvConfig {
   /** REDIS_SENTINELS: `host:port` of the sentinels, comma-separated (instead of REDIS_URL), with REDIS_SENTINEL_NAME (default `mymaster`). */
   redisSentinels: { host: string; port: number }[] | undefined;
   redisSentinelName: string;
+  /**
+   * TRUST_PROXY: express's `trust proxy` for a server behind a TLS-terminating proxy: `true`, a hop
+   * count (`1`), or addresses/subnets (`loopback`, `10.0.0.0/8,127.0.0.1`). Unset: no proxy trusted.
+   */
+  trustProxy: boolean | number | string | undefined;
   /** What the operator should know (printed at startup). */
   warnings: string[];
 }
@@ -55,8 +60,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     redisClusterNodes: list(env['REDIS_CLUSTER_NODES']),
     redisSentinels: list(env['REDIS_SENTINELS'])?.map(hostAndPort),
     redisSentinelName: env['REDIS_SENTINEL_NAME'] || 'mymaster',
+    trustProxy: trustProxy(env['TRUST_PROXY']),
     warnings,
   };
+}
+
+function trustProxy(value: string | undefined): boolean | number | string | undefined {
+  const setting = (value ?? '').trim();
+  if (setting === '' || setting === 'false') return undefined;
+  if (setting === 'true') return true;
+  return /^\d+$/.test(setting) ? Number(setting) : setting;
 }
 
 function list(value: string | undefined): string[] | undefined {

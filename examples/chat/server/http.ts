@@ -21,13 +21,20 @@ export interface HttpDeps {
   /** The browser bundle: only `app.js` is served from it (no source map). */
   bundleDir: string;
   log: (line: string) => void;
+  /**
+   * Express's `trust proxy` (e.g. `'loopback'`, a hop count, an address list): behind a proxy that
+   * terminates TLS, the scheme, host and client address are read from its X-Forwarded-* headers.
+   * Without it the Origin check refuses every `/auth/*` POST and the cookie is not Secure.
+   */
+  trustProxy?: boolean | number | string;
 }
 
 const LoginBody = z.object({ username: z.string().trim().min(1).max(64), password: z.string().min(1).max(200) });
 
-export function createHttpApp({ users, accessTokens, refreshTokens, limits, publicDir, bundleDir, log }: HttpDeps): express.Express {
+export function createHttpApp({ users, accessTokens, refreshTokens, limits, publicDir, bundleDir, log, trustProxy }: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
   app.use(securityHeaders);
 
   const loginsPerAddress = new Limiter(limits.loginsPerAddress);
@@ -69,12 +76,16 @@ export function createHttpApp({ users, accessTokens, refreshTokens, limits, publ
     const username = body.data.username.toLowerCase();
     const addressWait = await loginsPerAddress.take(req.ip ?? '');
     if (addressWait > 0) return refuse(res, 429, `Too many sign-in attempts from your network. Try again in ${seconds(addressWait)}.`, addressWait);
-    const userWait = await loginFailures.waitFor(username);
+    // Every attempt is counted as a failure *before* the password check, and forgiven on success:
+    // counted after it, 20 concurrent guesses would all be checked before the first one counted.
+    const userWait = await loginFailures.take(username);
     if (userWait > 0) return refuse(res, 429, `Too many failed sign-ins for this account. Try again in ${seconds(userWait)}.`, userWait);
     const checked = await passwordChecks.run(() => users.verify(username, body.data.password));
-    if (checked === undefined) return refuse(res, 503, 'The server is busy. Try again in a moment.', 1000);
+    if (checked === undefined) {
+      await loginFailures.giveBack(username); // not checked: not a guess
+      return refuse(res, 503, 'The server is busy. Try again in a moment.', 1000);
+    }
     if (!checked) {
-      await loginFailures.take(username);
       log(`login refused for ${quoted(username)}: wrong username or password`);
       return refuse(res, 401, 'Wrong username or password.');
     }
@@ -134,13 +145,14 @@ export function createHttpApp({ users, accessTokens, refreshTokens, limits, publ
  * from: `Sec-Fetch-Site` (anything but same-origin is refused, so a sibling subdomain or
  * another port is too: SameSite=Strict alone lets those send the cookie) and `Origin` (must be
  * this server). `requireHeader`: the page's custom header must be there too, which no form and
- * no cross-origin script without a CORS preflight (never granted here) can send.
+ * no cross-origin script without a CORS preflight (never granted here) can send. Scheme and
+ * host are the proxy's X-Forwarded-* when `trust proxy` trusts it, else this server's own.
  */
 function sameOrigin(requireHeader: boolean) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const site = req.get('sec-fetch-site');
     const origin = req.get('origin');
-    const crossSite = (site !== undefined && site !== 'same-origin') || (origin !== undefined && origin !== `${req.protocol}://${req.get('host')}`);
+    const crossSite = (site !== undefined && site !== 'same-origin') || (origin !== undefined && origin !== `${req.protocol}://${req.host}`);
     if (crossSite || (requireHeader && req.get(CSRF_HEADER) !== '1')) {
       res.status(403).json({ error: 'Refused: this request did not come from the chat page.' } satisfies ErrorResponse);
       return;

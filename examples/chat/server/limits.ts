@@ -21,7 +21,7 @@ export interface ChatLimits {
   queuedPasswordChecks: number;
   /** /auth/refresh per client address. Default 2 × `refreshesPerUser`. */
   refreshesPerAddress: Rate;
-  /** /auth/refresh per user, all tabs and devices together. Default from the access-token lifetime: 4 tabs' worth, at least 30 a minute. */
+  /** /auth/refresh per user, all tabs and devices together. Default from the access-token lifetime: `socketsPerUser` tabs' worth + 10, at least 30 a minute. */
   refreshesPerUser: Rate;
   /** In-place refreshes per socket (sockjwt's `refreshLimit`). Default twice what a token's lifetime needs, at least 10 a minute. */
   refreshesPerSocket: Rate;
@@ -40,10 +40,12 @@ export interface ChatLimits {
  * The defaults for a given access-token lifetime. A page refreshes at half the token's
  * remaining life, so a token of `ttl` s costs 120 / ttl refreshes a minute per tab:
  * `ACCESS_TOKEN_TTL=5 npm start` makes 24, which sockjwt's default (10 a minute) would refuse.
+ * A user may have `socketsPerUser` tabs open, all refreshing: the per-user budget pays for
+ * each of them (sized for 4, the 5th tab on 5-second tokens was answered 429 after ~30 s).
  */
-export function defaultLimits(accessTokenTtlSeconds: number): ChatLimits {
+export function defaultLimits(accessTokenTtlSeconds: number, socketsPerUser = 8): ChatLimits {
   const perTabPerMinute = Math.ceil(120 / accessTokenTtlSeconds);
-  const refreshesPerUser = Math.max(30, 4 * perTabPerMinute + 10);
+  const refreshesPerUser = Math.max(30, socketsPerUser * perTabPerMinute + 10);
   return {
     loginsPerAddress: { points: 10, durationSeconds: 60 },
     loginFailuresPerUser: { points: 5, durationSeconds: 15 * 60 },
@@ -54,7 +56,7 @@ export function defaultLimits(accessTokenTtlSeconds: number): ChatLimits {
     refreshesPerSocket: { points: Math.max(10, 2 * perTabPerMinute), durationSeconds: 60 },
     messagesPerSocket: { points: 5, durationSeconds: 5 },
     messagesPerUser: { points: 10, durationSeconds: 5 },
-    socketsPerUser: 8,
+    socketsPerUser,
     familiesPerUser: 10,
     families: 10_000,
   };
@@ -78,10 +80,9 @@ export class Limiter {
     }
   }
 
-  /** Ms to wait if `key` has no points left, without spending one. */
-  async waitFor(key: string): Promise<number> {
-    const result = await this.limiter.get(key);
-    return result && result.consumedPoints >= this.rate.points ? Math.max(1, result.msBeforeNext) : 0;
+  /** Gives back one point `take()` spent, for an attempt that turned out not to count. */
+  async giveBack(key: string): Promise<void> {
+    await this.limiter.reward(key, 1);
   }
 
   async reset(key: string): Promise<void> {

@@ -1,10 +1,11 @@
 // Refresh tokens: opaque random strings in an httpOnly cookie, stored here (hashed), rotated on
 // every use. Each login starts a "family": one chain of tokens with exactly one current token.
 //
-// - Two tabs refreshing at once present the same token: within `reuseGraceMs` the previous token
-//   gets the same successor again, never a second one, so a family cannot fork into two chains.
-// - Any other reuse (an older token, or the previous one after the grace) means a token was
-//   copied: the whole family ends, and `onFamilyEnded` revokes the access tokens it issued.
+// - Tabs share one cookie jar, so a request can still be in flight with a token one or more
+//   rotations old: within `reuseGraceMs` of its rotation, such a token gets the family's *current*
+//   token, never a new one, so a family cannot fork into two chains.
+// - Any other reuse (a token rotated longer than the grace ago) means a token was copied: the
+//   whole family ends, and `onFamilyEnded` revokes the access tokens it issued.
 // - A family lives `ttlMs` from its login, however often it rotates (absolute lifetime).
 // - Memory is bounded: per family the current token, the previous one and `retiredKept` older
 //   hashes; at most `maxFamiliesPerUser` families per user and `maxFamilies` in all, the oldest
@@ -34,8 +35,8 @@ interface Family {
   current: string;
   /** The token `current` replaced, with its successor in clear for the grace period only. */
   previous?: { hash: string; rotatedAt: number; successor: string | undefined };
-  /** Hashes of older tokens, so that their reuse is recognised as one. */
-  retired: string[];
+  /** Older tokens, so that their reuse is recognised as one (or forgiven within the grace). */
+  retired: { hash: string; rotatedAt: number }[];
   accessTokens: IssuedAccessToken[];
 }
 
@@ -45,7 +46,7 @@ export type RotateResult = Grant | { ok: false; reason: 'unknown' | 'expired' | 
 export interface RefreshTokenStoreOptions {
   /** How long (ms) a family lives after its login. */
   ttlMs: number;
-  /** How long (ms) a rotated token still gets its successor, for concurrent refreshes. Default 10 s. */
+  /** How long (ms) after its rotation a token still gets the current one, for tabs refreshing together. Default 10 s; 0: none. */
   reuseGraceMs?: number;
   /** Families (devices signed in) per user; a new login ends the oldest beyond this. Default 10. */
   maxFamiliesPerUser?: number;
@@ -124,15 +125,17 @@ export class RefreshTokenStore {
     }
     if (hash === family.current) {
       const next = newToken();
-      if (family.previous) this.retire(family, family.previous.hash);
+      if (family.previous) this.retire(family, family.previous);
       family.previous = { hash, rotatedAt: now, successor: next };
       family.current = digest(next);
       this.tokens.set(family.current, family.id);
       return this.grant(family, next);
     }
     const previous = family.previous;
-    if (previous?.hash === hash && previous.successor !== undefined && now - previous.rotatedAt <= this.reuseGraceMs) {
-      return this.grant(family, previous.successor); // the same successor: one chain, not two
+    const rotatedAt = previous?.hash === hash ? previous.rotatedAt : family.retired.find((old) => old.hash === hash)?.rotatedAt;
+    // previous.successor is the current token in clear, kept for the grace after the latest rotation.
+    if (rotatedAt !== undefined && now - rotatedAt < this.reuseGraceMs && previous?.successor !== undefined) {
+      return this.grant(family, previous.successor); // the current token: one chain, not two
     }
     this.end(family, 'reused');
     return { ok: false, reason: 'reused' };
@@ -165,7 +168,7 @@ export class RefreshTokenStore {
     const now = this.now();
     for (const family of [...this.families.values()]) {
       if (family.expiresAt <= now) this.end(family, undefined);
-      else if (family.previous && now - family.previous.rotatedAt > this.reuseGraceMs) family.previous.successor = undefined;
+      else if (family.previous && now - family.previous.rotatedAt >= this.reuseGraceMs) family.previous.successor = undefined;
     }
   }
 
@@ -178,14 +181,14 @@ export class RefreshTokenStore {
     return { ok: true, sub: family.sub, token, family: family.id, expiresAt: family.expiresAt };
   }
 
-  private retire(family: Family, hash: string): void {
-    family.retired.push(hash);
-    while (family.retired.length > this.retiredKept) this.tokens.delete(family.retired.shift()!);
+  private retire(family: Family, { hash, rotatedAt }: { hash: string; rotatedAt: number }): void {
+    family.retired.push({ hash, rotatedAt });
+    while (family.retired.length > this.retiredKept) this.tokens.delete(family.retired.shift()!.hash);
   }
 
   private end(family: Family, why: EndedFamily['why'] | undefined): void {
     if (!this.families.delete(family.id)) return;
-    for (const hash of [family.current, family.previous?.hash, ...family.retired]) if (hash !== undefined) this.tokens.delete(hash);
+    for (const hash of [family.current, family.previous?.hash, ...family.retired.map((old) => old.hash)]) if (hash !== undefined) this.tokens.delete(hash);
     const owned = this.bySub.get(family.sub);
     owned?.delete(family.id);
     if (owned?.size === 0) this.bySub.delete(family.sub);
