@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runConformance, type Result } from '../scripts/conformance.js';
-import { outputOf } from './support.js';
+import { authorize, type AuthorizeOptions } from '../src/index.js';
+import { outputOf, SECRET, startServer } from './support.js';
 
 // Debian's interpreter, with python3-socketio (and python3-aiohttp for the asyncio client).
 const PYTHON = '/usr/bin/python3';
@@ -29,6 +30,35 @@ function verdictOf(results: Result[], mode: string, scenario: string, behaviour:
 function assertAllPassed(results: Result[]): void {
   const failed = results.filter((r) => !r.pass).map((r) => `${r.mode}/${r.scenario}/${r.behaviour}: ${r.detail}`);
   assert.deepEqual(failed, []);
+}
+
+interface HelperLine {
+  event: 'authenticated' | 'unauthorized' | 'stopped';
+  exp?: number | null;
+  expires_in_s?: number | null;
+  refreshed?: boolean;
+  reason?: string;
+}
+
+/** A real sockjwt server in `mode` with `options`; the URL of its default namespace. */
+async function sockjwtServer(t: TestContext, mode: 'handshake' | 'message', options: Partial<AuthorizeOptions>): Promise<string> {
+  const h = await startServer(t, (io) => {
+    if (mode === 'handshake') io.use(authorize({ secret: SECRET, handshake: true, ...options } as AuthorizeOptions & { handshake: true }) as never);
+    else io.on('connection', authorize({ secret: SECRET, ...options } as AuthorizeOptions) as never);
+  });
+  return `${h.url}/`;
+}
+
+/** test/python/lifetime_client.py: the helper's events until `until`, a refusal or a stop. */
+async function helperEvents(t: TestContext, args: { url: string; flavour: 'sync' | 'async'; mode: 'handshake' | 'message'; until: 'refreshed' | 'authenticated'; authenticatedFirst?: boolean; expS?: number }): Promise<HelperLine[]> {
+  const argv = [script('python/lifetime_client.py'), args.url, args.flavour, args.mode, SECRET, args.until, ...(args.authenticatedFirst ? ['authenticated-first'] : [])];
+  const child = spawn(PYTHON, argv, { timeout: 40_000, env: { ...process.env, ...(args.expS ? { SOCKJWT_TEST_EXP_S: String(args.expS) } : {}) } });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const result = await outputOf(child);
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as HelperLine);
 }
 
 describe('the Python client helper (clients/python) against a real sockjwt server', () => {
@@ -89,5 +119,22 @@ describe('the Python client helper (clients/python) against a real sockjwt serve
     assert.equal(checks['retry_delay_expired_second'], 2);
     assert.deepEqual(checks['unknown_reason'], ['reconnect after back-off', 'retry refresh']);
     assert.equal(checks['not_sockjwt'], null);
+  });
+});
+
+describe('the Python helper: lifetimes the server states (docs/protocol.md 3.2, 8.2)', () => {
+  for (const flavour of ['sync', 'async'] as const) {
+    it(`${flavour}: refreshes in place a token without exp whose life the server states (maxAge 3 s, handshake mode)`, async (t) => {
+      const url = await sockjwtServer(t, 'handshake', { maxAge: 3 });
+      const lines = await helperEvents(t, { url, flavour, mode: 'handshake', until: 'refreshed' });
+      // Only the server's `authenticated` (expiresInMs ≈ 3000) can schedule this refresh: the token has no exp.
+      assert.deepEqual(lines.map((line) => [line.event, line.refreshed ?? line.reason]), [['authenticated', false], ['authenticated', true]], JSON.stringify(lines));
+    });
+  }
+
+  it('sync: an `authenticated` that reaches the helper before `connect` is kept (the refresh is scheduled from it)', async (t) => {
+    const url = await sockjwtServer(t, 'handshake', { maxAge: 3 });
+    const lines = await helperEvents(t, { url, flavour: 'sync', mode: 'handshake', until: 'refreshed', authenticatedFirst: true });
+    assert.deepEqual(lines.map((line) => [line.event, line.refreshed ?? line.reason]), [['authenticated', false], ['authenticated', true]], JSON.stringify(lines));
   });
 });

@@ -153,7 +153,7 @@ class AsyncSession(SessionBase):
             await self.client.connect(self.url, auth=self._auth(token), namespaces=[self.namespace], wait=False, **self.connect_options)
         except Exception as error:
             return await self._outcome_of_connect_error(None, str(error))
-        event, data = await self._next(self.connect_timeout_s, ('connect', 'connect_error', 'disconnect'))
+        event, data, notice = await self._until_connected()
         if event == 'connect_error':
             return await self._outcome_of_connect_error(data, 'connect_error')
         if event != 'connect':
@@ -168,7 +168,22 @@ class AsyncSession(SessionBase):
                 if not self._saw_refusal:
                     await self._notify('unauthorized', refusal)
                 return Outcome(Outcome.REFUSED, refusal)
-        return await self._live(token, answer)
+        # Handshake mode: the server's `authenticated` (expiresInMs) may have come before `connect`.
+        return await self._live(token, answer if self.mode == 'message' else notice)
+
+    async def _until_connected(self):
+        """(event, data, notice): the end of a connection attempt, and an `authenticated` that came before it.
+
+        Each packet is handled on its own thread (or task): the server's `authenticated`, sent right
+        after CONNECT, can reach the queue first; it is kept, not thrown away.
+        """
+        deadline = time.monotonic() + self.connect_timeout_s
+        notice = None
+        while True:
+            event, data = await self._next(max(deadline - time.monotonic(), 0), ('connect', 'connect_error', 'disconnect', 'authenticated'))
+            if event != 'authenticated':
+                return event, data, notice
+            notice = data if isinstance(data, dict) else notice
 
     async def _live(self, token, answer):
         await self._accept(answer, token, refreshed=False)
@@ -192,8 +207,10 @@ class AsyncSession(SessionBase):
                     delay = self._refresh_retry_in(refresh_failures, refusal)
                     refresh_at = None if delay is None else time.monotonic() + delay
             elif event == 'authenticated' and isinstance(data, dict):
+                # Reschedule whether or not a refresh was due: a token without exp gets its first
+                # deadline here when the server states one (maxAge, maxSessionMs).
                 self._expiry = p.Expiry.from_answer(data, token)
-                if refresh_at is not None and refresh_failures == 0:
+                if refresh_failures == 0:
                     refresh_at = self._refresh_at()
             elif event == 'unauthorized':
                 refusal = p.refusal_from(data)
