@@ -238,3 +238,22 @@ for (const stage of ['connect', 'drop', 'refresh'] as const) {
     }
   });
 }
+
+describe('docs/protocol.md 8.2: expiresInMs null (the server never drops the socket for its lifetime)', () => {
+  for (const mode of ['handshake', 'message'] as const) {
+    it(`${mode} mode: sockjwt/client schedules no refresh, whatever the token's exp says`, async (t) => {
+      // ignoreExpiration: the server admits a token with an exp and states expiresInMs: null.
+      const h = await startServer(t, (io) => {
+        if (mode === 'handshake') io.use(authorize({ secret: SECRET, handshake: true, ignoreExpiration: true }));
+        else io.on('connection', authorize({ secret: SECRET, ignoreExpiration: true }));
+      });
+      const socket = connect(h.url, { getToken: () => sign({ sub: 'ann', exp: nowSeconds() + 60 }), mode, transports: ['websocket'], forceNew: true });
+      t.after(() => socket.disconnect());
+      // The server's own `authenticated` (handshake mode: the lifetime notice after connect); the
+      // helper's listener, registered first, has handled it when this one runs.
+      const [notice] = await next<[{ expiresInMs: unknown }]>(socket, 'authenticated');
+      assert.equal(notice.expiresInMs, null);
+      assert.equal(socket.session.expiresAt, null, 'no end, so no refresh is scheduled');
+    });
+  }
+});

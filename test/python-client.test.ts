@@ -112,6 +112,7 @@ describe('the Python client helper (clients/python) against a real sockjwt serve
     assert.equal(checks['expires_in_ms_preferred'], 4);
     assert.equal(checks['refresh_in_s'], 2);
     assert.equal(checks['exp_fallback'], 100);
+    assert.equal(checks['expires_in_ms_null_never'], true);
     assert.equal(checks['token_fallback'], 123);
     assert.equal(checks['retry_after_s'], 1.5);
     assert.equal(checks['retry_delay_rate_limited'], 1.5);
@@ -137,4 +138,16 @@ describe('the Python helper: lifetimes the server states (docs/protocol.md 3.2, 
     const lines = await helperEvents(t, { url, flavour: 'sync', mode: 'handshake', until: 'refreshed', authenticatedFirst: true });
     assert.deepEqual(lines.map((line) => [line.event, line.refreshed ?? line.reason]), [['authenticated', false], ['authenticated', true]], JSON.stringify(lines));
   });
+
+  for (const flavour of ['sync', 'async'] as const) {
+    it(`${flavour}: expiresInMs null means the server never drops the socket for its lifetime: no refresh, whatever exp says`, async (t) => {
+      // ignoreExpiration: the server admits the token and states expiresInMs: null although it has an exp.
+      const url = await sockjwtServer(t, 'message', { ignoreExpiration: true });
+      const lines = await helperEvents(t, { url, flavour, mode: 'message', until: 'authenticated', expS: 60 });
+      assert.equal(lines.length, 1, JSON.stringify(lines));
+      assert.equal(lines[0]!.event, 'authenticated');
+      assert.equal(typeof lines[0]!.exp, 'number');
+      assert.equal(lines[0]!.expires_in_s, null, 'no end, so no refresh is scheduled');
+    });
+  }
 });

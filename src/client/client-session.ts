@@ -213,9 +213,14 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     this.emit('unauthorized', error);
   }
 
-  /** The server's `authenticated` event: in handshake mode the only place it says how long the token holds. */
+  /**
+   * The server's `authenticated` event: in handshake mode the only place it says how long the
+   * token holds. `expiresInMs: null` counts (never dropped for its lifetime: no refresh); a
+   * notice without it (an older server) changes nothing.
+   */
   private onLifetimeNotice(notice: unknown): void {
-    if (!this.usable() || typeof (notice as LifetimeNotice | null)?.expiresInMs !== 'number') return;
+    const stated = (notice as LifetimeNotice | null)?.expiresInMs;
+    if (!this.usable() || (typeof stated !== 'number' && stated !== null)) return;
     this.setLifetime(this.lastToken, notice as LifetimeNotice);
     if (!this.refreshing) this.scheduleRefresh();
   }

@@ -56,6 +56,8 @@ results['expires_in_ms_preferred'] = round(skewed.remaining_s(), 1)
 results['refresh_in_s'] = round(skewed.refresh_in_s(30), 1)  # half of 4 s: the lead never exceeds half the life
 # exp has whole seconds: 100 s ahead leaves between 99 and 100 s, whatever the fraction of now.
 results['exp_fallback'] = math.ceil(p.Expiry.from_answer({'ok': True, 'exp': int(time.time()) + 100}, None).remaining_s())
+# expiresInMs null: the server states it never drops the socket for its lifetime: no refresh, whatever exp says.
+results['expires_in_ms_null_never'] = p.Expiry.from_answer({'exp': int(time.time()) + 100, 'expiresInMs': None}, None).never
 results['token_fallback'] = p.Expiry.from_answer(None, 'e30.eyJleHAiOjEyM30.x').exp  # {"exp":123}
 rate = p.refusal_from({'message': 'slow down', 'data': {'message': 'slow down', 'code': 'unknown', 'type': 'UnauthorizedError', 'reason': 'rate_limited', 'retryAfterMs': 1500}})
 results['retry_after_s'] = rate.retry_after_s
