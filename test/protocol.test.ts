@@ -6,6 +6,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'socket.io';
 import { connect, type AuthenticatedSocket } from '../src/client/index.js';
+import { CODES_BY_REASON } from '../src/errors/refusals.js';
 import { authorize, ERROR_REASONS, UnauthorizedError, type ErrorReason } from '../src/index.js';
 import { next, nowSeconds, refusal, SECRET, sign, startServer } from './support.js';
 
@@ -20,6 +21,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 interface Row {
   reason: string;
+  /** The backquoted codes of the "code sent today" column. */
+  codes: string[];
   onConnectOrDrop: string;
   onRefusedRefresh: string;
 }
@@ -31,7 +34,8 @@ function reasonTable(): Row[] {
   for (const line of SPEC.slice(start).split('\n').slice(2)) {
     if (!line.startsWith('|')) break;
     const cells = line.split('|').slice(1, -1).map((cell) => cell.trim());
-    rows.push({ reason: cells[0]!.replace(/`/g, ''), onConnectOrDrop: cells[3]!, onRefusedRefresh: cells[4]! });
+    const codes = [...cells[1]!.matchAll(/`([^`]+)`/g)].map((match) => match[1]!);
+    rows.push({ reason: cells[0]!.replace(/`/g, ''), codes, onConnectOrDrop: cells[3]!, onRefusedRefresh: cells[4]! });
   }
   return rows;
 }
@@ -239,6 +243,12 @@ describe('docs/protocol.md: the reason table', () => {
       assert.ok(CONNECT_ACTIONS.includes(row.onConnectOrDrop), `${row.reason}: "${row.onConnectOrDrop}"`);
       assert.ok(REFRESH_ACTIONS.includes(row.onRefusedRefresh), `${row.reason}: "${row.onRefusedRefresh}"`);
     }
+  });
+
+  it('gives, for every reason, the codes the server sends with it (src/errors/refusals.ts CODES_BY_REASON)', () => {
+    const spec = Object.fromEntries(TABLE.map((row) => [row.reason, [...row.codes].sort()]));
+    const code = Object.fromEntries(Object.entries(CODES_BY_REASON).map(([reason, codes]) => [reason, [...codes].sort()]));
+    assert.deepEqual(spec, code);
   });
 
   it('the injected refusals are the wire form sockjwt sends (connect_error, unauthorized, ack)', async (t) => {
