@@ -1,4 +1,4 @@
-import type { ScenarioRun } from './harness.js';
+import type { EntryOf, ScenarioRun } from './harness.js';
 
 /** One behaviour of docs/protocol.md section 9, judged on what the server saw. */
 export interface Verdict {
@@ -15,10 +15,19 @@ export interface Scenario {
   run(run: ScenarioRun): Promise<Verdict[]>;
 }
 
-/** How long a client that must stop is watched for a retry (it may also simply exit). */
-export const QUIET_MS = 1500;
+/*
+ * Timing. A verdict is read from the order of the log, never from an upper bound on a latency: on
+ * a loaded machine a Python interpreter, a token fetch and a new engine.io session can take seconds.
+ * The only timed checks are lower bounds (a wait of at least 250 ms, at least retryAfterMs), which
+ * load can only make safer, and "before the token expired", which is the protocol's own deadline.
+ * The limits below only cap a client that never does what is awaited.
+ */
 /** A client that says nothing for this long after the server is ready has failed the scenario. */
-const FIRST_CONTACT_MS = 8000;
+const FIRST_CONTACT_MS = 10_000;
+/** How long something the spec requires (a reconnection, a refresh) is awaited before it counts as never. */
+const DEADLINE_MS = 10_000;
+/** How long a client that must stop is given to exit by itself (it prints `stopped` and exits, section 9). */
+export const STOP_CAP_MS = 8_000;
 
 const verdict = (behaviour: string, pass: boolean, detail: string): Verdict => ({ behaviour, pass, detail });
 const ms = (value: number) => `${Math.round(value)} ms`;
@@ -26,6 +35,17 @@ const ms = (value: number) => `${Math.round(value)} ms`;
 /** Behaviours a scenario could not reach fail with the reason, rather than vanish from the report. */
 function unreached(behaviours: readonly string[], why: string): Verdict[] {
   return behaviours.map((behaviour) => verdict(behaviour, false, why));
+}
+
+/**
+ * A connection made after log position `from` with a token fetched after `from`: the entry of its
+ * admission, or undefined. Judged by order (a 200 token answer, then the attempt that was admitted).
+ */
+function reconnectedWithFreshToken(run: ScenarioRun, from: number, other: string | undefined): EntryOf<'admitted'> | undefined {
+  const admitted = run.log.findIndex((entry, index) => index >= from && entry.kind === 'admitted' && entry.socket !== other);
+  if (admitted < 0) return undefined;
+  const token = run.log.findIndex((entry, index) => index >= from && index < admitted && entry.kind === 'token' && entry.status === 200);
+  return token >= 0 ? (run.log[admitted] as EntryOf<'admitted'>) : undefined;
 }
 
 const connect: Scenario = {
@@ -47,7 +67,8 @@ const refresh: Scenario = {
     run.tokens = () => run.sign('conformance', 3);
     const first = await run.until('admitted', FIRST_CONTACT_MS);
     if (!first) return unreached(this.behaviours, 'never authenticated');
-    await run.until('refreshed', 9000, (entry) => run.entries('refreshed').filter((e) => e.socket === first.socket).length >= 3 && entry.socket === first.socket);
+    // Three refreshes on the first socket, or that socket's end: whichever comes first.
+    await run.waitFor(DEADLINE_MS, (log) => log.filter((e) => e.kind === 'refreshed' && e.socket === first.socket).length >= 3 || log.some((e) => e.kind === 'disconnect' && e.socket === first.socket));
     const refreshes = run.entries('refreshed').filter((entry) => entry.socket === first.socket);
     const disconnects = run.entries('disconnect').filter((entry) => entry.socket === first.socket && entry.t < (refreshes[2]?.t ?? Infinity));
     const inPlace = refreshes.length >= 3 && disconnects.length === 0 && run.entries('admitted').length === 1;
@@ -81,17 +102,26 @@ const expiredToken: Scenario = {
     run.tokens = () => run.sign('conformance', issued++ === 0 ? -10 : 60);
     const refused = await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.reason === 'expired');
     if (!refused) return unreached(behavioursOf(this, run.mode), 'the expired token never reached the server');
-    const admitted = await run.until('admitted', 6000);
+    const mark = run.log.indexOf(refused);
+    await run.waitFor(DEADLINE_MS, () => run.after('admitted', mark).length > 0);
+    const again = reconnectedWithFreshToken(run, mark, undefined);
     const verdicts = [
       verdict(
         'reconnects-after-expired-token',
-        admitted !== undefined && admitted.t - refused.t <= 1500 && run.entries('token').length >= 2,
-        admitted ? `connected ${ms(admitted.t - refused.t)} after the refusal` : 'never connected with a new token',
+        again !== undefined,
+        again ? `connected ${ms(again.t - refused.t)} after the refusal, with a new token` : run.after('admitted', mark).length ? 'connected again without fetching a new token' : 'never connected with a new token',
       ),
     ];
     if (run.mode === 'message') {
-      const released = run.entries('disconnect', refused.t)[0];
-      verdicts.push(verdict('acknowledges-unauthorized', released !== undefined && released.t - refused.t <= 1000, released ? `released ${ms(released.t - refused.t)} after the refusal` : 'never released'));
+      // The refused socket is let go at once when the client acknowledges `unauthorized` (an ACK
+      // packet) or disconnects itself (section 4.3); otherwise the server holds it until its callback limit.
+      const socket = run.log.slice(0, mark).filter((entry): entry is EntryOf<'attempt'> => entry.kind === 'attempt').at(-1)?.socket;
+      const releasedAt = run.log.findIndex((entry, index) => index >= mark && entry.kind === 'disconnect' && entry.socket === socket);
+      const released = releasedAt < 0 ? undefined : (run.log[releasedAt] as EntryOf<'disconnect'>);
+      const acked = run.log.some((entry, index) => index >= mark && index < releasedAt && entry.kind === 'ack' && entry.socket === socket);
+      const left = released !== undefined && released.reason !== 'server namespace disconnect';
+      const detail = acked ? 'acknowledged unauthorized, so the server let it go at once' : left ? `disconnected itself (${released.reason})` : released ? 'no acknowledgement: the server held the socket until its callback limit' : 'the refused socket was never let go';
+      verdicts.push(verdict('acknowledges-unauthorized', acked || left, detail));
     }
     return verdicts;
   },
@@ -102,25 +132,23 @@ const expiry: Scenario = {
   behaviours: ['keeps-socket-until-expiry', 'reconnects-after-expiry'],
   async run(run) {
     run.install();
-    let sourceUp = true;
     let issued = 0;
+    // The token source is down from the first token until the server's drop is in the log: decided
+    // by the log at each request, so no refresh can succeed and no request after the drop is refused.
     run.tokens = () => {
-      if (!sourceUp) return { status: 503 };
-      if (issued++ === 0) {
-        sourceUp = false; // down from now until the server drops the socket
-        return run.sign('conformance', 2);
-      }
-      return run.sign('conformance', 60);
+      if (issued++ === 0) return run.sign('conformance', 2);
+      return run.entries('dropped').some((entry) => entry.reason === 'expired') ? run.sign('conformance', 60) : { status: 503 };
     };
     const first = await run.until('admitted', FIRST_CONTACT_MS);
     if (!first) return unreached(this.behaviours, 'never authenticated');
-    const ended = await run.until('disconnect', 6000, (entry) => entry.socket === first.socket);
+    const ended = await run.until('disconnect', DEADLINE_MS, (entry) => entry.socket === first.socket);
     const dropped = run.entries('dropped').find((entry) => entry.reason === 'expired');
-    if (dropped) sourceUp = true;
     const keeps = verdict('keeps-socket-until-expiry', dropped !== undefined, dropped ? 'dropped by the server at expiry' : `the socket ended otherwise (${ended?.reason ?? 'still open'})`);
     if (!dropped) return [keeps, verdict('reconnects-after-expiry', false, 'no expiry drop to recover from')];
-    const again = await run.until('admitted', 2500, (entry) => entry.socket !== first.socket);
-    return [keeps, verdict('reconnects-after-expiry', again !== undefined, again ? `connected ${ms(again.t - dropped.t)} after the drop` : 'no new connection within 2.5 s of the drop')];
+    const mark = run.log.indexOf(dropped);
+    await run.waitFor(DEADLINE_MS, () => run.after('admitted', mark).length > 0);
+    const again = reconnectedWithFreshToken(run, mark, first.socket);
+    return [keeps, verdict('reconnects-after-expiry', again !== undefined, again ? `connected ${ms(again.t - dropped.t)} after the drop, with a new token` : 'no new connection with a new token after the drop')];
   },
 };
 
@@ -134,8 +162,7 @@ function stopScenario(name: string, reason: string, prepare: (run: ScenarioRun) 
     async run(run) {
       const mark = await prepare(run);
       if (mark === undefined) return unreached(this.behaviours, `no ${reason} refusal happened`);
-      await run.quiet(QUIET_MS);
-      await run.until('stopped', 200); // a report printed just before exiting
+      await run.ended(STOP_CAP_MS);
       const retried = run.after('token', mark).length + run.after('attempt', mark).length;
       const stopped = run.entries('stopped')[0];
       return [
@@ -176,7 +203,7 @@ const rateLimited: Scenario = {
     if (!failure) return unreached(this.behaviours, 'the expired token never reached the server');
     const limited = await run.until('refused', windowMs, (entry) => entry.reason === 'rate_limited');
     if (!limited) return unreached(this.behaviours, 'no retry inside the window after an expired token, so no rate_limited refusal');
-    const admitted = await run.until('admitted', windowMs + 4000);
+    const admitted = await run.until('admitted', windowMs + DEADLINE_MS);
     const next = run.after('attempt', run.log.indexOf(limited) + 1)[0];
     const reopens = failure.t + windowMs;
     return [
@@ -201,7 +228,7 @@ const transient: Scenario = {
     run.tokens = () => run.sign('conformance', 60);
     const refused = await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.reason === 'revocation_unavailable');
     if (!refused) return unreached(this.behaviours, 'the first attempt never reached the server');
-    const admitted = await run.until('admitted', 6000);
+    const admitted = await run.until('admitted', DEADLINE_MS);
     const next = run.after('attempt', run.log.indexOf(refused) + 1)[0];
     return [
       verdict('retries-after-transient', admitted !== undefined, admitted ? `connected ${ms(admitted.t - refused.t)} after the refusal` : 'never connected'),
@@ -219,18 +246,18 @@ const subjectMismatch: Scenario = {
     run.tokens = () => (issued++ === 0 ? run.sign('conformance-ann', 3) : run.sign('conformance-bob', 60));
     const first = await run.until('admitted', FIRST_CONTACT_MS);
     if (!first) return unreached(this.behaviours, 'never authenticated');
-    const refused = await run.until('refused', 4000, (entry) => entry.reason === 'subject_mismatch');
+    const refused = await run.until('refused', DEADLINE_MS, (entry) => entry.reason === 'subject_mismatch');
     if (!refused) return unreached(this.behaviours, 'no refresh with the other subject reached the server');
-    const ended = await run.until('disconnect', 5000, (entry) => entry.socket === first.socket);
+    const ended = await run.until('disconnect', DEADLINE_MS, (entry) => entry.socket === first.socket);
     const dropped = run.entries('dropped').find((entry) => entry.reason === 'expired');
     const retries = run.after('authenticate', run.log.indexOf(refused) + 1).filter((entry) => entry.socket === first.socket && entry.t < (ended?.t ?? Infinity));
     const keeps = dropped !== undefined && retries.length === 0;
     const keepsDetail = !dropped ? `the socket ended otherwise (${ended?.reason ?? 'still open'})` : retries.length ? `${retries.length} more refreshes after subject_mismatch` : 'kept until the expiry drop, no further refresh';
     if (!dropped) return [verdict('keeps-after-refused-refresh', false, keepsDetail), verdict('reconnects-after-expiry', false, 'no expiry drop to recover from')];
-    const again = await run.until('admitted', 2500, (entry) => entry.socket !== first.socket);
+    const again = await run.until('admitted', DEADLINE_MS, (entry) => entry.socket !== first.socket);
     return [
       verdict('keeps-after-refused-refresh', keeps, keepsDetail),
-      verdict('reconnects-after-expiry', again?.sub === 'conformance-bob', again ? `the new subject connected ${ms(again.t - dropped.t)} after the drop` : 'no new connection within 2.5 s of the drop'),
+      verdict('reconnects-after-expiry', again?.sub === 'conformance-bob', again ? `the new subject connected ${ms(again.t - dropped.t)} after the drop` : 'no new connection after the drop'),
     ];
   },
 };
@@ -246,7 +273,7 @@ const connectionLost: Scenario = {
     const cut = Date.now();
     const mark = run.log.length;
     run.socket(first.socket)?.conn.close(); // the transport, not the namespace: the client sees a lost connection
-    const again = await run.until('admitted', 8000, (entry) => entry.socket !== first.socket);
+    const again = await run.until('admitted', DEADLINE_MS, (entry) => entry.socket !== first.socket);
     const afterCut = run.log.slice(mark);
     const attempt = again && afterCut.findIndex((entry) => entry.kind === 'attempt');
     const fetched = attempt !== undefined && attempt >= 0 && afterCut.slice(0, attempt).some((entry) => entry.kind === 'token' && entry.status === 200);
@@ -267,7 +294,7 @@ const serverDisconnect: Scenario = {
     if (!first) return unreached(this.behaviours, 'never authenticated');
     const mark = run.log.length;
     run.socket(first.socket)?.disconnect(); // the application's decision: no `unauthorized`
-    await run.quiet(QUIET_MS);
+    await run.ended(STOP_CAP_MS);
     const retried = run.after('token', mark).length + run.after('attempt', mark).length;
     return [verdict('no-reconnect-after-server-disconnect', retried === 0, retried === 0 ? 'stayed away' : `${retried} token fetches / attempts afterwards`)];
   },
