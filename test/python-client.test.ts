@@ -37,8 +37,9 @@ async function sockjwtServer(t: TestContext, mode: 'handshake' | 'message', opti
 }
 
 /** test/python/lifetime_client.py: the helper's events until `until`, a refusal or a stop. */
-async function helperEvents(t: TestContext, args: { url: string; flavour: 'sync' | 'async'; mode: 'handshake' | 'message'; until: 'refreshed' | 'authenticated'; authenticatedFirst?: boolean; expS?: number }): Promise<HelperLine[]> {
-  const argv = [script('python/lifetime_client.py'), args.url, args.flavour, args.mode, SECRET, args.until, ...(args.authenticatedFirst ? ['authenticated-first'] : [])];
+async function helperEvents(t: TestContext, args: { url: string; flavour: 'sync' | 'async'; mode: 'handshake' | 'message'; until: 'refreshed' | 'authenticated'; authenticatedFirst?: boolean; signedOut?: boolean; expS?: number }): Promise<HelperLine[]> {
+  const flags = [...(args.authenticatedFirst ? ['authenticated-first'] : []), ...(args.signedOut ? ['signed-out-after-first'] : [])];
+  const argv = [script('python/lifetime_client.py'), args.url, args.flavour, args.mode, SECRET, args.until, ...flags];
   const child = spawn(PYTHON, argv, { timeout: 40_000, env: { ...process.env, ...(args.expS ? { SOCKJWT_TEST_EXP_S: String(args.expS) } : {}) } });
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -72,6 +73,9 @@ describe('the Python client helper (clients/python) against a real sockjwt serve
     const asyncio = checks['async_token_timeout'] as { reason: string; seconds: number };
     assert.equal(asyncio.reason, 'token_unavailable');
     assert.ok(asyncio.seconds >= 0.3 * 2 + 0.25 && asyncio.seconds < 5, `stopped after ${asyncio.seconds} s`);
+    // get_token raising an error with retryable = False (signed out): one call, then a stop, as in sockjwt/client.
+    assert.deepEqual(checks['sync_signed_out'], { reason: 'token_unavailable', calls: 1 });
+    assert.deepEqual(checks['async_signed_out'], { reason: 'token_unavailable', calls: 1 });
     // The server's expiresInMs (4 s) wins over an exp 1000 s away on the client's clock.
     assert.equal(checks['expires_in_ms_preferred'], 4);
     assert.equal(checks['refresh_in_s'], 2);
@@ -102,6 +106,14 @@ describe('the Python helper: lifetimes the server states (docs/protocol.md 3.2, 
     const lines = await helperEvents(t, { url, flavour: 'sync', mode: 'handshake', until: 'refreshed', authenticatedFirst: true });
     assert.deepEqual(lines.map((line) => [line.event, line.refreshed ?? line.reason]), [['authenticated', false], ['authenticated', true]], JSON.stringify(lines));
   });
+
+  for (const flavour of ['sync', 'async'] as const) {
+    it(`${flavour}: get_token raising SignedOut during a refresh stops the helper at once (token_unavailable), not at expiry`, async (t) => {
+      const url = await sockjwtServer(t, 'handshake', { maxAge: 3 });
+      const lines = await helperEvents(t, { url, flavour, mode: 'handshake', until: 'refreshed', signedOut: true });
+      assert.deepEqual(lines.map((line) => [line.event, line.refreshed ?? line.reason]), [['authenticated', false], ['stopped', 'token_unavailable']], JSON.stringify(lines));
+    });
+  }
 
   for (const flavour of ['sync', 'async'] as const) {
     it(`${flavour}: expiresInMs null means the server never drops the socket for its lifetime: no refresh, whatever exp says`, async (t) => {

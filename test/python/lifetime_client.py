@@ -9,6 +9,8 @@ decides their life) unless SOCKJWT_TEST_EXP_S sets one. Prints one JSON line per
 `until` ('refreshed': an accepted in-place refresh; 'authenticated': the first acceptance),
 an `unauthorized`, or a stop.
 
+signed-out-after-first: get_token raises SignedOut from its second call (the first refresh) on.
+
 authenticated-first (threaded client only): the helper's `connect` handler is held until its
 `authenticated` handler has run, so the server's `authenticated` reaches the helper before
 `connect` does. python-socketio runs each packet on its own thread, so this order happens by
@@ -28,16 +30,21 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / 'clients' /
 import jwt  # noqa: E402
 import socketio  # noqa: E402
 
-from sockjwt_client import AsyncSession, Session  # noqa: E402
+from sockjwt_client import AsyncSession, Session, SignedOut  # noqa: E402
 
 URL, FLAVOUR, MODE, SECRET, UNTIL = sys.argv[1:6]
 AUTHENTICATED_FIRST = 'authenticated-first' in sys.argv[6:]
+SIGNED_OUT_AFTER_FIRST = 'signed-out-after-first' in sys.argv[6:]
+issued = []
 EXP_S = os.environ.get('SOCKJWT_TEST_EXP_S')
 _parts = urllib.parse.urlsplit(URL)
 SERVER, NAMESPACE = f'{_parts.scheme}://{_parts.netloc}', _parts.path or '/'
 
 
 def get_token():
+    if SIGNED_OUT_AFTER_FIRST and issued:
+        raise SignedOut('the user signed out')
+    issued.append(1)
     claims = {'sub': 'python', 'iat': int(time.time())}
     if EXP_S:
         claims['exp'] = int(time.time()) + int(EXP_S)

@@ -64,6 +64,14 @@ class Refusal(Exception):
         self.data = data or {}
 
 
+class SignedOut(Exception):
+    """Raise it from get_token when there is no user any more: the helper stops at once
+    (reason `token_unavailable`) instead of retrying. Any exception with `retryable = False` does the same.
+    """
+
+    retryable = False
+
+
 class SessionStopped(Exception):
     """The helper gave up: a reason a new token cannot fix, retries exhausted, or its own reason."""
 

@@ -9,7 +9,7 @@ import time
 from socketio.exceptions import BadNamespaceError
 
 from . import _protocol as p
-from ._base import REASON_GRACE_S, Outcome, SessionBase, TokenFailure
+from ._base import REASON_GRACE_S, Outcome, SessionBase, TokenFailure, token_failure
 
 
 class AsyncSession(SessionBase):
@@ -146,7 +146,7 @@ class AsyncSession(SessionBase):
         try:
             token = await self._fetch_token()
         except TokenFailure as error:
-            return Outcome(Outcome.TOKEN_FAILED, detail=str(error))
+            return Outcome(Outcome.TOKEN_FAILED, detail=str(error), retryable=error.retryable)
         self._server_disconnected = False
         self._late_refusals = []
         try:
@@ -226,7 +226,9 @@ class AsyncSession(SessionBase):
     async def _refresh(self):
         try:
             token = await self._fetch_token()
-        except TokenFailure:
+        except TokenFailure as error:
+            if not error.retryable:  # signed out: stop now, not at expiry
+                return Outcome(Outcome.TOKEN_FAILED, detail=str(error), authenticated=True, retryable=False), False, None
             return None, False, None
         answer = await self._authenticate(token)
         if isinstance(answer, Outcome):
@@ -331,7 +333,7 @@ class AsyncSession(SessionBase):
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            raise TokenFailure(f'get_token failed: {error!r}') from None
+            raise token_failure(error) from None
         return self._check_token(token)
 
     async def _accept(self, answer, token, refreshed):

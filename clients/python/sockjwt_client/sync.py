@@ -7,7 +7,7 @@ import time
 from socketio.exceptions import BadNamespaceError
 
 from . import _protocol as p
-from ._base import REASON_GRACE_S, Outcome, SessionBase, TokenFailure
+from ._base import REASON_GRACE_S, Outcome, SessionBase, TokenFailure, token_failure
 
 
 class Session(SessionBase):
@@ -132,7 +132,7 @@ class Session(SessionBase):
         try:
             token = self._fetch_token()
         except TokenFailure as error:
-            return Outcome(Outcome.TOKEN_FAILED, detail=str(error))
+            return Outcome(Outcome.TOKEN_FAILED, detail=str(error), retryable=error.retryable)
         self._server_disconnected = False
         self._late_refusals = []
         try:
@@ -215,7 +215,9 @@ class Session(SessionBase):
         """(outcome if the connection ended, accepted, refusal)."""
         try:
             token = self._fetch_token()
-        except TokenFailure:
+        except TokenFailure as error:
+            if not error.retryable:  # signed out: stop now, not at expiry
+                return Outcome(Outcome.TOKEN_FAILED, detail=str(error), authenticated=True, retryable=False), False, None
             return None, False, None
         answer = self._authenticate(token)
         if isinstance(answer, Outcome):
@@ -333,7 +335,7 @@ class Session(SessionBase):
         if not finished.wait(self.token_timeout_s):
             raise TokenFailure(f'get_token did not answer within {self.token_timeout_s} s')
         if 'error' in box:
-            raise TokenFailure(f'get_token failed: {box["error"]!r}')
+            raise token_failure(box['error'])
         return self._check_token(box.get('token'))
 
     def _accept(self, answer, token, refreshed):
