@@ -4,13 +4,14 @@ import { availableParallelism } from 'node:os';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runConformance, type Result } from '../scripts/conformance.js';
-import { ALL_BEHAVIOURS } from './conformance-support.js';
+import { ALL_BEHAVIOURS, RUN_TIMEOUT_MS } from './conformance-support.js';
 
 // Debian's interpreter, with python3-socketio (and python3-aiohttp for the asyncio client).
 const PYTHON = '/usr/bin/python3';
 const MODULES = ['socketio', 'engineio', 'aiohttp', 'websocket'];
 const PACKAGES = 'python3-socketio python3-websocket python3-aiohttp';
 const script = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const FLAVOUR = 'sync' as 'sync' | 'async';
 
 /** One behaviour's verdict, or a failure naming it when the run did not report it. */
 function verdictOf(results: Result[], mode: string, scenario: string, behaviour: string): Result {
@@ -37,9 +38,10 @@ describe('the Python client helper (clients/python) against npm run conformance'
     assert.equal(check.code, 0, `${PYTHON} cannot import ${MODULES.join(', ')}: apt-get install ${PACKAGES} (scripts/pretest.mjs does it as root)\n${check.stderr}`);
   });
 
-  // One flavour at a time, and no more clients at once than the machine has cores (2 in CI).
-  for (const flavour of ['sync', 'async'] as const) {
-    it(`${flavour === 'sync' ? 'socketio.Client (threads)' : 'socketio.AsyncClient'} passes every conformance scenario, in both modes`, { timeout: 55_000 }, async () => {
+  // One flavour per file (test/python-conformance-async.test.ts has the other), and no more
+  // clients at once than the machine has cores (2 in CI).
+  for (const flavour of [FLAVOUR]) {
+    it(`${flavour === 'sync' ? 'socketio.Client (threads)' : 'socketio.AsyncClient'} passes every conformance scenario, in both modes`, { timeout: RUN_TIMEOUT_MS }, async () => {
       const output: string[] = [];
       const results = await runConformance({
         command: `${PYTHON} ${script('conformance/python_client.py')} ${flavour}`,

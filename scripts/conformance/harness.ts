@@ -113,9 +113,9 @@ export class ScenarioRun {
     await this.until('exit', ms);
   }
 
-  /** Signs a token with the server's secret; `ttlS` seconds from now (negative: already expired). */
-  sign(sub: string, ttlS: number, secret = this.secret): string {
-    return jwt.sign({ sub, exp: Math.ceil(Date.now() / 1000 + ttlS) }, secret, { algorithm: 'HS256' });
+  /** Signs a token with the server's secret; `ttlS` seconds from now (negative: already expired); `claims` added. */
+  sign(sub: string, ttlS: number, secret = this.secret, claims: object = {}): string {
+    return jwt.sign({ sub, exp: Math.ceil(Date.now() / 1000 + ttlS), ...claims }, secret, { algorithm: 'HS256' });
   }
 
   /**

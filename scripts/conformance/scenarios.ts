@@ -11,6 +11,8 @@ export interface Scenario {
   name: string;
   /** The behaviours it judges, in the order it reports them (a mode may skip some). */
   behaviours: readonly string[];
+  /** The modes it runs in, when not both (a scenario about message mode only). */
+  modes?: readonly string[];
   /** Drives the server, waits for the client, and judges. The client is already running. */
   run(run: ScenarioRun): Promise<Verdict[]>;
 }
@@ -300,6 +302,129 @@ const serverDisconnect: Scenario = {
   },
 };
 
+const sessionLimit: Scenario = {
+  name: 'session-limit',
+  behaviours: ['reconnects-after-session-limit'],
+  async run(run) {
+    // A 60 s token, but the server caps the socket's life at 2 s: a drop with session_limit, which
+    // the next token fixes (section 7: reconnect now).
+    run.install({ maxSessionMs: 2000 });
+    run.tokens = () => run.sign('conformance', 60);
+    const first = await run.until('admitted', FIRST_CONTACT_MS);
+    if (!first) return unreached(this.behaviours, 'never authenticated');
+    const dropped = await run.until('dropped', DEADLINE_MS, (entry) => entry.reason === 'session_limit');
+    if (!dropped) return unreached(this.behaviours, 'the server never dropped the socket at its session limit');
+    const mark = run.log.indexOf(dropped);
+    await run.waitFor(DEADLINE_MS, () => run.after('admitted', mark).length > 0);
+    const again = reconnectedWithFreshToken(run, mark, first.socket);
+    return [verdict('reconnects-after-session-limit', again !== undefined, again ? `connected ${ms(again.t - dropped.t)} after the drop, with a new token` : 'no new connection with a new token after the drop')];
+  },
+};
+
+const notYetValid: Scenario = {
+  name: 'not-yet-valid',
+  behaviours: ['reconnects-after-not-yet-valid', 'backs-off-after-not-yet-valid'],
+  async run(run) {
+    run.install();
+    let issued = 0;
+    // The first token is valid only from an hour on (nbf): not_yet_valid, a new token after a back-off.
+    run.tokens = () => (issued++ === 0 ? run.sign('conformance', 7200, undefined, { nbf: Math.floor(Date.now() / 1000) + 3600 }) : run.sign('conformance', 60));
+    const refused = await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.reason === 'not_yet_valid');
+    if (!refused) return unreached(this.behaviours, 'the not-yet-valid token never reached the server');
+    const mark = run.log.indexOf(refused);
+    await run.waitFor(DEADLINE_MS, () => run.after('admitted', mark).length > 0);
+    const again = reconnectedWithFreshToken(run, mark, undefined);
+    const next = run.after('attempt', mark + 1)[0];
+    return [
+      verdict('reconnects-after-not-yet-valid', again !== undefined, again ? `connected ${ms(again.t - refused.t)} after the refusal, with a new token` : 'never connected with a new token'),
+      verdict('backs-off-after-not-yet-valid', next !== undefined && next.t - refused.t >= 250, next ? `retried ${ms(next.t - refused.t)} after the refusal` : 'never retried'),
+    ];
+  },
+};
+
+const tokenSourceDown: Scenario = {
+  name: 'token-source-down',
+  behaviours: ['no-attempt-without-token', 'backs-off-token-source', 'connects-after-token-source'],
+  async run(run) {
+    run.install();
+    let requests = 0;
+    // The token source is down for the first request: no handshake may go out without a token.
+    run.tokens = () => (requests++ === 0 ? { status: 503 } : run.sign('conformance', 60));
+    const failed = await run.until('token', FIRST_CONTACT_MS, (entry) => entry.status !== 200);
+    if (!failed) return unreached(this.behaviours, 'the token endpoint was never asked');
+    const mark = run.log.indexOf(failed);
+    await run.waitFor(DEADLINE_MS, () => run.after('admitted', mark).length > 0);
+    const firstToken = run.log.findIndex((entry) => entry.kind === 'token' && entry.status === 200);
+    const early = run.log.filter((entry, index) => entry.kind === 'attempt' && (firstToken < 0 || index < firstToken)).length;
+    const retry = run.after('token', mark + 1)[0];
+    const admitted = run.after('admitted', mark)[0];
+    return [
+      verdict('no-attempt-without-token', early === 0, early === 0 ? 'no attempt before a token was had' : `${early} attempts without a token`),
+      verdict('backs-off-token-source', retry !== undefined && retry.t - failed.t >= 250, retry ? `asked again ${ms(retry.t - failed.t)} after the failure` : 'never asked again'),
+      verdict('connects-after-token-source', admitted !== undefined, admitted ? `connected ${ms(admitted.t - failed.t)} after the failure` : 'never connected'),
+    ];
+  },
+};
+
+const messageTimeout: Scenario = {
+  name: 'message-timeout',
+  behaviours: ['reconnects-after-timeout', 'backs-off-after-timeout'],
+  modes: ['message'],
+  async run(run) {
+    // Message mode only: the first authenticate is still being verified (an app hook that waits)
+    // when the server's 1.5 s `timeout` ends it: `unauthorized` timeout, then a disconnect.
+    let checks = 0;
+    run.install({
+      timeout: 1500,
+      hookTimeoutMs: DEADLINE_MS,
+      additional_auth: async () => {
+        if (checks++ > 0) return true;
+        await run.waitFor(DEADLINE_MS, (log) => log.some((entry) => entry.kind === 'refused' && entry.reason === 'timeout'));
+        return true;
+      },
+    });
+    run.tokens = () => run.sign('conformance', 60);
+    const refused = await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.reason === 'timeout');
+    if (!refused) return unreached(this.behaviours, 'no authenticate reached the server');
+    const mark = run.log.indexOf(refused);
+    await run.waitFor(DEADLINE_MS, () => run.after('admitted', mark).length > 0);
+    const again = reconnectedWithFreshToken(run, mark, undefined);
+    const next = run.after('attempt', mark + 1)[0];
+    return [
+      verdict('reconnects-after-timeout', again !== undefined, again ? `connected ${ms(again.t - refused.t)} after the refusal, with a new token` : 'never connected with a new token'),
+      verdict('backs-off-after-timeout', next !== undefined && next.t - refused.t >= 250, next ? `retried ${ms(next.t - refused.t)} after the refusal` : 'never retried'),
+    ];
+  },
+};
+
+const refreshRateLimited: Scenario = {
+  name: 'refresh-rate-limited',
+  behaviours: ['honours-refresh-retry-after', 'keeps-socket-after-rate-limited-refresh'],
+  async run(run) {
+    // 6 s tokens, one refresh per 4 s window: the second refresh (at about half the new token's
+    // life, ~3 s after the first) is refused rate_limited with retryAfterMs, and the socket stays.
+    const windowMs = 4000;
+    run.install({ refreshLimit: { max: 1, windowMs } });
+    run.tokens = () => run.sign('conformance', 6);
+    const first = await run.until('admitted', FIRST_CONTACT_MS);
+    if (!first) return unreached(this.behaviours, 'never authenticated');
+    const limited = await run.until('refused', DEADLINE_MS, (entry) => entry.reason === 'rate_limited');
+    if (!limited) return unreached(this.behaviours, 'no refresh was rate limited');
+    const mark = run.log.indexOf(limited);
+    const opened = run.entries('authenticate').find((entry) => entry.socket === first.socket);
+    await run.waitFor(DEADLINE_MS, (log) => log.some((entry, index) => index > mark && (entry.kind === 'refreshed' || entry.kind === 'disconnect') && entry.socket === first.socket));
+    const next = run.after('authenticate', mark + 1).find((entry) => entry.socket === first.socket);
+    const reopens = (opened?.t ?? limited.t) + windowMs;
+    const ended = run.log.findIndex((entry, index) => index > mark && entry.kind === 'disconnect' && entry.socket === first.socket);
+    const refreshedAt = run.log.findIndex((entry, index) => index > mark && entry.kind === 'refreshed' && entry.socket === first.socket);
+    const kept = refreshedAt >= 0 && (ended < 0 || refreshedAt < ended);
+    return [
+      verdict('honours-refresh-retry-after', next !== undefined && next.t >= reopens - 50, next ? `refresh retried ${ms(next.t - limited.t)} after the refusal, ${ms(next.t - reopens)} from the end of retryAfterMs` : 'no refresh after the refusal'),
+      verdict('keeps-socket-after-rate-limited-refresh', kept, kept ? 'a later refresh was accepted on the same socket' : ended >= 0 ? 'the socket ended before a refresh was accepted' : 'no refresh accepted afterwards'),
+    ];
+  },
+};
+
 export const SCENARIOS: readonly Scenario[] = [
   connect,
   refresh,
@@ -312,9 +437,15 @@ export const SCENARIOS: readonly Scenario[] = [
   subjectMismatch,
   connectionLost,
   serverDisconnect,
+  sessionLimit,
+  notYetValid,
+  tokenSourceDown,
+  messageTimeout,
+  refreshRateLimited,
 ];
 
 /** The behaviours a scenario judges in a mode (`acknowledges-unauthorized` only exists in message mode). */
 export function behavioursOf(scenario: Scenario, mode: string): string[] {
+  if (scenario.modes && !scenario.modes.includes(mode)) return [];
   return scenario.behaviours.filter((behaviour) => mode === 'message' || behaviour !== 'acknowledges-unauthorized');
 }

@@ -160,7 +160,7 @@ class AsyncSession(SessionBase):
             return Outcome(Outcome.CLOSED) if event == 'close' else Outcome(Outcome.LOST, detail=f'no connect ({event})')
         answer = None
         if self.mode == 'message':
-            answer = await self._authenticate(token)
+            answer = await self._authenticate(token, live=False)
             if isinstance(answer, Outcome):
                 return answer
             if not (isinstance(answer, dict) and answer.get('ok') is True):
@@ -244,7 +244,7 @@ class AsyncSession(SessionBase):
             refusal = None
         return None, False, refusal
 
-    async def _authenticate(self, token):
+    async def _authenticate(self, token, live=True):
         self._acks += 1
         seq = self._acks
         try:
@@ -254,6 +254,7 @@ class AsyncSession(SessionBase):
             pass  # the namespace is going away: its 'disconnect' event ends this attempt below
         deadline = time.monotonic() + self.ack_timeout_s
         self._saw_refusal = False
+        seen = None  # the `unauthorized` received while waiting: it explains a disconnect that follows
         while True:
             event, data = await self._next(max(deadline - time.monotonic(), 0), None)
             if event == 'ack' and data[0] == seq:
@@ -262,8 +263,13 @@ class AsyncSession(SessionBase):
                 refusal = p.refusal_from(data)
                 if refusal is not None:
                     self._saw_refusal = True
+                    seen = refusal
                     await self._notify('unauthorized', refusal)
             elif event == 'disconnect':
+                # `unauthorized`, then a disconnect and no answer: a drop during a refresh, or a
+                # message-mode timeout. The reason is already here: do not wait for another one.
+                if seen is not None:
+                    return Outcome(Outcome.REFUSED, seen, authenticated=live)
                 return await self._ended(data)
             elif event == 'close':
                 return Outcome(Outcome.CLOSED)

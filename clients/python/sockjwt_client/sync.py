@@ -146,7 +146,7 @@ class Session(SessionBase):
             return Outcome(Outcome.CLOSED) if event == 'close' else Outcome(Outcome.LOST, detail=f'no connect ({event})')
         answer = None
         if self.mode == 'message':
-            answer = self._authenticate(token)
+            answer = self._authenticate(token, live=False)
             if isinstance(answer, Outcome):
                 return answer
             if not (isinstance(answer, dict) and answer.get('ok') is True):
@@ -233,7 +233,7 @@ class Session(SessionBase):
             refusal = None  # another authenticate was pending: simply try again later
         return None, False, refusal
 
-    def _authenticate(self, token):
+    def _authenticate(self, token, live=True):
         """Sends `authenticate` and waits for its acknowledgement: the answer, None on timeout, or an Outcome."""
         with self._lock:
             self._acks += 1
@@ -245,6 +245,7 @@ class Session(SessionBase):
             pass  # the namespace is going away: its 'disconnect' event ends this attempt below
         deadline = time.monotonic() + self.ack_timeout_s
         self._saw_refusal = False
+        seen = None  # the `unauthorized` received while waiting: it explains a disconnect that follows
         while True:
             event, data = self._next(max(deadline - time.monotonic(), 0), None)
             if event == 'ack' and data[0] == seq:
@@ -253,8 +254,13 @@ class Session(SessionBase):
                 refusal = p.refusal_from(data)
                 if refusal is not None:
                     self._saw_refusal = True
+                    seen = refusal
                     self._notify('unauthorized', refusal)
             elif event == 'disconnect':
+                # `unauthorized`, then a disconnect and no answer: a drop during a refresh, or a
+                # message-mode timeout. The reason is already here: do not wait for another one.
+                if seen is not None:
+                    return Outcome(Outcome.REFUSED, seen, authenticated=live)
                 return self._ended(data)
             elif event == 'close':
                 return Outcome(Outcome.CLOSED)
