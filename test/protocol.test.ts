@@ -329,3 +329,26 @@ describe('docs/protocol.md 8.3: back-off', () => {
     assert.match(SPEC, /MAY lengthen each wait by up to 25 % at random; it MUST NOT shorten it/);
   });
 });
+
+describe('docs/protocol.md 6: a drop is reported with its reason', () => {
+  it('message mode: an `unauthorized` handled before the acceptance of the authenticate still gives the drop its reason', async (t) => {
+    // The client-visible order of a drop right after admission when the helper's handling of the
+    // acknowledgement runs after the next packets (it continues in a promise): `unauthorized`
+    // before the acceptance is applied, the disconnect after. Played by a plain socket.io server.
+    const h = await startServer(t, (io) => {
+      io.on('connection', (socket) => {
+        socket.on('authenticate', (_payload: unknown, ack: (answer: object) => void) => {
+          socket.emit('unauthorized', refusalFor('revoked').toJSON());
+          ack({ ok: true, exp: null, expiresInMs: null });
+        });
+      });
+    });
+    const socket = connect(h.url, { getToken: () => sign({ sub: 'ann' }), mode: 'message', transports: ['websocket'], forceNew: true });
+    t.after(() => socket.disconnect());
+    await next(socket.session, 'authenticated');
+    const stopped = next<[Error & { reason: string }]>(socket.session, 'stopped');
+    for (const server of h.io.sockets.sockets.values()) server.disconnect();
+    const [error] = await stopped;
+    assert.equal(error.reason, 'revoked');
+  });
+});
