@@ -28,7 +28,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Resul
   const scenarios = SCENARIOS.filter((scenario) => !options.only?.length || options.only.includes(scenario.name));
   const server = new ConformanceServer();
   const baseUrl = await server.listen();
-  const jobs = options.modes.flatMap((mode) => scenarios.map((scenario) => ({ mode, scenario })));
+  const jobs = options.modes.flatMap((mode) => scenarios.filter((scenario) => !scenario.modes || scenario.modes.includes(mode)).map((scenario) => ({ mode, scenario })));
   const results: Result[][] = new Array(jobs.length);
   let nextJob = 0;
   const worker = async () => {
@@ -63,7 +63,7 @@ async function runOne(server: ConformanceServer, baseUrl: string, mode: Mode, sc
 }
 
 function report(results: Result[]): string {
-  const lines = results.map((r) => `${r.pass ? 'pass' : 'FAIL'}  ${r.mode.padEnd(9)} ${r.scenario.padEnd(17)} ${r.behaviour.padEnd(38)} ${r.detail}`);
+  const lines = results.map((r) => `${r.pass ? 'pass' : 'FAIL'}  ${r.mode.padEnd(9)} ${r.scenario.padEnd(20)} ${r.behaviour.padEnd(40)} ${r.detail}`);
   const passed = results.filter((r) => r.pass).length;
   lines.push('', `${passed} of ${results.length} behaviours passed`);
   return lines.join('\n');

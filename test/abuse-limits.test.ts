@@ -144,7 +144,7 @@ describe('abuse limits: the client helper waits as long as the server says', () 
     const auth = authorize({ secret: SECRET, handshake: true, rateLimit: { maxFailures: 1, windowMs: 600 } });
     const h = await startServer(t, (io) => io.use(auth));
     const tokens = [sign({ sub: 'u-1', exp: nowSeconds() - 10 }), good(), good()];
-    const socket = connect(h.url, { getToken: () => tokens.shift() ?? good(), transports: ['websocket'], reconnection: false, retryDelayMs: 10, forceNew: true });
+    const socket = connect(h.url, { getToken: () => tokens.shift() ?? good(), transports: ['websocket'], reconnection: false, retryDelayMs: 250, forceNew: true });
     t.after(() => socket.disconnect());
     const reasons: string[] = [];
     let limitedAt = 0;

@@ -106,7 +106,7 @@ for (const mode of ['handshake', 'message'] as const) {
           return sign({ sub: 'ann', exp: issued++ === 0 ? exp : nowSeconds() + 60 });
         },
         refreshLeadMs: 500,
-        retryDelayMs: 200,
+        retryDelayMs: 250,
       });
       const log = record(socket);
       await acceptedCount(socket, log, 1);
@@ -158,7 +158,7 @@ describe('sockjwt/client: refusals at connect', () => {
         return sign({ sub: 'ann', exp: nowSeconds() - 10 });
       },
       maxRetries: 2,
-      retryDelayMs: 10,
+      retryDelayMs: 250, // the shortest docs/protocol.md §8.3 allows
     });
     const [error] = await next<[UnauthorizedError]>(socket.session, 'stopped');
     assert.equal(error.reason, 'expired');

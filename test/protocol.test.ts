@@ -6,6 +6,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'socket.io';
 import { connect, type AuthenticatedSocket } from '../src/client/index.js';
+import { CODES_BY_REASON } from '../src/errors/refusals.js';
 import { authorize, ERROR_REASONS, UnauthorizedError, type ErrorReason } from '../src/index.js';
 import { next, nowSeconds, refusal, SECRET, sign, startServer } from './support.js';
 
@@ -20,6 +21,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 interface Row {
   reason: string;
+  /** The backquoted codes of the "code sent today" column. */
+  codes: string[];
   onConnectOrDrop: string;
   onRefusedRefresh: string;
 }
@@ -31,7 +34,8 @@ function reasonTable(): Row[] {
   for (const line of SPEC.slice(start).split('\n').slice(2)) {
     if (!line.startsWith('|')) break;
     const cells = line.split('|').slice(1, -1).map((cell) => cell.trim());
-    rows.push({ reason: cells[0]!.replace(/`/g, ''), onConnectOrDrop: cells[3]!, onRefusedRefresh: cells[4]! });
+    const codes = [...cells[1]!.matchAll(/`([^`]+)`/g)].map((match) => match[1]!);
+    rows.push({ reason: cells[0]!.replace(/`/g, ''), codes, onConnectOrDrop: cells[3]!, onRefusedRefresh: cells[4]! });
   }
   return rows;
 }
@@ -40,9 +44,21 @@ const TABLE = reasonTable();
 const CONNECT_ACTIONS = ['reconnect now', 'reconnect after back-off', 'reconnect after retryAfterMs', 'stop'];
 const REFRESH_ACTIONS = ['retry refresh', 'keep'];
 
-const RETRY_DELAY_MS = 1000;
-const RETRY_AFTER_MS = 1500;
+/**
+ * "Reconnect now" and "after back-off" are told apart by making them far apart rather than by a
+ * tight window: at once means under half the back-off, which is 5 s. Rows run in parallel, so the
+ * long back-off barely adds to the file's time; only lower bounds are exact.
+ */
+const RETRY_DELAY_MS = 5000;
+const RETRY_AFTER_MS = 7000;
 const SLACK_MS = 100;
+/** How long a row may take to reach its verdict under load; verdicts end on events, this only caps a hang. */
+const VERDICT_CAP_MS = RETRY_AFTER_MS + 2 * RETRY_DELAY_MS + 10_000;
+/** The keep rows' first token: the server's drop at its expiry ends the watch for further refreshes. */
+const KEEP_TOKEN_S = 3;
+
+/** docs/protocol.md §7: "A reason the client does not know … treat it like `internal`". */
+const UNKNOWN_REASON = 'a_reason_from_a_newer_server';
 
 /**
  * Where sockjwt/client departs from the spec, run as TODO (they report without failing). None
@@ -65,12 +81,15 @@ type Stage = 'connect' | 'drop' | 'refresh';
 async function injectingServer(t: TestContext, stage: Stage, reason: string) {
   const attempts: number[] = [];
   const refreshes: number[] = [];
+  /** Refreshes the first connection had seen when the second handshake arrived. */
+  let refreshesOfFirst: number | undefined;
   const seen = new EventEmitter();
   let injectedAt = 0;
   let verifications = 0;
   const h = await startServer(t, (io) => {
     io.use((_socket: Socket, nextMiddleware) => {
       attempts.push(Date.now());
+      if (attempts.length === 2) refreshesOfFirst = refreshes.length;
       seen.emit('attempt', attempts.length);
       if (stage === 'connect' && attempts.length === 1) {
         injectedAt = Date.now();
@@ -97,14 +116,14 @@ async function injectingServer(t: TestContext, stage: Stage, reason: string) {
       socket.disconnect();
     });
   });
-  return { ...h, attempts, refreshes, seen, injectedAt: () => injectedAt };
+  return { ...h, attempts, refreshes, seen, injectedAt: () => injectedAt, refreshesOfFirst: () => refreshesOfFirst };
 }
 
-function helper(t: TestContext, url: string, counter: { issued: number }): AuthenticatedSocket {
+function helper(t: TestContext, url: string, counter: { issued: number }, firstTokenS = 60): AuthenticatedSocket {
   const socket = connect(url, {
     getToken: () => {
       counter.issued++;
-      return sign({ sub: 'ann', exp: nowSeconds() + 60 });
+      return sign({ sub: 'ann', exp: nowSeconds() + (counter.issued === 1 ? firstTokenS : 60) });
     },
     transports: ['websocket'],
     forceNew: true,
@@ -145,7 +164,10 @@ async function checkConnectOrDrop(t: TestContext, stage: 'connect' | 'drop', row
   const h = await injectingServer(t, stage, row.reason);
   const counter = { issued: 0 };
   const socket = helper(t, h.url, counter);
-  const outcome = await stoppedOrRetried(socket, h, RETRY_AFTER_MS + RETRY_DELAY_MS * 2);
+  const reported: string[] = [];
+  socket.session.on('unauthorized', (error) => reported.push(error.reason));
+  const outcome = await stoppedOrRetried(socket, h, VERDICT_CAP_MS);
+  assert.equal(reported[0], row.reason, "the server's reason, reported as sent");
   if (row.onConnectOrDrop === 'stop') {
     assert.ok(outcome.stopped, `expected a stop, the helper retried ${outcome.retriedAt! - h.injectedAt()} ms after the refusal`);
     assert.equal(outcome.stopped.reason, row.reason);
@@ -154,34 +176,59 @@ async function checkConnectOrDrop(t: TestContext, stage: 'connect' | 'drop', row
   }
   assert.ok(outcome.retriedAt, `expected a retry, the helper stopped with ${outcome.stopped?.reason}`);
   const delay = outcome.retriedAt - h.injectedAt();
-  if (row.onConnectOrDrop === 'reconnect now') assert.ok(delay < RETRY_DELAY_MS - 300, `reconnected ${delay} ms after the refusal, expected at once`);
+  if (row.onConnectOrDrop === 'reconnect now') assert.ok(delay < RETRY_DELAY_MS / 2, `reconnected ${delay} ms after the refusal, expected at once`);
+  // §8.3: jitter may lengthen the back-off, never shorten it.
   if (row.onConnectOrDrop === 'reconnect after back-off') assert.ok(delay >= RETRY_DELAY_MS - SLACK_MS, `reconnected ${delay} ms after the refusal, before the back-off`);
   if (row.onConnectOrDrop === 'reconnect after retryAfterMs') assert.ok(delay >= RETRY_AFTER_MS - SLACK_MS, `reconnected ${delay} ms after the refusal, before retryAfterMs`);
   assert.equal(counter.issued, 2, 'a new token for the new connection');
-  await next(socket.session, 'authenticated');
+  await next(socket.session, 'authenticated', VERDICT_CAP_MS);
+}
+
+/** Resolves when the second handshake reaches the server; rejects after VERDICT_CAP_MS (a hang, not a verdict). */
+function secondAttempt(seen: EventEmitter): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAttempt = (count: number) => {
+      if (count < 2) return;
+      clearTimeout(timer);
+      seen.off('attempt', onAttempt);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      seen.off('attempt', onAttempt);
+      reject(new Error('no reconnection after the drop at expiry'));
+    }, VERDICT_CAP_MS);
+    seen.on('attempt', onAttempt);
+  });
 }
 
 async function checkRefusedRefresh(t: TestContext, row: Row): Promise<void> {
+  const keep = row.onRefusedRefresh === 'keep';
   const h = await injectingServer(t, 'refresh', row.reason);
   const counter = { issued: 0 };
-  const socket = helper(t, h.url, counter);
+  // keep: a short first token, so that the server's drop at its expiry ends the watch (no sleep).
+  const socket = helper(t, h.url, counter, keep ? KEEP_TOKEN_S : 60);
   await next(socket.session, 'authenticated');
   const stops: Error[] = [];
+  const reported: string[] = [];
   socket.session.on('stopped', (error) => stops.push(error));
+  socket.session.on('unauthorized', (error) => reported.push(error.reason));
   assert.equal(await socket.session.refresh(), false);
-  if (row.onRefusedRefresh === 'retry refresh') {
-    const [info] = await next<[{ refreshed: boolean }]>(socket.session, 'authenticated', RETRY_AFTER_MS + 2000);
+  assert.deepEqual(reported, [row.reason], "the server's reason, reported as sent");
+  if (!keep) {
+    const [info] = await next<[{ refreshed: boolean }]>(socket.session, 'authenticated', VERDICT_CAP_MS);
     assert.equal(info.refreshed, true);
     const delay = h.refreshes[1]! - h.injectedAt();
     const floor = row.reason === 'rate_limited' ? RETRY_AFTER_MS : 250;
     assert.ok(delay >= floor - SLACK_MS, `refresh retried ${delay} ms after the refusal, expected ≥ ${floor} ms`);
+    assert.equal(socket.connected, true);
+    assert.equal(h.attempts.length, 1, 'a refused refresh never reconnects');
   } else {
-    // keep: no further refresh on this socket while the token holds; the socket stays.
-    await new Promise((resolve) => setTimeout(resolve, RETRY_AFTER_MS + 300));
-    assert.equal(h.refreshes.length, 1, 'no refresh after a refusal the spec says to keep');
+    // keep: the socket stays with its token until the server drops it at expiry, with no refresh
+    // in between; the drop (`expired`) then brings a new connection at once.
+    await secondAttempt(h.seen);
+    assert.equal(h.refreshesOfFirst(), 1, 'no refresh after a refusal the spec says to keep');
+    assert.deepEqual(reported, [row.reason, 'expired'], 'kept until the drop at expiry');
   }
-  assert.equal(socket.connected, true);
-  assert.equal(h.attempts.length, 1, 'a refused refresh never reconnects');
   assert.deepEqual(stops, []);
 }
 
@@ -189,10 +236,19 @@ describe('docs/protocol.md: the reason table', () => {
   it('lists every reason sockjwt has, and only known actions', () => {
     const reasons = TABLE.map((row) => row.reason);
     assert.deepEqual([...reasons].sort(), [...ERROR_REASONS].sort());
+    // The row walked for an unknown reason below is `internal`'s, as the spec says.
+    assert.match(SPEC, /A reason the client does not know\*\* \(a newer server\): treat it like `internal`/);
+    assert.match(SPEC, /Report the\s+server's reason string as is/);
     for (const row of TABLE.filter((r) => r.reason !== 'claim_required')) {
       assert.ok(CONNECT_ACTIONS.includes(row.onConnectOrDrop), `${row.reason}: "${row.onConnectOrDrop}"`);
       assert.ok(REFRESH_ACTIONS.includes(row.onRefusedRefresh), `${row.reason}: "${row.onRefusedRefresh}"`);
     }
+  });
+
+  it('gives, for every reason, the codes the server sends with it (src/errors/refusals.ts CODES_BY_REASON)', () => {
+    const spec = Object.fromEntries(TABLE.map((row) => [row.reason, [...row.codes].sort()]));
+    const code = Object.fromEntries(Object.entries(CODES_BY_REASON).map(([reason, codes]) => [reason, [...codes].sort()]));
+    assert.deepEqual(spec, code);
   });
 
   it('the injected refusals are the wire form sockjwt sends (connect_error, unauthorized, ack)', async (t) => {
@@ -227,7 +283,8 @@ describe('docs/protocol.md: the reason table', () => {
   });
 });
 
-const walked = TABLE.filter((row) => row.reason !== 'claim_required');
+const internalRow = TABLE.find((row) => row.reason === 'internal')!;
+const walked = [...TABLE.filter((row) => row.reason !== 'claim_required'), { ...internalRow, reason: UNKNOWN_REASON }];
 
 for (const stage of ['connect', 'drop', 'refresh'] as const) {
   describe(`sockjwt/client against the reason table: ${stage === 'refresh' ? 'a refused refresh' : stage === 'drop' ? 'a drop' : 'a refused connection'}`, { concurrency: true }, () => {
@@ -238,3 +295,60 @@ for (const stage of ['connect', 'drop', 'refresh'] as const) {
     }
   });
 }
+
+describe('docs/protocol.md 8.2: expiresInMs null (the server never drops the socket for its lifetime)', () => {
+  for (const mode of ['handshake', 'message'] as const) {
+    it(`${mode} mode: sockjwt/client schedules no refresh, whatever the token's exp says`, async (t) => {
+      // ignoreExpiration: the server admits a token with an exp and states expiresInMs: null.
+      const h = await startServer(t, (io) => {
+        if (mode === 'handshake') io.use(authorize({ secret: SECRET, handshake: true, ignoreExpiration: true }));
+        else io.on('connection', authorize({ secret: SECRET, ignoreExpiration: true }));
+      });
+      const socket = connect(h.url, { getToken: () => sign({ sub: 'ann', exp: nowSeconds() + 60 }), mode, transports: ['websocket'], forceNew: true });
+      t.after(() => socket.disconnect());
+      // The server's own `authenticated` (handshake mode: the lifetime notice after connect); the
+      // helper's listener, registered first, has handled it when this one runs.
+      const [notice] = await next<[{ expiresInMs: unknown }]>(socket, 'authenticated');
+      assert.equal(notice.expiresInMs, null);
+      assert.equal(socket.session.expiresAt, null, 'no end, so no refresh is scheduled');
+    });
+  }
+});
+
+describe('docs/protocol.md 8.3: back-off', () => {
+  const floor = Number(/MUST NOT retry a\s+refusal sooner than (\d+) ms/.exec(SPEC)?.[1]);
+
+  it('sockjwt/client refuses a retryDelayMs below the floor the spec sets', () => {
+    assert.equal(floor, 250);
+    const open = (retryDelayMs: number) => connect('http://127.0.0.1:9', { getToken: () => 'unused', retryDelayMs, autoConnect: false });
+    assert.throws(() => open(floor - 1), /"retryDelayMs" must be at least 250/);
+    open(floor).disconnect();
+  });
+
+  it('the spec allows jitter that only lengthens a wait (the walk above holds every back-off to its lower bound)', () => {
+    assert.match(SPEC, /MAY lengthen each wait by up to 25 % at random; it MUST NOT shorten it/);
+  });
+});
+
+describe('docs/protocol.md 6: a drop is reported with its reason', () => {
+  it('message mode: an `unauthorized` handled before the acceptance of the authenticate still gives the drop its reason', async (t) => {
+    // The client-visible order of a drop right after admission when the helper's handling of the
+    // acknowledgement runs after the next packets (it continues in a promise): `unauthorized`
+    // before the acceptance is applied, the disconnect after. Played by a plain socket.io server.
+    const h = await startServer(t, (io) => {
+      io.on('connection', (socket) => {
+        socket.on('authenticate', (_payload: unknown, ack: (answer: object) => void) => {
+          socket.emit('unauthorized', refusalFor('revoked').toJSON());
+          ack({ ok: true, exp: null, expiresInMs: null });
+        });
+      });
+    });
+    const socket = connect(h.url, { getToken: () => sign({ sub: 'ann' }), mode: 'message', transports: ['websocket'], forceNew: true });
+    t.after(() => socket.disconnect());
+    await next(socket.session, 'authenticated');
+    const stopped = next<[Error & { reason: string }]>(socket.session, 'stopped');
+    for (const server of h.io.sockets.sockets.values()) server.disconnect();
+    const [error] = await stopped;
+    assert.equal(error.reason, 'revoked');
+  });
+});

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { runConformance, type Result } from '../scripts/conformance.js';
-import { outputOf } from './support.js';
+import { authorize, type AuthorizeOptions } from '../src/index.js';
+import { outputOf, SECRET, startServer } from './support.js';
 
 // Debian's interpreter, with python3-socketio (and python3-aiohttp for the asyncio client).
 const PYTHON = '/usr/bin/python3';
@@ -19,16 +19,34 @@ function runPython(t: TestContext, args: string[], timeoutMs = 20_000): Promise<
   return outputOf(child);
 }
 
-/** One behaviour's verdict, or a failure naming it when the run did not report it. */
-function verdictOf(results: Result[], mode: string, scenario: string, behaviour: string): Result {
-  const result = results.find((r) => r.mode === mode && r.scenario === scenario && r.behaviour === behaviour);
-  assert.ok(result, `no verdict for ${mode}/${scenario}/${behaviour}`);
-  return result;
+interface HelperLine {
+  event: 'authenticated' | 'unauthorized' | 'stopped';
+  exp?: number | null;
+  expires_in_s?: number | null;
+  refreshed?: boolean;
+  reason?: string;
 }
 
-function assertAllPassed(results: Result[]): void {
-  const failed = results.filter((r) => !r.pass).map((r) => `${r.mode}/${r.scenario}/${r.behaviour}: ${r.detail}`);
-  assert.deepEqual(failed, []);
+/** A real sockjwt server in `mode` with `options`; the URL of its default namespace. */
+async function sockjwtServer(t: TestContext, mode: 'handshake' | 'message', options: Partial<AuthorizeOptions>): Promise<string> {
+  const h = await startServer(t, (io) => {
+    if (mode === 'handshake') io.use(authorize({ secret: SECRET, handshake: true, ...options } as AuthorizeOptions & { handshake: true }) as never);
+    else io.on('connection', authorize({ secret: SECRET, ...options } as AuthorizeOptions) as never);
+  });
+  return `${h.url}/`;
+}
+
+/** test/python/lifetime_client.py: the helper's events until `until`, a refusal or a stop. */
+async function helperEvents(t: TestContext, args: { url: string; flavour: 'sync' | 'async'; mode: 'handshake' | 'message'; until: 'refreshed' | 'authenticated'; authenticatedFirst?: boolean; signedOut?: boolean; expS?: number }): Promise<HelperLine[]> {
+  const flags = [...(args.authenticatedFirst ? ['authenticated-first'] : []), ...(args.signedOut ? ['signed-out-after-first'] : [])];
+  const argv = [script('python/lifetime_client.py'), args.url, args.flavour, args.mode, SECRET, args.until, ...flags];
+  const child = spawn(PYTHON, argv, { timeout: 40_000, env: { ...process.env, ...(args.expS ? { SOCKJWT_TEST_EXP_S: String(args.expS) } : {}) } });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const result = await outputOf(child);
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as HelperLine);
 }
 
 describe('the Python client helper (clients/python) against a real sockjwt server', () => {
@@ -44,29 +62,6 @@ describe('the Python client helper (clients/python) against a real sockjwt serve
     assert.equal(check.code, 0, `${PYTHON} cannot import ${MODULES.join(', ')}: apt-get install ${PACKAGES} (scripts/pretest.mjs does it as root)\n${check.stderr}`);
   });
 
-  it('socketio.Client (threads) and socketio.AsyncClient pass every conformance scenario, in both modes', async () => {
-    const output: string[] = [];
-    const [sync, asyncio] = await Promise.all([
-      runConformance({ command: `${PYTHON} ${script('conformance/python_client.py')} sync`, modes: ['handshake', 'message'], concurrency: 5, output: (line) => output.push(line) }),
-      runConformance({ command: `${PYTHON} ${script('conformance/python_client.py')} async`, modes: ['handshake', 'message'], concurrency: 5, output: (line) => output.push(line) }),
-    ]);
-    for (const results of [sync, asyncio]) {
-      assert.equal(results.length, 39);
-      // The issue's four, by name: a 3 s token refreshed in place 3 times with 0 disconnects;
-      // expiry → a reconnection with a fresh token; revoked → stop; rate_limited → waits retryAfterMs.
-      for (const mode of ['handshake', 'message']) {
-        const refreshed = verdictOf(results, mode, 'refresh', 'refreshes-in-place');
-        assert.match(refreshed.detail, /^[3-9] refreshes on the first socket, 0 disconnects, 1 connections$/);
-        assert.ok(refreshed.pass, refreshed.detail);
-        for (const [scenario, behaviour] of [['expiry', 'reconnects-after-expiry'], ['revoked', 'stops-on-revoked'], ['revoked', 'reports-revoked'], ['rate-limited', 'honours-retry-after']] as const) {
-          const result = verdictOf(results, mode, scenario, behaviour);
-          assert.ok(result.pass, `${mode}/${scenario}/${behaviour}: ${result.detail}\n${output.join('\n')}`);
-        }
-      }
-      assertAllPassed(results);
-    }
-  });
-
   it('bounds get_token with token_timeout_s, prefers expiresInMs to the local clock, and reads refusals as the spec says', async (t) => {
     const result = await runPython(t, [script('python/session_checks.py')]);
     assert.equal(result.code, 0, result.stderr);
@@ -78,10 +73,14 @@ describe('the Python client helper (clients/python) against a real sockjwt serve
     const asyncio = checks['async_token_timeout'] as { reason: string; seconds: number };
     assert.equal(asyncio.reason, 'token_unavailable');
     assert.ok(asyncio.seconds >= 0.3 * 2 + 0.25 && asyncio.seconds < 5, `stopped after ${asyncio.seconds} s`);
+    // get_token raising an error with retryable = False (signed out): one call, then a stop, as in sockjwt/client.
+    assert.deepEqual(checks['sync_signed_out'], { reason: 'token_unavailable', calls: 1 });
+    assert.deepEqual(checks['async_signed_out'], { reason: 'token_unavailable', calls: 1 });
     // The server's expiresInMs (4 s) wins over an exp 1000 s away on the client's clock.
     assert.equal(checks['expires_in_ms_preferred'], 4);
     assert.equal(checks['refresh_in_s'], 2);
     assert.equal(checks['exp_fallback'], 100);
+    assert.equal(checks['expires_in_ms_null_never'], true);
     assert.equal(checks['token_fallback'], 123);
     assert.equal(checks['retry_after_s'], 1.5);
     assert.equal(checks['retry_delay_rate_limited'], 1.5);
@@ -90,4 +89,41 @@ describe('the Python client helper (clients/python) against a real sockjwt serve
     assert.deepEqual(checks['unknown_reason'], ['reconnect after back-off', 'retry refresh']);
     assert.equal(checks['not_sockjwt'], null);
   });
+});
+
+describe('the Python helper: lifetimes the server states (docs/protocol.md 3.2, 8.2)', () => {
+  for (const flavour of ['sync', 'async'] as const) {
+    it(`${flavour}: refreshes in place a token without exp whose life the server states (maxAge 3 s, handshake mode)`, async (t) => {
+      const url = await sockjwtServer(t, 'handshake', { maxAge: 3 });
+      const lines = await helperEvents(t, { url, flavour, mode: 'handshake', until: 'refreshed' });
+      // Only the server's `authenticated` (expiresInMs ≈ 3000) can schedule this refresh: the token has no exp.
+      assert.deepEqual(lines.map((line) => [line.event, line.refreshed ?? line.reason]), [['authenticated', false], ['authenticated', true]], JSON.stringify(lines));
+    });
+  }
+
+  it('sync: an `authenticated` that reaches the helper before `connect` is kept (the refresh is scheduled from it)', async (t) => {
+    const url = await sockjwtServer(t, 'handshake', { maxAge: 3 });
+    const lines = await helperEvents(t, { url, flavour: 'sync', mode: 'handshake', until: 'refreshed', authenticatedFirst: true });
+    assert.deepEqual(lines.map((line) => [line.event, line.refreshed ?? line.reason]), [['authenticated', false], ['authenticated', true]], JSON.stringify(lines));
+  });
+
+  for (const flavour of ['sync', 'async'] as const) {
+    it(`${flavour}: get_token raising SignedOut during a refresh stops the helper at once (token_unavailable), not at expiry`, async (t) => {
+      const url = await sockjwtServer(t, 'handshake', { maxAge: 3 });
+      const lines = await helperEvents(t, { url, flavour, mode: 'handshake', until: 'refreshed', signedOut: true });
+      assert.deepEqual(lines.map((line) => [line.event, line.refreshed ?? line.reason]), [['authenticated', false], ['stopped', 'token_unavailable']], JSON.stringify(lines));
+    });
+  }
+
+  for (const flavour of ['sync', 'async'] as const) {
+    it(`${flavour}: expiresInMs null means the server never drops the socket for its lifetime: no refresh, whatever exp says`, async (t) => {
+      // ignoreExpiration: the server admits the token and states expiresInMs: null although it has an exp.
+      const url = await sockjwtServer(t, 'message', { ignoreExpiration: true });
+      const lines = await helperEvents(t, { url, flavour, mode: 'message', until: 'authenticated', expS: 60 });
+      assert.equal(lines.length, 1, JSON.stringify(lines));
+      assert.equal(lines[0]!.event, 'authenticated');
+      assert.equal(typeof lines[0]!.exp, 'number');
+      assert.equal(lines[0]!.expires_in_s, null, 'no end, so no refresh is scheduled');
+    });
+  }
 });

@@ -15,6 +15,7 @@ export type Entry =
   | { kind: 'attempt'; t: number; socket: string }
   | { kind: 'admitted'; t: number; socket: string; exp: number | undefined; sub: unknown }
   | { kind: 'authenticate'; t: number; socket: string }
+  | { kind: 'ack'; t: number; socket: string }
   | { kind: 'refreshed'; t: number; socket: string; exp: number | undefined }
   | { kind: 'refused'; t: number; stage: string; reason: string }
   | { kind: 'dropped'; t: number; reason: string }
@@ -83,14 +84,38 @@ export class ScenarioRun {
     });
   }
 
-  /** Waits `ms` unless the client exits first (then it can do nothing more). */
-  async quiet(ms: number): Promise<void> {
+  /**
+   * Resolves true once `holds(log)` is true (checked now and after every entry), false after `ms`.
+   * `ms` only caps a hang: verdicts are read from the log, in order, not from how long things took.
+   */
+  waitFor(ms: number, holds: (log: readonly Entry[]) => boolean): Promise<boolean> {
+    if (holds(this.log)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const onEntry = () => {
+        if (holds(this.log)) done(true);
+      };
+      const done = (result: boolean) => {
+        clearTimeout(timer);
+        this.changes.off('entry', onEntry);
+        resolve(result);
+      };
+      const timer = setTimeout(() => done(false), ms);
+      this.changes.on('entry', onEntry);
+    });
+  }
+
+  /**
+   * Waits for the client to end itself (docs/protocol.md section 9: a client that stops prints
+   * `stopped` and exits), or `ms` for one that never does. No attempt can follow an exit, so a
+   * check over the whole log afterwards is exact, whatever the machine's load.
+   */
+  async ended(ms: number): Promise<void> {
     await this.until('exit', ms);
   }
 
-  /** Signs a token with the server's secret; `ttlS` seconds from now (negative: already expired). */
-  sign(sub: string, ttlS: number, secret = this.secret): string {
-    return jwt.sign({ sub, exp: Math.ceil(Date.now() / 1000 + ttlS) }, secret, { algorithm: 'HS256' });
+  /** Signs a token with the server's secret; `ttlS` seconds from now (negative: already expired); `claims` added. */
+  sign(sub: string, ttlS: number, secret = this.secret, claims: object = {}): string {
+    return jwt.sign({ sub, exp: Math.ceil(Date.now() / 1000 + ttlS), ...claims }, secret, { algorithm: 'HS256' });
   }
 
   /**
@@ -109,7 +134,10 @@ export class ScenarioRun {
     // watches the wire: the engine.io packets of the socket's connection, as they arrive.
     const spy = (socket: Socket) =>
       socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
-        if (packet.type !== 'message' || !isAuthenticatePacket(packet.data, this.nsp.name)) return;
+        if (packet.type !== 'message') return;
+        // The client's acknowledgement of a server emit: only `unauthorized` asks for one here.
+        if (isAckPacket(packet.data, this.nsp.name)) return this.record({ kind: 'ack', t: Date.now(), socket: socket.id });
+        if (!isAuthenticatePacket(packet.data, this.nsp.name)) return;
         this.record({ kind: live.has(socket) ? 'authenticate' : 'attempt', t: Date.now(), socket: socket.id });
       });
     const watch = (socket: Socket) => socket.on('disconnect', (reason) => this.record({ kind: 'disconnect', t: Date.now(), socket: socket.id, reason }));
@@ -176,7 +204,9 @@ export class ScenarioRun {
       }
     });
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => onOutput(chunk.trimEnd()));
-    child.once('exit', (code) => this.record({ kind: 'exit', t: Date.now(), code }));
+    // 'close': the process has exited and its output has been read, so a `stopped` line it printed
+    // before exiting is already in the log.
+    child.once('close', (code) => this.record({ kind: 'exit', t: Date.now(), code }));
   }
 
   /** Ends the client under test (its whole process group: the shell and what it started). */
@@ -254,6 +284,11 @@ export class ConformanceServer {
     }
     run.answerToken(response);
   }
+}
+
+/** A socket.io ACK packet (`3`, then `/nsp,` unless the main namespace, then the ack id). */
+function isAckPacket(data: unknown, nsp: string): boolean {
+  return typeof data === 'string' && data.startsWith(nsp === '/' ? '3' : `3${nsp},`);
 }
 
 /** A socket.io EVENT packet (`2`, then `/nsp,` unless the main namespace, an optional ack id) whose event is `authenticate`. */

@@ -65,6 +65,8 @@ export type SessionError = UnauthorizedError | ClientSessionError;
 
 /**
  * Turns the wire form (`err.data` of `connect_error`, or an `unauthorized` payload) back into a typed error.
+ * Its `reason` is the server's string as sent, which may be one this version does not list in
+ * `ERROR_REASONS` (a newer server); one that is missing reads as `internal`.
  *
  * @example
  * ```ts
@@ -77,7 +79,9 @@ export type SessionError = UnauthorizedError | ClientSessionError;
 export function toUnauthorizedError(wire: unknown): UnauthorizedError | undefined {
   const data = ((wire as { data?: unknown } | null)?.data ?? wire) as Partial<UnauthorizedErrorData> | null;
   if (!data || data.type !== 'UnauthorizedError' || typeof data.code !== 'string') return undefined;
-  const reason = (ERROR_REASONS as readonly string[]).includes(data.reason ?? '') ? (data.reason as ErrorReason) : 'internal';
+  // A reason this version does not know (a newer server) is kept as sent: the helper acts on it as
+  // on `internal` (docs/protocol.md §7) but reports the server's string, never a renamed one.
+  const reason = (typeof data.reason === 'string' && data.reason.length > 0 ? data.reason : 'internal') as ErrorReason;
   const retryAfterMs = typeof data.retryAfterMs === 'number' && data.retryAfterMs > 0 ? data.retryAfterMs : undefined;
   return new UnauthorizedError(data.code, reason, typeof data.message === 'string' ? data.message : data.code, retryAfterMs === undefined ? undefined : { retryAfterMs });
 }
@@ -88,16 +92,21 @@ export function retryAfter(error: SessionError | undefined): number {
   return error?.data.retryAfterMs ?? 0;
 }
 
+/** The reason whose row of docs/protocol.md §7 applies: an unknown one is treated like `internal`. */
+function actingReason(reason: string): ErrorReason {
+  return (ERROR_REASONS as readonly string[]).includes(reason) ? (reason as ErrorReason) : 'internal';
+}
+
 export function isRetryable(error: SessionError): boolean {
-  return error instanceof ClientSessionError ? error.retryable : RETRYABLE.has(error.reason);
+  return error instanceof ClientSessionError ? error.retryable : RETRYABLE.has(actingReason(error.reason));
 }
 
 export function reconnectsAtOnce(error: SessionError): boolean {
-  return error instanceof UnauthorizedError && RECONNECT_NOW.has(error.reason);
+  return error instanceof UnauthorizedError && RECONNECT_NOW.has(actingReason(error.reason));
 }
 
 export function isRefreshRetryable(error: SessionError): boolean {
-  return error instanceof ClientSessionError ? error.retryable : REFRESH_RETRYABLE.has(error.reason);
+  return error instanceof ClientSessionError ? error.retryable : REFRESH_RETRYABLE.has(actingReason(error.reason));
 }
 
 /**

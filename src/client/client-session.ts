@@ -62,7 +62,8 @@ interface LifetimeNotice {
   expiresInMs?: number | null;
 }
 
-type AuthenticateResult = { ok: true; notice: LifetimeNotice } | { ok: false; error: SessionError };
+/** `refusalsAtSend`: `unauthorized` events handled before the `authenticate` went out (see `accepted`). */
+type AuthenticateResult = { ok: true; notice: LifetimeNotice; refusalsAtSend: number } | { ok: false; error: SessionError };
 
 /** A clock that only moves forward: the deadline must not move when the wall clock is set. */
 const monotonic = (): number => globalThis.performance?.now() ?? Date.now();
@@ -93,6 +94,8 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
   /** Consecutive failures (refusals, getToken errors, timeouts) since a token was last accepted. */
   private failures = 0;
   private lastError: SessionError | undefined;
+  /** `unauthorized` events handled so far. */
+  private refusals = 0;
   private lastToken: string | undefined;
   private stoppedWith: SessionError | undefined;
   private exp: number | null = null;
@@ -183,7 +186,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     if (!current()) return false;
     const result = await this.sendAuthenticate(token);
     if (!current()) return false;
-    if (result.ok) this.accepted(token, true, result.notice);
+    if (result.ok) this.accepted(token, true, result.notice, { refusalsAtSend: result.refusalsAtSend });
     else this.refreshFailed(result.error);
     return result.ok;
   }
@@ -196,7 +199,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     const connection = ++this.connection;
     if (this.settings.mode === 'handshake') {
       // Scheduled from exp on this clock for now; told to the app with the server's lifetime.
-      this.accepted(this.lastToken, false, undefined, false);
+      this.accepted(this.lastToken, false, undefined, { announce: false });
       this.noticeTimer = setTimeout(() => this.announceConnection(), LIFETIME_NOTICE_WAIT_MS);
       return;
     }
@@ -210,7 +213,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     if (connection !== this.connection || !this.usable()) return;
     const result = await this.sendAuthenticate(token);
     if (connection !== this.connection || !this.usable()) return;
-    if (result.ok) return this.accepted(token, false, result.notice);
+    if (result.ok) return this.accepted(token, false, result.notice, { refusalsAtSend: result.refusalsAtSend });
     // A refusal comes with `unauthorized` and a server disconnect, which decide what happens next.
     if (result.error instanceof ClientSessionError) this.abandonConnection(result.error);
   }
@@ -230,11 +233,16 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     if (typeof ack === 'function') ack();
     const error = toUnauthorizedError(wire);
     if (!error) return;
+    this.refusals++;
     this.lastError = error;
     this.emit('unauthorized', error);
   }
 
-  /** The server's `authenticated` event: in handshake mode the only place it says how long the token holds. */
+  /**
+   * The server's `authenticated` event: in handshake mode the only place it says how long the
+   * token holds. `expiresInMs: null` counts (never dropped for its lifetime: no refresh); a
+   * notice without it (an older server) changes nothing.
+   */
   private onLifetimeNotice(notice: unknown): void {
     const stated = (notice as LifetimeNotice | null)?.expiresInMs;
     if (!this.usable() || (typeof stated !== 'number' && stated !== null)) return;
@@ -314,9 +322,10 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
   }
 
   private sendAuthenticate(token: string): Promise<AuthenticateResult> {
+    const refusalsAtSend = this.refusals;
     return new Promise((resolve) => {
       this.socket.timeout(this.settings.ackTimeoutMs).emit('authenticate', { token }, (timeout: Error | null, ack?: LifetimeNotice) => {
-        if (!timeout && ack?.ok === true) return resolve({ ok: true, notice: ack });
+        if (!timeout && ack?.ok === true) return resolve({ ok: true, notice: ack, refusalsAtSend });
         if (timeout) {
           return resolve({ ok: false, error: new ClientSessionError('ack_timeout', `the server did not answer authenticate within ${this.settings.ackTimeoutMs} ms`) });
         }
@@ -326,9 +335,15 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     });
   }
 
-  private accepted(token: string | undefined, refreshed: boolean, notice: LifetimeNotice | undefined, announce = true): void {
+  /**
+   * `refusalsAtSend`: an `unauthorized` handled since the `authenticate` was sent, yet before this
+   * acceptance is applied (it runs after the acknowledgement's promise settles, so later packets may
+   * come first), is a drop about to disconnect the socket: its reason is kept for that disconnect.
+   * `announce: false`: handshake mode's connection, told to the app once the server's notice came.
+   */
+  private accepted(token: string | undefined, refreshed: boolean, notice: LifetimeNotice | undefined, { refusalsAtSend, announce = true }: { refusalsAtSend?: number; announce?: boolean } = {}): void {
     this.failures = 0;
-    this.lastError = undefined;
+    if (refusalsAtSend === undefined || refusalsAtSend === this.refusals) this.lastError = undefined;
     this.clearRetryTimer();
     this.announceConnection(); // a connection's own, if still held, comes first
     const expiresInMs = this.setLifetime(token, notice);

@@ -16,9 +16,15 @@ export interface ConnectOptions extends Partial<ManagerOptions & SocketOptions> 
   getTokenTimeoutMs?: number;
   /** Consecutive failures (refusals a new token might fix, getToken errors, timeouts) before giving up. Default 5. */
   maxRetries?: number;
-  /** First back-off (ms) between those attempts, doubled each time up to 30 s, plus up to 25 % jitter. Default 1,000. */
+  /**
+   * First back-off (ms) between those attempts, doubled each time up to 30 s, lengthened by up to 25 %
+   * at random (never shortened). At least 250 (docs/protocol.md §8.3). Default 1,000.
+   */
   retryDelayMs?: number;
 }
+
+/** The shortest back-off a client may use (docs/protocol.md §8.3). */
+const MIN_RETRY_DELAY_MS = 250;
 
 /** A socket.io-client socket whose `session` keeps it authenticated. */
 export type AuthenticatedSocket<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents extends EventsMap = ListenEvents> = Socket<
@@ -57,6 +63,8 @@ export function connect<ListenEvents extends EventsMap = DefaultEventsMap, EmitE
   if (mode !== 'handshake' && mode !== 'message') throw new TypeError('sockjwt/client: "mode" must be "handshake" or "message"');
   for (const [name, value] of Object.entries({ refreshLeadMs, ackTimeoutMs, getTokenTimeoutMs, retryDelayMs })) numberOption(value, name, 'nonNegative', 'sockjwt/client');
   numberOption(maxRetries, 'maxRetries', 'nonNegativeInteger', 'sockjwt/client');
+  // docs/protocol.md §8.3: no refusal is retried sooner than 250 ms (the first retry after expired / session_limit aside).
+  if (retryDelayMs < MIN_RETRY_DELAY_MS) throw new RangeError(`sockjwt/client: "retryDelayMs" must be at least ${MIN_RETRY_DELAY_MS}`);
   const session = new ClientSession({ getToken, mode, refreshLeadMs, ackTimeoutMs, getTokenTimeoutMs, maxRetries, retryDelayMs });
   const auth = mode === 'handshake' ? { auth: (callback: (data: object) => void) => session.handshakeAuth(callback) } : {};
   const socket = io(url, { ...ioOptions, ...auth, autoConnect: false }) as Socket<ListenEvents, EmitEvents>;

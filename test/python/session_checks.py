@@ -50,12 +50,47 @@ async def async_token_timeout():
 
 results['async_token_timeout'] = asyncio.run(async_token_timeout())
 
+# get_token raising an error with retryable = False (the user signed out): a stop at once, no retry.
+class SignedOutError(Exception):
+    retryable = False
+
+
+signed_out_calls = []
+
+
+def signed_out():
+    signed_out_calls.append(time.monotonic())
+    raise SignedOutError('signed out')
+
+
+session = Session(socketio.Client(), 'http://127.0.0.1:9', signed_out, max_retries=2, retry_delay_s=0.25)
+session.start()
+stopped = session.wait(10)
+results['sync_signed_out'] = {'reason': stopped and stopped.reason, 'calls': len(signed_out_calls)}
+
+
+async def async_signed_out():
+    calls = []
+
+    async def token():
+        calls.append(1)
+        raise SignedOutError('signed out')
+
+    s = AsyncSession(socketio.AsyncClient(), 'http://127.0.0.1:9', token, max_retries=2, retry_delay_s=0.25)
+    await s.start()
+    result = await s.wait(10)
+    return {'reason': result and result.reason, 'calls': len(calls)}
+
+results['async_signed_out'] = asyncio.run(async_signed_out())
+
 # expiresInMs wins over exp: a client clock 1000 s off still schedules from the server's view.
 skewed = p.Expiry.from_answer({'ok': True, 'exp': int(time.time()) + 1000, 'expiresInMs': 4000}, None)
 results['expires_in_ms_preferred'] = round(skewed.remaining_s(), 1)
 results['refresh_in_s'] = round(skewed.refresh_in_s(30), 1)  # half of 4 s: the lead never exceeds half the life
 # exp has whole seconds: 100 s ahead leaves between 99 and 100 s, whatever the fraction of now.
 results['exp_fallback'] = math.ceil(p.Expiry.from_answer({'ok': True, 'exp': int(time.time()) + 100}, None).remaining_s())
+# expiresInMs null: the server states it never drops the socket for its lifetime: no refresh, whatever exp says.
+results['expires_in_ms_null_never'] = p.Expiry.from_answer({'exp': int(time.time()) + 100, 'expiresInMs': None}, None).never
 results['token_fallback'] = p.Expiry.from_answer(None, 'e30.eyJleHAiOjEyM30.x').exp  # {"exp":123}
 rate = p.refusal_from({'message': 'slow down', 'data': {'message': 'slow down', 'code': 'unknown', 'type': 'UnauthorizedError', 'reason': 'rate_limited', 'retryAfterMs': 1500}})
 results['retry_after_s'] = rate.retry_after_s

@@ -5,10 +5,10 @@
 
 The protocol it implements is docs/protocol.md in the sockjwt repository.
 """
-from ._protocol import REASONS, Refusal, SessionStopped, token_exp
+from ._protocol import REASONS, Refusal, SessionStopped, SignedOut, token_exp
 from .sync import Session
 
-__all__ = ['Session', 'AsyncSession', 'Refusal', 'SessionStopped', 'REASONS', 'token_exp']
+__all__ = ['Session', 'AsyncSession', 'Refusal', 'SessionStopped', 'SignedOut', 'REASONS', 'token_exp']
 
 
 def __getattr__(name):

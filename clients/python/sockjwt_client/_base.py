@@ -11,7 +11,20 @@ REASON_GRACE_S = 0.5
 
 
 class TokenFailure(Exception):
-    """get_token raised, timed out, or returned something other than a non-empty string."""
+    """get_token raised, timed out, or returned something other than a non-empty string.
+
+    `retryable` is False when get_token raised an error whose `retryable` attribute is False (the
+    user signed out, e.g. `SignedOut`): trying again is pointless, the helper stops at once.
+    """
+
+    def __init__(self, message, retryable=True):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def token_failure(error):
+    """The TokenFailure for an exception get_token raised, keeping its `retryable = False`."""
+    return TokenFailure(f'get_token failed: {error!r}', retryable=getattr(error, 'retryable', True) is not False)
 
 
 class Outcome:
@@ -24,10 +37,11 @@ class Outcome:
     NOT_SOCKJWT = 'not_sockjwt'  # a connect_error from another middleware
     CLOSED = 'closed'
 
-    def __init__(self, kind, refusal=None, detail='', authenticated=False):
+    def __init__(self, kind, refusal=None, detail='', authenticated=False, retryable=True):
         self.kind = kind
         self.refusal = refusal
         self.detail = detail
+        self.retryable = retryable  # TOKEN_FAILED: False when get_token said not to try again
         self.authenticated = authenticated  # the connection had been accepted before it ended
 
 
@@ -109,7 +123,7 @@ class SessionBase:
             return 'stop', p.SessionStopped(p.CONNECT_REFUSED, outcome.detail or 'connection refused')
         failures += 1
         if outcome.kind == Outcome.TOKEN_FAILED:
-            if failures > self.max_retries:
+            if not outcome.retryable or failures > self.max_retries:
                 return 'stop', p.SessionStopped(p.TOKEN_UNAVAILABLE, outcome.detail)
             return 'retry', max(p.backoff_s(failures, self.retry_delay_s), p.MIN_RETRY_DELAY_S), failures, lost
         refusal = outcome.refusal

@@ -64,6 +64,14 @@ class Refusal(Exception):
         self.data = data or {}
 
 
+class SignedOut(Exception):
+    """Raise it from get_token when there is no user any more: the helper stops at once
+    (reason `token_unavailable`) instead of retrying. Any exception with `retryable = False` does the same.
+    """
+
+    retryable = False
+
+
 class SessionStopped(Exception):
     """The helper gave up: a reason a new token cannot fix, retries exhausted, or its own reason."""
 
@@ -125,13 +133,17 @@ class Expiry:
     """When the current token expires, as the server sees it when it says so (docs/protocol.md 8.2).
 
     Prefers the server's `expiresInMs` (relative, measured on the monotonic clock: immune to a
-    client clock that is off), then `exp` against the local clock.
+    client clock that is off), then `exp` against the local clock. An `expiresInMs` of null is a
+    statement too: the server will not drop the socket for its token's lifetime (e.g. it ignores
+    `exp`), so no refresh is needed, whatever `exp` says (`never_dropped`).
     """
 
-    def __init__(self, exp=None, expires_in_ms=None):
+    def __init__(self, exp=None, expires_in_ms=None, never_dropped=False):
         self.exp = exp
         self._deadline = None  # time.monotonic() at which the server drops the socket
-        if isinstance(expires_in_ms, (int, float)) and not isinstance(expires_in_ms, bool):
+        if never_dropped:
+            pass
+        elif isinstance(expires_in_ms, (int, float)) and not isinstance(expires_in_ms, bool):
             self._deadline = time.monotonic() + expires_in_ms / 1000
         elif isinstance(exp, (int, float)) and not isinstance(exp, bool):
             self._deadline = time.monotonic() + (exp - time.time())
@@ -141,7 +153,8 @@ class Expiry:
         """From an acknowledgement or `authenticated` payload; the token's own `exp` when it says nothing."""
         answer = answer if isinstance(answer, dict) else {}
         exp = answer.get('exp', token_exp(token) if token else None)
-        return cls(exp, answer.get('expiresInMs'))
+        stated_never = 'expiresInMs' in answer and answer['expiresInMs'] is None
+        return cls(exp, answer.get('expiresInMs'), never_dropped=stated_never)
 
     @property
     def never(self):

@@ -9,7 +9,7 @@ import time
 from socketio.exceptions import BadNamespaceError
 
 from . import _protocol as p
-from ._base import REASON_GRACE_S, Outcome, SessionBase, TokenFailure
+from ._base import REASON_GRACE_S, Outcome, SessionBase, TokenFailure, token_failure
 
 
 class AsyncSession(SessionBase):
@@ -146,21 +146,21 @@ class AsyncSession(SessionBase):
         try:
             token = await self._fetch_token()
         except TokenFailure as error:
-            return Outcome(Outcome.TOKEN_FAILED, detail=str(error))
+            return Outcome(Outcome.TOKEN_FAILED, detail=str(error), retryable=error.retryable)
         self._server_disconnected = False
         self._late_refusals = []
         try:
             await self.client.connect(self.url, auth=self._auth(token), namespaces=[self.namespace], wait=False, **self.connect_options)
         except Exception as error:
             return await self._outcome_of_connect_error(None, str(error))
-        event, data = await self._next(self.connect_timeout_s, ('connect', 'connect_error', 'disconnect'))
+        event, data, notice = await self._until_connected()
         if event == 'connect_error':
             return await self._outcome_of_connect_error(data, 'connect_error')
         if event != 'connect':
             return Outcome(Outcome.CLOSED) if event == 'close' else Outcome(Outcome.LOST, detail=f'no connect ({event})')
         answer = None
         if self.mode == 'message':
-            answer = await self._authenticate(token)
+            answer = await self._authenticate(token, live=False)
             if isinstance(answer, Outcome):
                 return answer
             if not (isinstance(answer, dict) and answer.get('ok') is True):
@@ -168,7 +168,22 @@ class AsyncSession(SessionBase):
                 if not self._saw_refusal:
                     await self._notify('unauthorized', refusal)
                 return Outcome(Outcome.REFUSED, refusal)
-        return await self._live(token, answer)
+        # Handshake mode: the server's `authenticated` (expiresInMs) may have come before `connect`.
+        return await self._live(token, answer if self.mode == 'message' else notice)
+
+    async def _until_connected(self):
+        """(event, data, notice): the end of a connection attempt, and an `authenticated` that came before it.
+
+        Each packet is handled on its own thread (or task): the server's `authenticated`, sent right
+        after CONNECT, can reach the queue first; it is kept, not thrown away.
+        """
+        deadline = time.monotonic() + self.connect_timeout_s
+        notice = None
+        while True:
+            event, data = await self._next(max(deadline - time.monotonic(), 0), ('connect', 'connect_error', 'disconnect', 'authenticated'))
+            if event != 'authenticated':
+                return event, data, notice
+            notice = data if isinstance(data, dict) else notice
 
     async def _live(self, token, answer):
         await self._accept(answer, token, refreshed=False)
@@ -192,8 +207,10 @@ class AsyncSession(SessionBase):
                     delay = self._refresh_retry_in(refresh_failures, refusal)
                     refresh_at = None if delay is None else time.monotonic() + delay
             elif event == 'authenticated' and isinstance(data, dict):
+                # Reschedule whether or not a refresh was due: a token without exp gets its first
+                # deadline here when the server states one (maxAge, maxSessionMs).
                 self._expiry = p.Expiry.from_answer(data, token)
-                if refresh_at is not None and refresh_failures == 0:
+                if refresh_failures == 0:
                     refresh_at = self._refresh_at()
             elif event == 'unauthorized':
                 refusal = p.refusal_from(data)
@@ -209,7 +226,9 @@ class AsyncSession(SessionBase):
     async def _refresh(self):
         try:
             token = await self._fetch_token()
-        except TokenFailure:
+        except TokenFailure as error:
+            if not error.retryable:  # signed out: stop now, not at expiry
+                return Outcome(Outcome.TOKEN_FAILED, detail=str(error), authenticated=True, retryable=False), False, None
             return None, False, None
         answer = await self._authenticate(token)
         if isinstance(answer, Outcome):
@@ -225,7 +244,7 @@ class AsyncSession(SessionBase):
             refusal = None
         return None, False, refusal
 
-    async def _authenticate(self, token):
+    async def _authenticate(self, token, live=True):
         self._acks += 1
         seq = self._acks
         try:
@@ -235,6 +254,7 @@ class AsyncSession(SessionBase):
             pass  # the namespace is going away: its 'disconnect' event ends this attempt below
         deadline = time.monotonic() + self.ack_timeout_s
         self._saw_refusal = False
+        seen = None  # the `unauthorized` received while waiting: it explains a disconnect that follows
         while True:
             event, data = await self._next(max(deadline - time.monotonic(), 0), None)
             if event == 'ack' and data[0] == seq:
@@ -243,8 +263,13 @@ class AsyncSession(SessionBase):
                 refusal = p.refusal_from(data)
                 if refusal is not None:
                     self._saw_refusal = True
+                    seen = refusal
                     await self._notify('unauthorized', refusal)
             elif event == 'disconnect':
+                # `unauthorized`, then a disconnect and no answer: a drop during a refresh, or a
+                # message-mode timeout. The reason is already here: do not wait for another one.
+                if seen is not None:
+                    return Outcome(Outcome.REFUSED, seen, authenticated=live)
                 return await self._ended(data)
             elif event == 'close':
                 return Outcome(Outcome.CLOSED)
@@ -314,7 +339,7 @@ class AsyncSession(SessionBase):
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            raise TokenFailure(f'get_token failed: {error!r}') from None
+            raise token_failure(error) from None
         return self._check_token(token)
 
     async def _accept(self, answer, token, refreshed):

@@ -7,7 +7,7 @@ import time
 from socketio.exceptions import BadNamespaceError
 
 from . import _protocol as p
-from ._base import REASON_GRACE_S, Outcome, SessionBase, TokenFailure
+from ._base import REASON_GRACE_S, Outcome, SessionBase, TokenFailure, token_failure
 
 
 class Session(SessionBase):
@@ -132,21 +132,21 @@ class Session(SessionBase):
         try:
             token = self._fetch_token()
         except TokenFailure as error:
-            return Outcome(Outcome.TOKEN_FAILED, detail=str(error))
+            return Outcome(Outcome.TOKEN_FAILED, detail=str(error), retryable=error.retryable)
         self._server_disconnected = False
         self._late_refusals = []
         try:
             self.client.connect(self.url, auth=self._auth(token), namespaces=[self.namespace], wait=False, **self.connect_options)
         except Exception as error:  # socketio.exceptions.ConnectionError: no transport
             return self._outcome_of_connect_error(None, str(error))
-        event, data = self._next(self.connect_timeout_s, ('connect', 'connect_error', 'disconnect'))
+        event, data, notice = self._until_connected()
         if event == 'connect_error':
             return self._outcome_of_connect_error(data, 'connect_error')
         if event != 'connect':
             return Outcome(Outcome.CLOSED) if event == 'close' else Outcome(Outcome.LOST, detail=f'no connect ({event})')
         answer = None
         if self.mode == 'message':
-            answer = self._authenticate(token)
+            answer = self._authenticate(token, live=False)
             if isinstance(answer, Outcome):
                 return answer
             if not (isinstance(answer, dict) and answer.get('ok') is True):
@@ -154,7 +154,22 @@ class Session(SessionBase):
                 if not self._saw_refusal:
                     self._notify('unauthorized', refusal)
                 return Outcome(Outcome.REFUSED, refusal)
-        return self._live(token, answer)
+        # Handshake mode: the server's `authenticated` (expiresInMs) may have come before `connect`.
+        return self._live(token, answer if self.mode == 'message' else notice)
+
+    def _until_connected(self):
+        """(event, data, notice): the end of a connection attempt, and an `authenticated` that came before it.
+
+        Each packet is handled on its own thread (or task): the server's `authenticated`, sent right
+        after CONNECT, can reach the queue first; it is kept, not thrown away.
+        """
+        deadline = time.monotonic() + self.connect_timeout_s
+        notice = None
+        while True:
+            event, data = self._next(max(deadline - time.monotonic(), 0), ('connect', 'connect_error', 'disconnect', 'authenticated'))
+            if event != 'authenticated':
+                return event, data, notice
+            notice = data if isinstance(data, dict) else notice
 
     def _live(self, token, answer):
         """An accepted connection: refresh in place until it ends."""
@@ -180,8 +195,10 @@ class Session(SessionBase):
                     refresh_at = None if delay is None else time.monotonic() + delay
             elif event == 'authenticated' and isinstance(data, dict):
                 # Newer servers say how long this socket has (expiresInMs) right after connect.
+                # Reschedule whether or not a refresh was due: a token without exp gets its first
+                # deadline here when the server states one (maxAge, maxSessionMs).
                 self._expiry = p.Expiry.from_answer(data, token)
-                if refresh_at is not None and refresh_failures == 0:
+                if refresh_failures == 0:
                     refresh_at = self._refresh_at()
             elif event == 'unauthorized':
                 refusal = p.refusal_from(data)
@@ -198,7 +215,9 @@ class Session(SessionBase):
         """(outcome if the connection ended, accepted, refusal)."""
         try:
             token = self._fetch_token()
-        except TokenFailure:
+        except TokenFailure as error:
+            if not error.retryable:  # signed out: stop now, not at expiry
+                return Outcome(Outcome.TOKEN_FAILED, detail=str(error), authenticated=True, retryable=False), False, None
             return None, False, None
         answer = self._authenticate(token)
         if isinstance(answer, Outcome):
@@ -214,7 +233,7 @@ class Session(SessionBase):
             refusal = None  # another authenticate was pending: simply try again later
         return None, False, refusal
 
-    def _authenticate(self, token):
+    def _authenticate(self, token, live=True):
         """Sends `authenticate` and waits for its acknowledgement: the answer, None on timeout, or an Outcome."""
         with self._lock:
             self._acks += 1
@@ -226,6 +245,7 @@ class Session(SessionBase):
             pass  # the namespace is going away: its 'disconnect' event ends this attempt below
         deadline = time.monotonic() + self.ack_timeout_s
         self._saw_refusal = False
+        seen = None  # the `unauthorized` received while waiting: it explains a disconnect that follows
         while True:
             event, data = self._next(max(deadline - time.monotonic(), 0), None)
             if event == 'ack' and data[0] == seq:
@@ -234,8 +254,13 @@ class Session(SessionBase):
                 refusal = p.refusal_from(data)
                 if refusal is not None:
                     self._saw_refusal = True
+                    seen = refusal
                     self._notify('unauthorized', refusal)
             elif event == 'disconnect':
+                # `unauthorized`, then a disconnect and no answer: a drop during a refresh, or a
+                # message-mode timeout. The reason is already here: do not wait for another one.
+                if seen is not None:
+                    return Outcome(Outcome.REFUSED, seen, authenticated=live)
                 return self._ended(data)
             elif event == 'close':
                 return Outcome(Outcome.CLOSED)
@@ -316,7 +341,7 @@ class Session(SessionBase):
         if not finished.wait(self.token_timeout_s):
             raise TokenFailure(f'get_token did not answer within {self.token_timeout_s} s')
         if 'error' in box:
-            raise TokenFailure(f'get_token failed: {box["error"]!r}')
+            raise token_failure(box['error'])
         return self._check_token(box.get('token'))
 
     def _accept(self, answer, token, refreshed):
