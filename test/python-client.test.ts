@@ -3,12 +3,9 @@ import { spawn } from 'node:child_process';
 import { before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { authorize, type AuthorizeOptions } from '../src/index.js';
+import { assertPythonImports, HELPER_MODULES, PYTHON } from './python-support.js';
 import { outputOf, SECRET, startServer } from './support.js';
 
-// Debian's interpreter, with python3-socketio (and python3-aiohttp for the asyncio client).
-const PYTHON = '/usr/bin/python3';
-const MODULES = ['socketio', 'engineio', 'aiohttp', 'websocket'];
-const PACKAGES = 'python3-socketio python3-websocket python3-aiohttp';
 const script = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 function runPython(t: TestContext, args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -50,17 +47,7 @@ async function helperEvents(t: TestContext, args: { url: string; flavour: 'sync'
 }
 
 describe('the Python client helper (clients/python) against a real sockjwt server', () => {
-  before(async () => {
-    const check = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(PYTHON, ['-c', `import ${MODULES.join(', ')}`], { timeout: 15_000 });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      child.once('error', (error) => resolve({ code: -1, stderr: error.message }));
-      child.once('close', (code) => resolve({ code, stderr }));
-    });
-    // A failure, never a skip: CI must not go green without this suite having run.
-    assert.equal(check.code, 0, `${PYTHON} cannot import ${MODULES.join(', ')}: apt-get install ${PACKAGES} (scripts/pretest.mjs does it as root)\n${check.stderr}`);
-  });
+  before(() => assertPythonImports(HELPER_MODULES));
 
   it('bounds get_token with token_timeout_s, prefers expiresInMs to the local clock, and reads refusals as the spec says', async (t) => {
     const result = await runPython(t, [script('python/session_checks.py')]);

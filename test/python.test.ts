@@ -5,10 +5,9 @@ import { before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { authorize, type JwtClaims } from '../src/index.js';
 import { AUDIENCE, ISSUER, signingKey, tamper } from './key-support.js';
+import { assertPythonImports, PYTHON } from './python-support.js';
 import { connected, nowSeconds, refusal, startServer, type Harness } from './support.js';
 
-// Debian's interpreter: the one apt installs python3-socketio, python3-jwt & co. for (not a pyenv shim).
-const PYTHON = '/usr/bin/python3';
 const MODULES = ['socketio', 'jwt', 'cryptography', 'websocket', 'requests'];
 const PACKAGES = 'python3-socketio python3-jwt python3-cryptography python3-websocket python3-requests';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -91,17 +90,7 @@ function whoamiServer(t: TestContext, configure: Parameters<typeof startServer>[
 }
 
 describe('Python interop (PyJWT, python-socketio)', () => {
-  before(async () => {
-    const check = await new Promise<Finished>((resolve) => {
-      const child = spawn(PYTHON, ['-c', `import ${MODULES.join(', ')}`], { timeout: CHILD_TIMEOUT_MS });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      child.once('error', (error) => resolve({ code: -1, stdout: '', stderr: error.message }));
-      child.once('close', (code) => resolve({ code, stdout: '', stderr }));
-    });
-    // A failure, never a skip: CI must not go green without these suites having run.
-    assert.equal(check.code, 0, `${PYTHON} cannot import ${MODULES.join(', ')}: apt-get install ${PACKAGES} (scripts/pretest.mjs does it as root)\n${check.stderr}`);
-  });
+  before(() => assertPythonImports({ modules: MODULES, packages: PACKAGES }));
 
   it('accepts tokens PyJWT signed with HS256, RS256, PS256, ES256, ES384 and EdDSA, and refuses them tampered', async (t) => {
     const keys = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'].map((alg) => signingKey(alg, `py-${alg}`));

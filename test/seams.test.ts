@@ -79,6 +79,21 @@ async function refusedLogin(h: Awaited<ReturnType<typeof serve>>, mode: Mode, to
   return error.data;
 }
 
+/**
+ * #3: the app asks a held socket something (`ask`, which reports through `settle`); the client
+ * then presents a bad token. The app's question must be rejected well before its 10 s timeout.
+ */
+async function assertHeldAskSettles(t: TestContext, ask: (socket: Socket, settle: (outcome: string) => void) => void): Promise<void> {
+  const settled = gate<string>();
+  const h = await serve(t, 'message', { callback: false }, { after: (io) => io.on('connection', (socket: Socket) => ask(socket, settled.open)) });
+  const client = h.connect();
+  client.on('question', (ack: (answer: string) => void) => ack('leaked'));
+  await connected(client);
+  client.emit('authenticate', { token: 'not-a-jwt' });
+  const outcome = await Promise.race([settled.opened, new Promise<string>((resolve) => setTimeout(() => resolve('still pending after 2 s'), 2000).unref())]);
+  assert.match(outcome, /^rejected: /);
+}
+
 const MODES: Mode[] = ['handshake', 'message'];
 
 describe('one module touches socket.io internals', () => {
@@ -140,19 +155,8 @@ describe('quarantine and connection state recovery', () => {
   }
 
   it('#3 an acknowledgement the app awaits from a held socket settles when the socket is refused', { skip: !socketIoAtLeast(4) && 'server-side socket.timeout() needs socket.io ≥ 4.4' }, async (t) => {
-    const settled = gate<string>();
-    const h = await serve(t, 'message', { callback: false }, {
-      after: (io) => io.on('connection', (socket: Socket) => {
-        // The callback form: emitWithAck() exists from 4.6, timeout() from 4.4.
-        socket.timeout(10_000).emit('question', (error: Error | null) => settled.open(error ? `rejected: ${error.message}` : 'answered'));
-      }),
-    });
-    const client = h.connect();
-    client.on('question', (ack: (answer: string) => void) => ack('leaked'));
-    await connected(client);
-    client.emit('authenticate', { token: 'not-a-jwt' });
-    const outcome = await Promise.race([settled.opened, new Promise<string>((resolve) => setTimeout(() => resolve('still pending after 2 s'), 2000).unref())]);
-    assert.match(outcome, /^rejected: /);
+    // The callback form: emitWithAck() exists from 4.6, timeout() from 4.4.
+    await assertHeldAskSettles(t, (socket, settle) => socket.timeout(10_000).emit('question', (error: Error | null) => settle(error ? `rejected: ${error.message}` : 'answered')));
   });
 });
 
@@ -364,18 +368,7 @@ describe('revocation', () => {
 
 describe('#3, the promise form', () => {
   it('#3 an emitWithAck() the app awaits from a held socket rejects when the socket is refused', { skip: !socketIoAtLeast(6) && 'server-side emitWithAck() needs socket.io ≥ 4.6' }, async (t) => {
-    const settled = gate<string>();
-    const h = await serve(t, 'message', { callback: false }, {
-      after: (io) => io.on('connection', (socket: Socket) => {
-        socket.timeout(10_000).emitWithAck('question').then(() => settled.open('answered'), (error: Error) => settled.open(`rejected: ${error.message}`));
-      }),
-    });
-    const client = h.connect();
-    client.on('question', (ack: (answer: string) => void) => ack('leaked'));
-    await connected(client);
-    client.emit('authenticate', { token: 'not-a-jwt' });
-    const outcome = await Promise.race([settled.opened, new Promise<string>((resolve) => setTimeout(() => resolve('still pending after 2 s'), 2000).unref())]);
-    assert.match(outcome, /^rejected: /);
+    await assertHeldAskSettles(t, (socket, settle) => void socket.timeout(10_000).emitWithAck('question').then(() => settle('answered'), (error: Error) => settle(`rejected: ${error.message}`)));
   });
 });
 

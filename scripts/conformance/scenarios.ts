@@ -1,4 +1,4 @@
-import type { EntryOf, ScenarioRun } from './harness.js';
+import type { Entry, EntryOf, ScenarioRun } from './harness.js';
 
 /** One behaviour of docs/protocol.md section 9, judged on what the server saw. */
 export interface Verdict {
@@ -48,6 +48,28 @@ function reconnectedWithFreshToken(run: ScenarioRun, from: number, other: string
   if (admitted < 0) return undefined;
   const token = run.log.findIndex((entry, index) => index >= from && index < admitted && entry.kind === 'token' && entry.status === 200);
   return token >= 0 ? (run.log[admitted] as EntryOf<'admitted'>) : undefined;
+}
+
+/** Waits (up to the deadline) for an admission after `event`, then reads it as reconnectedWithFreshToken does. */
+async function freshReconnection(run: ScenarioRun, event: Entry, other: string | undefined): Promise<EntryOf<'admitted'> | undefined> {
+  const mark = run.log.indexOf(event);
+  await run.waitFor(DEADLINE_MS, () => run.after('admitted', mark).length > 0);
+  return reconnectedWithFreshToken(run, mark, other);
+}
+
+/** The first attempt after a refusal came no sooner than the spec's 250 ms floor. */
+function backsOff(behaviour: string, run: ScenarioRun, refused: Entry & { t: number }): Verdict {
+  const next = run.after('attempt', run.log.indexOf(refused) + 1)[0];
+  return verdict(behaviour, next !== undefined && next.t - refused.t >= 250, next ? `retried ${ms(next.t - refused.t)} after the refusal` : 'never retried');
+}
+
+/** A refusal a new token fixes: `reconnects` (with a fresh token) and `backsOffName` (not sooner than 250 ms). */
+async function reconnectsAfterBackOff(run: ScenarioRun, refused: EntryOf<'refused'>, reconnects: string, backsOffName: string): Promise<Verdict[]> {
+  const again = await freshReconnection(run, refused, undefined);
+  return [
+    verdict(reconnects, again !== undefined, again ? `connected ${ms(again.t - refused.t)} after the refusal, with a new token` : 'never connected with a new token'),
+    backsOff(backsOffName, run, refused),
+  ];
 }
 
 const connect: Scenario = {
@@ -105,8 +127,7 @@ const expiredToken: Scenario = {
     const refused = await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.reason === 'expired');
     if (!refused) return unreached(behavioursOf(this, run.mode), 'the expired token never reached the server');
     const mark = run.log.indexOf(refused);
-    await run.waitFor(DEADLINE_MS, () => run.after('admitted', mark).length > 0);
-    const again = reconnectedWithFreshToken(run, mark, undefined);
+    const again = await freshReconnection(run, refused, undefined);
     const verdicts = [
       verdict(
         'reconnects-after-expired-token',
@@ -147,9 +168,7 @@ const expiry: Scenario = {
     const dropped = run.entries('dropped').find((entry) => entry.reason === 'expired');
     const keeps = verdict('keeps-socket-until-expiry', dropped !== undefined, dropped ? 'dropped by the server at expiry' : `the socket ended otherwise (${ended?.reason ?? 'still open'})`);
     if (!dropped) return [keeps, verdict('reconnects-after-expiry', false, 'no expiry drop to recover from')];
-    const mark = run.log.indexOf(dropped);
-    await run.waitFor(DEADLINE_MS, () => run.after('admitted', mark).length > 0);
-    const again = reconnectedWithFreshToken(run, mark, first.socket);
+    const again = await freshReconnection(run, dropped, first.socket);
     return [keeps, verdict('reconnects-after-expiry', again !== undefined, again ? `connected ${ms(again.t - dropped.t)} after the drop, with a new token` : 'no new connection with a new token after the drop')];
   },
 };
@@ -231,10 +250,9 @@ const transient: Scenario = {
     const refused = await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.reason === 'revocation_unavailable');
     if (!refused) return unreached(this.behaviours, 'the first attempt never reached the server');
     const admitted = await run.until('admitted', DEADLINE_MS);
-    const next = run.after('attempt', run.log.indexOf(refused) + 1)[0];
     return [
       verdict('retries-after-transient', admitted !== undefined, admitted ? `connected ${ms(admitted.t - refused.t)} after the refusal` : 'never connected'),
-      verdict('backs-off', next !== undefined && next.t - refused.t >= 250, next ? `retried ${ms(next.t - refused.t)} after the refusal` : 'never retried'),
+      backsOff('backs-off', run, refused),
     ];
   },
 };
@@ -314,9 +332,7 @@ const sessionLimit: Scenario = {
     if (!first) return unreached(this.behaviours, 'never authenticated');
     const dropped = await run.until('dropped', DEADLINE_MS, (entry) => entry.reason === 'session_limit');
     if (!dropped) return unreached(this.behaviours, 'the server never dropped the socket at its session limit');
-    const mark = run.log.indexOf(dropped);
-    await run.waitFor(DEADLINE_MS, () => run.after('admitted', mark).length > 0);
-    const again = reconnectedWithFreshToken(run, mark, first.socket);
+    const again = await freshReconnection(run, dropped, first.socket);
     return [verdict('reconnects-after-session-limit', again !== undefined, again ? `connected ${ms(again.t - dropped.t)} after the drop, with a new token` : 'no new connection with a new token after the drop')];
   },
 };
@@ -331,14 +347,7 @@ const notYetValid: Scenario = {
     run.tokens = () => (issued++ === 0 ? run.sign('conformance', 7200, undefined, { nbf: Math.floor(Date.now() / 1000) + 3600 }) : run.sign('conformance', 60));
     const refused = await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.reason === 'not_yet_valid');
     if (!refused) return unreached(this.behaviours, 'the not-yet-valid token never reached the server');
-    const mark = run.log.indexOf(refused);
-    await run.waitFor(DEADLINE_MS, () => run.after('admitted', mark).length > 0);
-    const again = reconnectedWithFreshToken(run, mark, undefined);
-    const next = run.after('attempt', mark + 1)[0];
-    return [
-      verdict('reconnects-after-not-yet-valid', again !== undefined, again ? `connected ${ms(again.t - refused.t)} after the refusal, with a new token` : 'never connected with a new token'),
-      verdict('backs-off-after-not-yet-valid', next !== undefined && next.t - refused.t >= 250, next ? `retried ${ms(next.t - refused.t)} after the refusal` : 'never retried'),
-    ];
+    return reconnectsAfterBackOff(run, refused, 'reconnects-after-not-yet-valid', 'backs-off-after-not-yet-valid');
   },
 };
 
@@ -386,14 +395,7 @@ const messageTimeout: Scenario = {
     run.tokens = () => run.sign('conformance', 60);
     const refused = await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.reason === 'timeout');
     if (!refused) return unreached(this.behaviours, 'no authenticate reached the server');
-    const mark = run.log.indexOf(refused);
-    await run.waitFor(DEADLINE_MS, () => run.after('admitted', mark).length > 0);
-    const again = reconnectedWithFreshToken(run, mark, undefined);
-    const next = run.after('attempt', mark + 1)[0];
-    return [
-      verdict('reconnects-after-timeout', again !== undefined, again ? `connected ${ms(again.t - refused.t)} after the refusal, with a new token` : 'never connected with a new token'),
-      verdict('backs-off-after-timeout', next !== undefined && next.t - refused.t >= 250, next ? `retried ${ms(next.t - refused.t)} after the refusal` : 'never retried'),
-    ];
+    return reconnectsAfterBackOff(run, refused, 'reconnects-after-timeout', 'backs-off-after-timeout');
   },
 };
 
