@@ -34,8 +34,8 @@ async function sockjwtServer(t: TestContext, mode: 'handshake' | 'message', opti
 }
 
 /** test/python/lifetime_client.py: the helper's events until `until`, a refusal or a stop. */
-async function helperEvents(t: TestContext, args: { url: string; flavour: 'sync' | 'async'; mode: 'handshake' | 'message'; until: 'refreshed' | 'authenticated'; authenticatedFirst?: boolean; signedOut?: boolean; expS?: number }): Promise<HelperLine[]> {
-  const flags = [...(args.authenticatedFirst ? ['authenticated-first'] : []), ...(args.signedOut ? ['signed-out-after-first'] : [])];
+async function helperEvents(t: TestContext, args: { url: string; flavour: 'sync' | 'async'; mode: 'handshake' | 'message'; until: 'refreshed' | 'authenticated'; authenticatedFirst?: boolean; signedOut?: boolean; connectAfterDrop?: boolean; expS?: number }): Promise<HelperLine[]> {
+  const flags = [...(args.authenticatedFirst ? ['authenticated-first'] : []), ...(args.signedOut ? ['signed-out-after-first'] : []), ...(args.connectAfterDrop ? ['connect-after-drop'] : [])];
   const argv = [script('python/lifetime_client.py'), args.url, args.flavour, args.mode, SECRET, args.until, ...flags];
   const child = spawn(PYTHON, argv, { timeout: 40_000, env: { ...process.env, ...(args.expS ? { SOCKJWT_TEST_EXP_S: String(args.expS) } : {}) } });
   t.after(() => {
@@ -92,6 +92,21 @@ describe('the Python helper: lifetimes the server states (docs/protocol.md 3.2, 
     const url = await sockjwtServer(t, 'handshake', { maxAge: 3 });
     const lines = await helperEvents(t, { url, flavour: 'sync', mode: 'handshake', until: 'refreshed', authenticatedFirst: true });
     assert.deepEqual(lines.map((line) => [line.event, line.refreshed ?? line.reason]), [['authenticated', false], ['authenticated', true]], JSON.stringify(lines));
+  });
+
+  it('sync: a `connect` heard after its transport dropped (no `disconnect` follows it) is a lost connection: the helper reconnects', async (t) => {
+    // The server cuts the first connection's transport as it admits it; the helper hears that
+    // connection's `connect` only afterwards (python-socketio handles each packet on its own thread).
+    let connections = 0;
+    const h = await startServer(t, (io) => {
+      io.use(authorize({ secret: SECRET, handshake: true }) as never);
+      io.on('connection', (socket) => {
+        if (connections++ === 0) socket.conn.close();
+      });
+    });
+    const lines = await helperEvents(t, { url: `${h.url}/`, flavour: 'sync', mode: 'handshake', until: 'authenticated', connectAfterDrop: true });
+    assert.deepEqual(lines.map((line) => line.event), ['authenticated'], JSON.stringify(lines));
+    assert.equal(connections, 2, 'the helper connected again after the drop');
   });
 
   for (const flavour of ['sync', 'async'] as const) {

@@ -11,6 +11,11 @@ an `unauthorized`, or a stop.
 
 signed-out-after-first: get_token raises SignedOut from its second call (the first refresh) on.
 
+connect-after-drop (threaded client only): python-socketio's handling of the first CONNECT answer
+is held until that connection's transport has dropped (the server cuts it as it admits the socket),
+so the helper hears `connect` for a connection that is already gone, and no `disconnect` for it.
+python-socketio runs each packet on its own thread, so under load this happens by itself.
+
 authenticated-first (threaded client only): the helper's `connect` handler is held until its
 `authenticated` handler has run, so the server's `authenticated` reaches the helper before
 `connect` does. python-socketio runs each packet on its own thread, so this order happens by
@@ -35,6 +40,7 @@ from sockjwt_client import AsyncSession, Session, SignedOut  # noqa: E402
 URL, FLAVOUR, MODE, SECRET, UNTIL = sys.argv[1:6]
 AUTHENTICATED_FIRST = 'authenticated-first' in sys.argv[6:]
 SIGNED_OUT_AFTER_FIRST = 'signed-out-after-first' in sys.argv[6:]
+CONNECT_AFTER_DROP = 'connect-after-drop' in sys.argv[6:]
 issued = []
 EXP_S = os.environ.get('SOCKJWT_TEST_EXP_S')
 _parts = urllib.parse.urlsplit(URL)
@@ -92,6 +98,29 @@ def hold_connect_until_authenticated(sio):
     handlers['connect'], handlers['authenticated'] = connect, authenticated
 
 
+def hold_first_connect_until_dropped(sio):
+    """python-socketio's first CONNECT answer is handled only once engine.io reported the transport gone."""
+    dropped = threading.Event()
+    on_eio_disconnect = sio.eio.handlers['disconnect']
+    handle_connect = sio._handle_connect
+    first = []
+
+    def eio_disconnect(*args):
+        try:
+            return on_eio_disconnect(*args)
+        finally:
+            dropped.set()
+
+    def connect_answer(*args):
+        if not first:
+            first.append(1)
+            dropped.wait(10)
+        return handle_connect(*args)
+
+    sio.eio.handlers['disconnect'] = eio_disconnect
+    sio._handle_connect = connect_answer
+
+
 def run_sync():
     sio = socketio.Client()
     done = threading.Event()
@@ -99,6 +128,8 @@ def run_sync():
     watch(session, done.set)
     if AUTHENTICATED_FIRST:
         hold_connect_until_authenticated(sio)
+    if CONNECT_AFTER_DROP:
+        hold_first_connect_until_dropped(sio)
     session.start()
     done.wait(30)
     session.close()

@@ -167,6 +167,11 @@ class Session(SessionBase):
         notice = None
         while True:
             event, data = self._next(max(deadline - time.monotonic(), 0), ('connect', 'connect_error', 'disconnect', 'authenticated'))
+            if event == 'connect' and not self.client.connected:
+                # python-socketio handles each packet on its own thread (task): a CONNECT answer
+                # handled after its transport closed announces a namespace whose disconnect was
+                # never announced (the client had no namespace yet when the transport closed).
+                return 'disconnect', self._server_disconnected, notice
             if event != 'authenticated':
                 return event, data, notice
             notice = data if isinstance(data, dict) else notice
