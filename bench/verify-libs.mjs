@@ -8,7 +8,7 @@
 // @thream/socketio-jwt use), and a "floor" that does only the signature check with bare
 // node:crypto (no header/claims parsing). sockjwt appears twice: its verifier (what
 // `authorize()` builds from `secret`, src/verify/verify.ts) and the whole per-handshake
-// authenticate step (token shape, verify, revocation check, as a Promise). Every case
+// authenticate step (token shape, verify, revocation check; synchronous with a static key). Every case
 // verifies the same token. Rounds are interleaved (each round runs every case once) and the
 // median ops/s across rounds is reported, so numbers within one run compare.
 
@@ -27,7 +27,8 @@ import { jwtVerify } from 'jose';
 import { createVerifier } from 'fast-jwt';
 import jsonwebtoken from 'jsonwebtoken';
 import { createTokenVerifier } from '../src/verify/verify.js';
-import { handshakeSettings } from '../src/config/settings.js';
+import { buildContext } from '../src/config/build-context.js';
+import { authenticate } from '../src/session/authenticate.js';
 import { fmt, load, median, provenance, verdict, writeSection } from './lib/report.js';
 
 const ROUNDS = 5;
@@ -98,13 +99,17 @@ function casesFor(alg) {
   const fastCache = createVerifier({ key: fastKey, algorithms: [alg], cache: true });
   const ourVerifier = createTokenVerifier(ourKey, undefined, defaultChecks, { secretTimeoutMs: 3000 });
   const ourCachedVerifier = createTokenVerifier(ourKey, undefined, defaultChecks, { secretTimeoutMs: 3000, verifiedTokenCache: 1000 });
-  const ourAuthenticate = handshakeSettings({ secret: ourKey, handshake: true }).sessions.settings.authenticate;
-  const ourCachedAuthenticate = handshakeSettings({ secret: ourKey, handshake: true, verifiedTokenCache: 1000 }).sessions.settings.authenticate;
+  // The whole per-token step of both modes, as a socket's session calls it: token, revocation, hooks.
+  const socket = { request };
+  const ourContext = buildContext({ secret: ourKey, handshake: true });
+  const ourCachedContext = buildContext({ secret: ourKey, handshake: true, verifiedTokenCache: 1000 });
+  const ourAuthenticate = () => authenticate(ourContext, socket, token, 'connect');
+  const ourCachedAuthenticate = () => authenticate(ourCachedContext, socket, token, 'connect');
   return [
     { lib: 'sockjwt verifier', async: false, fn: () => ourVerifier(request, token) },
     { lib: 'sockjwt verifier, verifiedTokenCache hits', async: false, fn: () => ourCachedVerifier(request, token) },
-    { lib: 'sockjwt authenticate (whole handshake step)', async: true, fn: () => ourAuthenticate(request, token) },
-    { lib: 'sockjwt authenticate, verifiedTokenCache hits', async: true, fn: () => ourCachedAuthenticate(request, token) },
+    { lib: 'sockjwt authenticate (whole handshake step)', async: false, fn: ourAuthenticate },
+    { lib: 'sockjwt authenticate, verifiedTokenCache hits', async: false, fn: ourCachedAuthenticate },
     { lib: 'jose', async: true, fn: () => jwtVerify(token, joseKey, { algorithms: [alg] }) },
     { lib: 'fast-jwt (cache: false)', async: false, fn: () => fastNoCache(token) },
     { lib: 'fast-jwt (cache: true)', async: false, fn: () => fastCache(token) },
@@ -183,7 +188,7 @@ Warm-up first, then ${ROUNDS} interleaved rounds (iterations per case and round:
 the table gives the median. Async APIs are awaited on each call. **sockjwt verifier** is the function \`authorize()\` builds
 from a static \`secret\` (src/verify/verify.ts: the key type bound once, a prebuilt fast-jwt verifier, errors mapped to reasons).
 **sockjwt authenticate** is the whole per-token step both modes run (src/verify/authenticate.ts): token shape and size,
-verify, revocation check against the default in-memory store, as a Promise. jsonwebtoken and jose get \`KeyObject\`s
+verify, revocation check against the default in-memory store (synchronous: no Promise with a static key). jsonwebtoken and jose get \`KeyObject\`s
 (their cheapest input), fast-jwt and sockjwt the Buffer secret or PEM a user would pass. The \`cache: true\` and
 \`verifiedTokenCache\` rows verify the same token again and again, so they measure cache hits (sockjwt's cache is off
 by default; \`verifiedTokenCache: 1000\` here). The floor is the signature check alone.

@@ -1,7 +1,7 @@
 import { createHandshakeMiddleware, type HandshakeMiddleware } from './socket/handshake-mode.js';
 import { createConnectionListener, type ConnectionListener } from './socket/message-mode.js';
 import type { AuthorizeOptions, HandshakeOptions, JwtClaims, MessageOptions } from './options/options.js';
-import { handshakeSettings, messageSettings } from './config/settings.js';
+import { buildContext } from './config/build-context.js';
 
 /**
  * Handshake mode: `io.use(authorize({ secret, handshake: true }))`. The token travels with
@@ -39,6 +39,6 @@ export function authorize<Claims = JwtClaims>(options: MessageOptions<Claims>): 
  */
 export function authorize<Claims = JwtClaims>(options: AuthorizeOptions<Claims>): HandshakeMiddleware & ConnectionListener;
 export function authorize<Claims = JwtClaims>(options: AuthorizeOptions<Claims>): HandshakeMiddleware | ConnectionListener {
-  if (options?.handshake === true) return createHandshakeMiddleware(handshakeSettings(options as HandshakeOptions<unknown>));
-  return createConnectionListener(messageSettings(options as MessageOptions<unknown>));
+  const ctx = buildContext(options as AuthorizeOptions<unknown>);
+  return ctx.handshake ? createHandshakeMiddleware(ctx) : createConnectionListener(ctx);
 }

@@ -622,13 +622,13 @@ describe('options', () => {
 
   it('#17 recovery restores no session whose claims are its own recovery record', needsRecovery, async () => {
     const { storedSession } = await import('../src/socket/recovery.js');
-    const record = { since: Date.now(), heldSince: Date.now() };
-    const settings = { settings: { names: { decoded: 'sockjwt', encoded: 'encoded_token' }, claimsReshaped: false } };
+    const record = { startedAt: Date.now(), presentedAt: Date.now() };
+    const settings = { names: { decoded: 'sockjwt', encoded: 'encoded_token' }, claimsReshaped: false };
     assert.equal(storedSession({ sockjwt: record }, settings as never), undefined);
   });
 
   it('#17 every member of a real socket is in the refused list', async (t) => {
-    const { SOCKET_MEMBERS } = await import('../src/config/settings.js');
+    const { SOCKET_MEMBERS } = await import('../src/socketio/socketio-seams.js');
     const h = await serve(t, 'handshake', { required: false });
     const client = h.connect();
     await connected(client);

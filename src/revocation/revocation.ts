@@ -25,19 +25,39 @@ export interface RevocationSettings {
 /**
  * Refuses a revoked token: the store's rules first, then the app's hook. A check that
  * cannot answer follows the fail mode: refused with a reason that says so, or admitted.
+ * Synchronous (undefined, or a throw) when both answer synchronously, as the in-memory store does.
  */
-export async function checkNotRevoked(settings: RevocationSettings, ref: TokenRef, payload: JwtClaims, token: string | undefined): Promise<void> {
-  let revoked: boolean;
+export function checkNotRevoked(settings: RevocationSettings, ref: TokenRef, payload: JwtClaims, token: string | undefined): void | Promise<void> {
+  let byStore: boolean | Promise<boolean>;
   try {
-    revoked = (await storeRevokes(settings, ref)) ||
-      (settings.isRevoked ? (await bounded(settings.isRevoked(payload, token), settings, 'isRevoked')) === true : false);
+    byStore = storeRevokes(settings, ref);
   } catch (cause) {
-    settings.health.failed(cause);
-    if (settings.failMode === 'open') return;
-    throw refuse.revocationUnavailable(cause);
+    return unavailable(settings, cause);
   }
+  if (isThenable<boolean>(byStore)) return byStore.then((revoked) => (revoked ? verdict(settings, true) : askApp(settings, payload, token)), (cause: unknown) => unavailable(settings, cause));
+  return byStore ? verdict(settings, true) : askApp(settings, payload, token);
+}
+
+function askApp(settings: RevocationSettings, payload: JwtClaims, token: string | undefined): void | Promise<void> {
+  if (!settings.isRevoked) return verdict(settings, false);
+  let answer: boolean | Promise<boolean>;
+  try {
+    answer = bounded(settings.isRevoked(payload, token), settings, 'isRevoked');
+  } catch (cause) {
+    return unavailable(settings, cause);
+  }
+  if (isThenable<boolean>(answer)) return answer.then((revoked) => verdict(settings, revoked === true), (cause: unknown) => unavailable(settings, cause));
+  return verdict(settings, answer === true);
+}
+
+function verdict(settings: RevocationSettings, revoked: boolean): void {
   settings.health.answered();
   if (revoked) throw refuse.revoked();
+}
+
+function unavailable(settings: RevocationSettings, cause: unknown): void {
+  settings.health.failed(cause);
+  if (settings.failMode === 'closed') throw refuse.revocationUnavailable(cause);
 }
 
 /** The store's rules alone, within the hook deadline: a handshake's check, and the recheck after a gap. */

@@ -1,54 +1,31 @@
 import type { Namespace, Server, Socket } from 'socket.io';
-import type { PropertyNames } from './attach.js';
-import type { AuthGate } from './auth-gate.js';
-import type { Authenticate } from '../verify/authenticate.js';
-import type { CompiledGuards } from './claim-guards.js';
-import { UnauthorizedError } from '../errors/errors.js';
-import { subjectOf, normalizeIdentity, tokenRef, type IdentitySettings } from '../verify/identity.js';
+import type { UnauthorizedError } from '../errors/errors.js';
+import { subjectOf, normalizeIdentity, tokenRef } from '../verify/identity.js';
 import type { JwtClaims } from '../options/jwt.js';
-import { storeRevokes, type RevocationSettings } from '../revocation/revocation.js';
+import { storeRevokes } from '../revocation/revocation.js';
 import { ruleCovers, storedRule, type RevocationRule, type StoredRule, type TokenRef } from '../revocation/revocation-store.js';
-import type { LifetimeSettings } from './session-lifetime.js';
-import type { RefreshLimitOptions } from './rate-limit.js';
-import { recoversConnections } from '../socketio/socketio-seams.js';
+import { gateOf, socketsOf } from '../socketio/socketio-seams.js';
+import type { IdentitySettings } from '../verify/identity.js';
+import type { RevocationSettings } from '../revocation/revocation.js';
 import * as refuse from '../errors/refusals.js';
 
-/** Everything a live session needs, decided once by `authorize()`. */
-export interface SessionSettings {
-  authenticate: Authenticate<unknown>;
-  /** `authenticate` behind the failure limit, with metrics and logging: what the modes call. */
-  gate: AuthGate;
-  refreshLimit: Required<RefreshLimitOptions>;
-  names: PropertyNames;
-  lifetime: LifetimeSettings;
-  revocation: RevocationSettings;
-  guards: CompiledGuards | undefined;
-  /** True when `customDecoded` reshapes claims: stored claims then cannot be re-checked. */
-  claimsReshaped: boolean;
-  identity: IdentitySettings;
-  /** False with `required: false`: sockets without a token are admitted anonymously. */
-  required: boolean;
-}
-
-/**
- * What sockjwt keeps in `socket.data` beside the claims when the server recovers
- * connections, so a recovered socket keeps its place in time: when its session began
- * (`maxSessionMs`) and since when its token has been held (revocation).
- */
-export interface RecoveryRecord {
-  since: number;
-  heldSince: number;
-}
-export const RECOVERY_RECORD = 'sockjwt';
-
-/** What the registry holds of a live socket (a RegisteredSession; declared here so imports flow one way). */
+/** What the registry holds of a live socket (a SocketSession; declared here so imports flow one way). */
 export interface RegisteredSession {
+  /** The context of the `authorize()` that admitted it (context.ts). */
+  readonly ctx: { readonly sessions: SessionRegistry };
   readonly socket: Socket;
   readonly state: string;
   /** The current token's verified payload; set while registered. */
   readonly payload: JwtClaims | undefined;
-  readonly heldSince: number;
+  /** When this process first held the current token (ms): it was issued before then, whatever its `iat` says. */
+  readonly presentedAt: number;
   drop(error: UnauthorizedError): void;
+}
+
+/** What the registry reads of its `authorize()`'s context (context.ts). */
+export interface RegistrySettings {
+  readonly revocation: RevocationSettings;
+  readonly identity: IdentitySettings;
 }
 
 /** Rules remembered for verifications in flight; more arriving during one verification refuses it (fail closed). */
@@ -83,21 +60,31 @@ export interface SessionControl {
   watch(target: Namespace | Server): void;
 }
 
+
 /**
  * The sessions under one `sub` or `jti`: the session itself while it is the only one (a
- * `jti` always is, a `sub` usually), a Set from the second on. A Set per key would cost
- * ~150 B per session in each index.
+ * `jti` always is, a `sub` usually), a Set from the second on.
  */
 type Group = RegisteredSession | Set<RegisteredSession>;
 
+/** Live sessions by `sub` and by `jti`, so a revocation finds its sockets without walking them all. */
+interface SessionIndex {
+  bySub: Map<string, Group>;
+  byJti: Map<string, Group>;
+}
+
 /**
- * The live sessions of one `authorize()`, indexed by `sub` and `jti` so a revocation
- * finds its sockets without walking them all.
+ * The live sessions of one `authorize()`, and the revocation rules it has heard.
+ *
+ * Opening and closing a session costs a counter: the sessions are where socket.io keeps the
+ * sockets. The index by `sub` and `jti` serves revocation, a rare event: it is built by walking
+ * the sockets when the first rule is heard, and kept from then on.
  */
 export class SessionRegistry implements Omit<SessionControl, 'watch'> {
-  private readonly bySub = new Map<string, Group>();
-  private readonly byJti = new Map<string, Group>();
   private count = 0;
+  private index: SessionIndex | undefined = undefined;
+  /** The servers whose namespaces hold this `authorize()`'s sockets. */
+  private readonly servers = new Set<Server>();
   /**
    * Every rule heard bumps the generation and is remembered in a ring: a verification notes
    * the generation when it starts and, at its commit point, refuses a token that a rule heard
@@ -108,37 +95,37 @@ export class SessionRegistry implements Omit<SessionControl, 'watch'> {
   private readonly recent: { rule: StoredRule; heardAt: number }[] = [];
   /** The newest generation a rule pushed out of the ring was heard at. */
   private evictedThrough = 0;
-  readonly guardsRooms: boolean;
 
-  constructor(readonly settings: SessionSettings) {
-    const { store } = settings.revocation;
+  constructor(private readonly ctx: RegistrySettings) {
+    const { store } = ctx.revocation;
     store.subscribe((rule) => this.dropMatching(rule));
     store.onMissedRules?.(() => void this.recheckAll());
-    this.guardsRooms = settings.guards !== undefined && settings.guards.rooms.length > 0;
   }
 
   get sessionCount(): number {
     return this.count;
   }
 
-  get required(): boolean {
-    return this.settings.required;
+  /** A namespace this `authorize()` serves: its server is walked when the index is first built. */
+  serves(nsp: Namespace): void {
+    this.servers.add(nsp.server);
   }
 
   async revoke(rule: RevocationRule): Promise<number> {
-    const stored = storedRule(rule, this.settings.revocation.retentionMs, Date.now());
+    const stored = storedRule(rule, this.ctx.revocation.retentionMs, Date.now());
     // Drop first: a store that fails must not leave the revoked sockets connected.
     const dropped = this.dropMatching(stored);
-    await this.settings.revocation.store.add(stored);
+    await this.ctx.revocation.store.add(stored);
     return dropped;
   }
 
   dropMatching(rule: StoredRule): number {
     this.remember(rule);
-    const candidates = membersOf('jti' in rule ? this.byJti.get(rule.jti) : this.bySub.get(rule.sub));
+    const index = this.built();
+    const candidates = membersOf('jti' in rule ? index.byJti.get(rule.jti) : index.bySub.get(rule.sub));
     let dropped = 0;
     for (const session of candidates) {
-      if (!ruleCovers(rule, this.heldRef(session.payload!, session.heldSince))) continue;
+      if (!ruleCovers(rule, this.heldRef(session.payload!, session.presentedAt))) continue;
       session.drop(refuse.revoked());
       dropped++;
     }
@@ -146,27 +133,28 @@ export class SessionRegistry implements Omit<SessionControl, 'watch'> {
   }
 
   /**
-   * The commit point of a verification that began at `since`: a rule heard meanwhile that
-   * covers the token refuses it. Too many rules meanwhile to tell: refused as unavailable.
+   * The commit point's question for a verification that began at `generation`: a rule heard
+   * meanwhile that covers the token refuses it. Too many rules meanwhile to tell: refused as unavailable.
    */
-  revokedSince(since: number, payload: JwtClaims, presentedAt: number): UnauthorizedError | undefined {
-    if (this.generation === since) return undefined;
-    if (this.evictedThrough > since) return refuse.revocationUnavailable();
+  revokedSince(generation: number, payload: JwtClaims, presentedAt: number): UnauthorizedError | undefined {
+    if (this.generation === generation) return undefined;
+    if (this.evictedThrough > generation) return refuse.revocationUnavailable();
     const ref = this.heldRef(payload, presentedAt);
-    for (let i = this.recent.length - 1; i >= 0 && this.recent[i]!.heardAt > since; i--) {
+    for (let i = this.recent.length - 1; i >= 0 && this.recent[i]!.heardAt > generation; i--) {
       if (ruleCovers(this.recent[i]!.rule, ref)) return refuse.revoked();
     }
     return undefined;
   }
 
   /**
-   * A token this process has held since `heldSince` was issued before then, whatever its
-   * `iat` says: its reference for a rule is never later than that second.
+   * A token this process has held since `presentedAt` was issued before then, whatever its
+   * `iat` says: its reference for a rule is never later than that second. A token without `iat`
+   * keeps none: it cannot prove it came after any cut-off, live or at a handshake.
    */
-  heldRef(payload: JwtClaims, heldSince: number): TokenRef {
-    const ref = tokenRef(payload, this.settings.identity);
-    const heldSecond = Math.floor(heldSince / 1000);
-    if (ref.iat === undefined || ref.iat > heldSecond) ref.iat = heldSecond;
+  heldRef(payload: JwtClaims, presentedAt: number): TokenRef {
+    const ref = tokenRef(payload, this.ctx.identity);
+    const heldSecond = Math.floor(presentedAt / 1000);
+    if (ref.iat !== undefined && ref.iat > heldSecond) ref.iat = heldSecond;
     return ref;
   }
 
@@ -176,12 +164,10 @@ export class SessionRegistry implements Omit<SessionControl, 'watch'> {
    * unchecked. Stops at the first failure: the next recovery runs it again.
    */
   async recheckAll(): Promise<number> {
-    const sessions = new Set<RegisteredSession>();
-    for (const index of [this.bySub, this.byJti]) for (const group of index.values()) for (const session of membersOf(group)) sessions.add(session);
-    const { revocation } = this.settings;
+    const { revocation } = this.ctx;
     let dropped = 0;
     try {
-      const verdicts = await Promise.all([...sessions].map(async (session) => [session, await storeRevokes(revocation, this.heldRef(session.payload!, session.heldSince))] as const));
+      const verdicts = await Promise.all([...this.live()].map(async (session) => [session, await storeRevokes(revocation, this.heldRef(session.payload!, session.presentedAt))] as const));
       revocation.health.answered();
       for (const [session, revoked] of verdicts) {
         if (!revoked || session.state === 'closed') continue;
@@ -194,27 +180,39 @@ export class SessionRegistry implements Omit<SessionControl, 'watch'> {
     return dropped;
   }
 
-  /** Beside the claims in `socket.data`, when the server recovers connections: what recovery needs to apply the same rules. */
-  keepRecoveryRecord(socket: Socket, since: number, heldSince: number): void {
-    if (recoversConnections(socket.nsp)) (socket.data as Record<string, unknown>)[RECOVERY_RECORD] = { since, heldSince } satisfies RecoveryRecord;
-  }
-
   add(session: RegisteredSession): void {
     this.count++;
-    this.index(session, session.payload!);
-    this.settings.gate.session(session.socket, session.payload!, 'session_opened');
+    if (this.index) indexSession(this.index, session, session.payload!, this.ctx);
   }
 
   remove(session: RegisteredSession): void {
     this.count--;
-    this.unindex(session, session.payload!);
-    this.settings.gate.session(session.socket, session.payload!, 'session_closed');
+    if (this.index) unindexSession(this.index, session, session.payload!, this.ctx);
   }
 
   /** A refresh may carry a new `jti`. */
   reindex(session: RegisteredSession, previous: JwtClaims): void {
-    this.unindex(session, previous);
-    this.index(session, session.payload!);
+    if (!this.index) return;
+    unindexSession(this.index, session, previous, this.ctx);
+    indexSession(this.index, session, session.payload!, this.ctx);
+  }
+
+  /** The index, built from the live sessions the first time a rule needs it. */
+  private built(): SessionIndex {
+    if (this.index) return this.index;
+    const index: SessionIndex = { bySub: new Map(), byJti: new Map() };
+    for (const session of this.live()) indexSession(index, session, session.payload!, this.ctx);
+    return (this.index = index);
+  }
+
+  /** This `authorize()`'s live sessions, found where socket.io keeps the sockets. */
+  private *live(): Generator<RegisteredSession> {
+    for (const server of this.servers) {
+      for (const socket of socketsOf(server)) {
+        const session = gateOf(socket) as RegisteredSession | undefined;
+        if (session?.ctx.sessions === this && session.payload !== undefined && (session.state === 'live' || session.state === 'refreshing')) yield session;
+      }
+    }
   }
 
   /**
@@ -231,16 +229,16 @@ export class SessionRegistry implements Omit<SessionControl, 'watch'> {
     else if (this.recent.length === RECENT_RULES) this.evictedThrough = this.recent.shift()!.heardAt;
     this.recent.push({ rule, heardAt: this.generation });
   }
+}
 
-  private index(session: RegisteredSession, payload: JwtClaims): void {
-    addTo(this.bySub, subjectOf(payload, this.settings.identity), session);
-    addTo(this.byJti, normalizeIdentity(payload.jti), session);
-  }
+function indexSession(index: SessionIndex, session: RegisteredSession, payload: JwtClaims, ctx: RegistrySettings): void {
+  addTo(index.bySub, subjectOf(payload, ctx.identity), session);
+  addTo(index.byJti, normalizeIdentity(payload.jti), session);
+}
 
-  private unindex(session: RegisteredSession, payload: JwtClaims): void {
-    removeFrom(this.bySub, subjectOf(payload, this.settings.identity), session);
-    removeFrom(this.byJti, normalizeIdentity(payload.jti), session);
-  }
+function unindexSession(index: SessionIndex, session: RegisteredSession, payload: JwtClaims, ctx: RegistrySettings): void {
+  removeFrom(index.bySub, subjectOf(payload, ctx.identity), session);
+  removeFrom(index.byJti, normalizeIdentity(payload.jti), session);
 }
 
 function sameRule(a: StoredRule, b: StoredRule): boolean {

@@ -1,14 +1,17 @@
 import type { Socket } from 'socket.io';
-import { attachIdentity } from './attach.js';
-import type { Identity } from '../verify/authenticate.js';
+import { attachIdentity, forgetIdentity, keepRecoveryRecord } from './attach.js';
+import { authenticate, reportDrop, reportRefusal, reportSession } from './authenticate.js';
 import { ackAccepted, AUTHENTICATE, cookieToken, tokenOf, type LifetimeNotice } from './authenticate-message.js';
 import { ackRefusal, guardRefusal, leaveForbiddenRooms } from './claim-guards.js';
+import type { Identity, SessionContext } from './context.js';
 import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
 import type { Expirable, ExpiryHandle } from './expiry-scheduler.js';
+import type { AuthStage } from '../observe/observer.js';
 import type { JwtClaims } from '../options/jwt.js';
 import { RefreshBudget } from './rate-limit.js';
 import { endOfLife, remainingMs, sessionDeadline } from './session-lifetime.js';
-import type { SessionRegistry } from './session-registry.js';
+import type { RegisteredSession } from './session-registry.js';
+import { isThenable } from '../util/hook-results.js';
 import {
   emitLocally,
   holdOutOfNamespace,
@@ -30,9 +33,9 @@ export const TOKEN_REFRESHED = 'token_refreshed';
 /**
  * Where a socket is in its life. Every transition is a method of SocketSession below:
  *
- *   held ──authenticate──▶ verifying ──admit──▶ live ◀──┐
- *   anonymous ─authenticate─┘     └──refuse──▶ closed   refreshing (refresh accepted or refused)
- *   live ──authenticate──▶ refreshing ──────────────────┘
+ *   held ──authenticate──▶ verifying ──commit──▶ live ◀──┐
+ *   anonymous ─authenticate─┘     └──refuse──▶ closed    refreshing (commit or refusal)
+ *   live ──authenticate──▶ refreshing ───────────────────┘
  *   live/refreshing ──expiry, revocation, disconnect──▶ closed
  *
  * `held`: message mode, credentials required, not yet authenticated: out of the namespace.
@@ -40,14 +43,12 @@ export const TOKEN_REFRESHED = 'token_refreshed';
  */
 export type SessionState = 'held' | 'anonymous' | 'verifying' | 'live' | 'refreshing' | 'closed';
 
-/** What differs between the modes once a socket has a session. */
-export interface ModeSettings {
-  /** false: disconnect at once; a number: ms to wait for the client's acknowledgement of `unauthorized`. */
-  callback: false | number;
-  /** Message mode: every admission is announced with `authenticated` (the client waits for it). */
-  announceAdmission: boolean;
-  /** Message mode's `cookie` option: the handshake cookie read when `authenticate` carries no token. */
-  tokenCookie?: string | undefined;
+/** Where a verification began: the commit point refuses a token that a rule heard since covers. */
+export interface Ticket {
+  /** The registry's revocation generation when the verification began. */
+  generation: number;
+  /** When the token was presented (ms): it was issued before then, whatever its `iat` says. */
+  presentedAt: number;
 }
 
 interface HeldEmit {
@@ -61,12 +62,10 @@ interface Hold {
   emits: HeldEmit[];
 }
 
-/** Verified by the handshake middleware, committed when socket.io connects the socket. */
-interface Admission {
+/** Handshake mode: verified by the middleware, committed when socket.io connects the socket. */
+interface Verified {
   identity: Identity<unknown>;
-  /** The registry's revocation generation when verification began. */
-  since: number;
-  presentedAt: number;
+  ticket: Ticket;
 }
 
 let warnedAboutPropertyNames = false;
@@ -74,8 +73,8 @@ let warnedAboutPropertyNames = false;
 /**
  * Handshake mode sends `authenticated { exp, expiresInMs }` after the connection is admitted only
  * to a client that asks (`auth: { token, lifetime: true }`, as sockjwt's client helpers do): it is
- * a second packet per connection (~45 µs of server CPU, bench/RESULTS.md) that a plain socket.io
- * client, or one migrated from socketio-jwt, would never read.
+ * a second packet per connection that a plain socket.io client, or one migrated from socketio-jwt,
+ * would never read.
  */
 function asksForLifetime(socket: Socket): boolean {
   return (socket.handshake.auth as { lifetime?: unknown } | undefined)?.lifetime === true;
@@ -86,98 +85,100 @@ function asksForLifetime(socket: Socket): boolean {
  * the seams (socketio-seams.ts) for every event the client sends, so the `authenticate`
  * consumer, the hold and the claim guards always run before the app sees anything, and it
  * is the live session the registry drops on expiry or revocation.
+ *
+ * Every identity goes live through `begin()` … `commit()`: at connect, at a refresh, on recovery.
  */
-export class SocketSession implements SocketGate, Expirable {
+export class SocketSession implements SocketGate, Expirable, RegisteredSession {
   state: SessionState = 'verifying';
   /** The verified payload of the current token: expiry, revocation and refresh look at this. */
   payload: JwtClaims | undefined = undefined;
-  /** When this process first held the current token (ms): it was issued before then, whatever its `iat` says. */
-  heldSince = 0;
+  /** When the current token was presented (ms): it was issued before then, whatever its `iat` says. */
+  presentedAt = 0;
   private claims: unknown = undefined;
   /** When the socket was first authenticated (ms): `maxSessionMs` counts from here. */
   private startedAt = 0;
   private expiry: ExpiryHandle | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
   private hold: Hold | undefined = undefined;
-  private admission: Admission | undefined = undefined;
+  private verified: Verified | undefined = undefined;
   /** Made at the first refresh: most sockets never refresh, and each byte counts ×10k. */
   private refreshBudget: RefreshBudget | undefined = undefined;
 
   constructor(
     readonly socket: Socket,
-    private readonly registry: SessionRegistry,
-    private readonly mode: ModeSettings,
+    readonly ctx: SessionContext,
   ) {
-    installGate(socket, this, registry.settings.guards !== undefined && registry.settings.guards.rooms.length > 0);
+    installGate(socket, this, ctx.guardsRooms);
   }
 
   // ───────────────────────────── entry: how a socket starts ─────────────────────────────
 
   /** Message mode, credentials required: out of the namespace until a valid `authenticate`, refused after `timeoutMs`. */
-  holdUntilAuthenticated(timeoutMs: number): void {
+  holdUntilAuthenticated(): void {
     this.state = 'held';
     this.hold = { rooms: new Set(holdOutOfNamespace(this.socket)), emits: [] };
-    this.timer = setTimeout(() => this.onTimeout(timeoutMs), timeoutMs);
+    this.timer = setTimeout(() => this.onTimeout(), this.ctx.timeoutMs);
   }
 
-  /** `required: false` without a token: in the namespace, no claims; an `authenticate` may still come. */
+  /**
+   * `required: false` without a token: in the namespace, no claims; an `authenticate` may still
+   * come. A recovered socket's restored claims are not its own: they go.
+   */
   admitAnonymously(): void {
     this.state = 'anonymous';
+    if (this.socket.recovered) forgetIdentity(this.socket, this.ctx.names);
   }
 
-  /** Handshake mode: verify in the middleware; the session goes live when socket.io connects it. */
-  async verifyHandshake(token: unknown): Promise<void> {
-    const since = this.registry.generation;
-    const presentedAt = Date.now();
-    const identity = await this.registry.settings.gate.authenticate(this.socket, token, 'connect');
-    // Checked here so the client gets connect_error, and again at `connection` for what comes between.
-    const refusal = this.registry.revokedSince(since, identity.payload, presentedAt) ?? this.propertyNamesRefusal();
-    if (refusal) {
-      this.registry.settings.gate.refused(this.socket, refusal, 'connect', identity.payload);
-      throw refusal;
-    }
-    attachIdentity(this.socket, identity, this.registry.settings.names);
-    this.admission = { identity, since, presentedAt };
+  /**
+   * Handshake mode, in the middleware: verified now, so a refusal is the client's `connect_error`
+   * (and checked against the rules heard meanwhile for the same reason); the claims go on the
+   * socket for the app's later middlewares; the commit comes when socket.io connects it.
+   */
+  verifyHandshake(token: unknown, next: (err?: Error) => void): void {
+    const ticket = this.begin();
+    this.verify(token, 'connect', undefined, (identity) => {
+      const refusal = this.revokedDuring(ticket, identity) ?? this.attach(identity);
+      if (refusal) {
+        reportRefusal(this.ctx, this.socket, refusal, 'connect', identity.payload);
+        return next(refusal);
+      }
+      this.verified = { identity, ticket };
+      next();
+    }, (error) => next(error));
   }
 
-  /** Handshake mode, the socket connected (before the app's `connect` listeners): the commit point. A revocation heard since verification began wins. */
+  /** Handshake mode, the socket connected (before the app's `connect` listeners): its commit. */
   onConnected(): void {
-    const admission = this.admission;
-    this.admission = undefined;
-    if (!admission) {
+    const verified = this.verified;
+    this.verified = undefined;
+    if (!verified) {
       // Only a socket the middleware never finished with gets here: fail closed.
       if (this.state === 'verifying') this.refuseFirst(refuse.credentialsRequired(), undefined, false);
       return;
     }
-    const revoked = this.registry.revokedSince(admission.since, admission.identity.payload, admission.presentedAt);
-    if (revoked) return this.refuseFirst(revoked, undefined);
-    // The middleware attached the claims already (later middlewares of the app's read them).
-    this.goLive(admission.identity, admission.presentedAt, true);
+    const refusal = this.commit(verified.ticket, verified.identity, 'connect', true);
+    if (refusal) return this.refuseFirst(refusal, undefined);
     if (asksForLifetime(this.socket)) this.tellAuthenticated(undefined);
   }
 
   /**
    * A socket socket.io recovered with stored claims the recovery guard accepted, checked from
-   * revocation generation `since`: the commit point, as at connect, where a rule heard since wins.
+   * revocation generation `generation`: committed like any other, a rule heard since wins.
    */
-  resume(payload: JwtClaims, startedAt: number, heldSince: number, since: number): void {
-    const revoked = this.registry.revokedSince(since, payload, heldSince);
-    if (revoked) {
-      this.registry.settings.gate.refused(this.socket, revoked, 'connect', payload);
-      return this.refuseFirst(revoked, undefined);
-    }
+  resume(payload: JwtClaims, startedAt: number, presentedAt: number, generation: number): void {
     this.startedAt = startedAt;
-    this.goLive({ token: undefined, payload, claims: payload }, heldSince);
-    if (this.mode.announceAdmission || asksForLifetime(this.socket)) this.tellAuthenticated(undefined);
+    const refusal = this.commit({ generation, presentedAt }, { token: undefined, payload, claims: payload }, 'connect');
+    if (refusal) return this.refuseFirst(refusal, undefined);
+    if (!this.ctx.handshake || asksForLifetime(this.socket)) this.tellAuthenticated(undefined);
   }
 
   /** Refused as it connects, before any token is looked at (a handshake unsafe to ship): at once, no acknowledgement awaited. */
   refuseAtConnect(error: UnauthorizedError): void {
-    this.registry.settings.gate.refused(this.socket, error, 'connect');
+    reportRefusal(this.ctx, this.socket, error, 'connect');
     this.refuseFirst(error, undefined, false);
   }
 
-  // ───────────────────────────── the seams ask ─────────────────────────────
+// ───────────────────────────── the seams ask ─────────────────────────────
 
   get isHeld(): boolean {
     return this.hold !== undefined;
@@ -185,11 +186,11 @@ export class SocketSession implements SocketGate, Expirable {
 
   admitEvent(event: string | number, args: unknown[], ack: Ack | undefined): boolean {
     if (event === AUTHENTICATE) {
-      this.onAuthenticate(tokenOf(args) ?? cookieToken(this.socket, this.mode.tokenCookie), ack);
+      this.onAuthenticate(tokenOf(args) ?? cookieToken(this.socket, this.ctx.tokenCookie), ack);
       return false;
     }
     if (this.hold || this.state === 'closed') return false;
-    const refusal = guardRefusal(this.registry.settings.guards, this.currentClaims(), event);
+    const refusal = guardRefusal(this.ctx.guards, this.currentClaims(), event);
     if (!refusal) return true;
     ack?.(ackRefusal(refusal));
     return false;
@@ -201,7 +202,7 @@ export class SocketSession implements SocketGate, Expirable {
 
   roomRefusal(room: string): UnauthorizedError | undefined {
     if (room === this.socket.id) return undefined;
-    return guardRefusal(this.registry.settings.guards, this.currentClaims(), room, 'room');
+    return guardRefusal(this.ctx.guards, this.currentClaims(), room, 'room');
   }
 
   holdEmit(args: [string, ...unknown[]], flags: EmitFlags): void {
@@ -221,7 +222,7 @@ export class SocketSession implements SocketGate, Expirable {
     this.end();
   }
 
-  // ───────────────────────────── authenticate: first time and refresh ─────────────────────────────
+    // ───────────────────────────── authenticate: first time and refresh ─────────────────────────────
 
   private onAuthenticate(token: unknown, ack: Ack | undefined): void {
     switch (this.state) {
@@ -241,26 +242,18 @@ export class SocketSession implements SocketGate, Expirable {
 
   private authenticateFirst(token: unknown, ack: Ack | undefined): void {
     this.state = 'verifying';
-    const since = this.registry.generation;
-    const presentedAt = Date.now();
-    this.registry.settings.gate.authenticate(this.socket, token, 'connect').then(
-      (identity) => this.admit(identity, since, presentedAt, ack),
-      (error: unknown) => this.refuseFirst(asUnauthorizedError(error, (cause) => refuse.internal(undefined, cause)), ack),
-    );
+    const ticket = this.begin();
+    this.verify(token, 'connect', undefined, (identity) => this.admit(ticket, identity, ack), (error) => this.refuseFirst(error, ack));
   }
 
-  private admit(identity: Identity<unknown>, since: number, presentedAt: number, ack: Ack | undefined): void {
+  private admit(ticket: Ticket, identity: Identity<unknown>, ack: Ack | undefined): void {
     if (this.state !== 'verifying') return;
-    const refusal = this.registry.revokedSince(since, identity.payload, presentedAt) ?? this.propertyNamesRefusal();
-    if (refusal) {
-      this.registry.settings.gate.refused(this.socket, refusal, 'connect', identity.payload);
-      return this.refuseFirst(refusal, ack);
-    }
+    const refusal = this.commit(ticket, identity, 'connect');
+    if (refusal) return this.refuseFirst(refusal, ack);
     this.clearTimer();
-    this.goLive(identity, presentedAt);
     const hold = this.hold;
     this.hold = undefined;
-    if (hold) releaseIntoNamespace(this.socket, hold.rooms, this.registry.guardsRooms);
+    if (hold) releaseIntoNamespace(this.socket, hold.rooms, this.ctx.guardsRooms);
     // The app hears first (socketio-jwt #123): its handlers may join rooms or emit before the client acts.
     emitLocally(this.socket.nsp, 'authenticated', this.socket);
     this.tellAuthenticated(ack);
@@ -268,29 +261,23 @@ export class SocketSession implements SocketGate, Expirable {
   }
 
   private refresh(token: unknown, ack: Ack | undefined): void {
-    const { gate, refreshLimit } = this.registry.settings;
-    const wait = (this.refreshBudget ??= new RefreshBudget(refreshLimit)).spend();
+    const wait = (this.refreshBudget ??= new RefreshBudget(this.ctx.refreshLimit)).spend();
     if (wait > 0) {
       const error = refuse.rateLimited(wait, 'too many refreshes on this socket');
-      gate.refused(this.socket, error, 'refresh', this.payload);
+      reportRefusal(this.ctx, this.socket, error, 'refresh', this.payload);
       return this.refuseRefresh(error, ack);
     }
     this.state = 'refreshing';
-    const since = this.registry.generation;
-    const presentedAt = Date.now();
-    gate.authenticate(this.socket, token, 'refresh', this.payload).then(
-      (identity) => this.acceptRefresh(identity, since, presentedAt, ack),
-      (error: unknown) => this.refuseRefresh(asUnauthorizedError(error, (cause) => refuse.internal(undefined, cause)), ack),
-    );
+    const ticket = this.begin();
+    this.verify(token, 'refresh', this.payload, (identity) => this.acceptRefresh(ticket, identity, ack), (error) => this.refuseRefresh(error, ack));
   }
 
-  private acceptRefresh(identity: Identity<unknown>, since: number, presentedAt: number, ack: Ack | undefined): void {
+  private acceptRefresh(ticket: Ticket, identity: Identity<unknown>, ack: Ack | undefined): void {
     if (this.state !== 'refreshing') return;
-    const revoked = this.registry.revokedSince(since, identity.payload, presentedAt);
-    if (revoked) return this.refuseRefresh(revoked, ack);
     const previousClaims = this.claims;
-    this.goLive(identity, presentedAt);
-    leaveForbiddenRooms(this.socket, this.registry.settings.guards, this.claims);
+    const refusal = this.commit(ticket, identity, 'refresh');
+    if (refusal) return this.refuseRefresh(refusal, ack);
+    leaveForbiddenRooms(this.socket, this.ctx.guards, this.claims);
     emitLocally(this.socket.nsp, TOKEN_REFRESHED, this.socket, previousClaims);
     this.tellAuthenticated(ack);
   }
@@ -303,20 +290,80 @@ export class SocketSession implements SocketGate, Expirable {
     ack?.(ackRefusal(error));
   }
 
+  // ───────────────────────────── begin … commit ─────────────────────────────
+
+  /** A verification begins: the rules heard from now on can still refuse it at its commit. */
+  private begin(): Ticket {
+    return { generation: this.ctx.sessions.generation, presentedAt: Date.now() };
+  }
+
+  /**
+   * Verifies a token, calling back synchronously when the verification is synchronous (a static
+   * key, the in-memory store, no hooks): one Promise less per handshake.
+   */
+  private verify(token: unknown, stage: AuthStage, current: JwtClaims | undefined, accepted: (identity: Identity<unknown>) => void, refused: (error: UnauthorizedError) => void): void {
+    let result: Identity<unknown> | Promise<Identity<unknown>>;
+    try {
+      result = authenticate(this.ctx, this.socket, token, stage, current);
+    } catch (error) {
+      return refused(asRefusal(error));
+    }
+    if (isThenable<Identity<unknown>>(result)) result.then(accepted, (error: unknown) => refused(asRefusal(error)));
+    else accepted(result);
+  }
+
+  /**
+   * The commit point, the only one: a rule heard since `ticket` began that covers the token
+   * refuses it; else the identity goes live. A recovered socket's restored rooms pass the room
+   * guards here.
+   */
+  private commit(ticket: Ticket, identity: Identity<unknown>, stage: AuthStage, attached = false): UnauthorizedError | undefined {
+    const refusal = this.revokedDuring(ticket, identity) ?? (attached ? undefined : this.attach(identity));
+    if (refusal) {
+      reportRefusal(this.ctx, this.socket, refusal, stage, identity.payload);
+      return refusal;
+    }
+    const first = this.payload === undefined;
+    this.goLive(identity, ticket.presentedAt);
+    if (first && this.socket.recovered) leaveForbiddenRooms(this.socket, this.ctx.guards, this.claims);
+    return undefined;
+  }
+
+  private revokedDuring(ticket: Ticket, identity: Identity<unknown>): UnauthorizedError | undefined {
+    return this.ctx.sessions.revokedSince(ticket.generation, identity.payload, ticket.presentedAt);
+  }
+
+  /**
+   * Claims on the socket and in `socket.data`. The first time, a claims property named after a
+   * Socket member (checked at `authorize()` against the typings, here against the socket.io
+   * actually running) would overwrite it: refused.
+   */
+  private attach(identity: Identity<unknown>): UnauthorizedError | undefined {
+    if (this.payload === undefined) {
+      const refusal = this.propertyNamesRefusal();
+      if (refusal) return refusal;
+    }
+    attachIdentity(this.socket, identity, this.ctx.names);
+    return undefined;
+  }
+
   // ───────────────────────────── live ─────────────────────────────
 
-  /** Installs a verified identity: claims on the socket, indexes, one deadline for the socket's life. */
-  private goLive(identity: Identity<unknown>, heldSince: number, claimsAttached = false): void {
+  /** Installs a committed identity: counted, one deadline for the socket's life, what recovery needs. */
+  private goLive(identity: Identity<unknown>, presentedAt: number): void {
     const previous = this.payload;
     if (previous === undefined && this.startedAt === 0) this.startedAt = Date.now();
     this.payload = identity.payload;
     this.claims = identity.claims;
-    this.heldSince = heldSince;
+    this.presentedAt = presentedAt;
     this.state = 'live';
-    if (!claimsAttached) attachIdentity(this.socket, identity, this.registry.settings.names);
-    this.registry.keepRecoveryRecord(this.socket, this.startedAt, heldSince);
-    if (previous === undefined) this.registry.add(this);
-    else this.registry.reindex(this, previous);
+    keepRecoveryRecord(this.socket, this.startedAt, presentedAt);
+    if (previous === undefined) {
+      this.ctx.sessions.add(this);
+      reportSession(this.ctx, this.socket, identity.payload, 'session_opened');
+    } else {
+      this.ctx.sessions.reindex(this, previous);
+    }
     this.scheduleExpiry();
   }
 
@@ -329,19 +376,19 @@ export class SocketSession implements SocketGate, Expirable {
   /** `exp` as the token says, and the server's own view of the time left, immune to the client's clock. */
   private lifetimeNotice(): LifetimeNotice {
     const payload = this.payload!;
-    return { exp: typeof payload.exp === 'number' ? payload.exp : null, expiresInMs: remainingMs(payload, this.startedAt, this.registry.settings.lifetime) };
+    return { exp: typeof payload.exp === 'number' ? payload.exp : null, expiresInMs: remainingMs(payload, this.startedAt, this.ctx.lifetime) };
   }
 
   /** Called by the expiry scheduler once the socket's deadline has passed. */
   expire(): void {
     if (!this.payload) return;
-    this.drop(endOfLife(this.payload, this.startedAt, this.registry.settings.lifetime) ?? refuse.expired());
+    this.drop(endOfLife(this.payload, this.startedAt, this.ctx.lifetime) ?? refuse.expired());
   }
 
   /** Tells the client why, then disconnects it. */
   drop(error: UnauthorizedError): void {
     if (this.state === 'closed') return;
-    if (this.payload) this.registry.settings.gate.dropped(this.socket, this.payload, error);
+    if (this.payload) reportDrop(this.ctx, this.socket, this.payload, error);
     this.end();
     sendToClient(this.socket, 'unauthorized', [error.toJSON()]);
     this.socket.disconnect();
@@ -350,7 +397,7 @@ export class SocketSession implements SocketGate, Expirable {
   private scheduleExpiry(): void {
     this.expiry?.cancel();
     this.expiry = undefined;
-    const { lifetime } = this.registry.settings;
+    const { lifetime } = this.ctx;
     const deadline = sessionDeadline(this.payload!, this.startedAt, lifetime);
     if (deadline !== undefined) this.expiry = lifetime.scheduler.schedule(deadline, this);
   }
@@ -358,7 +405,7 @@ export class SocketSession implements SocketGate, Expirable {
   // ───────────────────────────── refusal and the end ─────────────────────────────
 
   /** A first authentication failed (or timed out): tell the client, then disconnect. */
-  private refuseFirst(error: UnauthorizedError, ack: Ack | undefined, callback = this.mode.callback): void {
+  private refuseFirst(error: UnauthorizedError, ack: Ack | undefined, callback = this.ctx.callback): void {
     if (this.state === 'closed') return;
     this.end();
     ack?.(ackRefusal(error));
@@ -371,20 +418,20 @@ export class SocketSession implements SocketGate, Expirable {
     this.timer = setTimeout(() => this.socket.disconnect(), callback);
   }
 
-  private onTimeout(timeoutMs: number): void {
+  private onTimeout(): void {
     this.timer = undefined;
     if (this.state !== 'held' && this.state !== 'verifying') return;
-    const error = refuse.authenticationTimeout(timeoutMs);
-    this.registry.settings.gate.refused(this.socket, error, 'connect');
+    const error = refuse.authenticationTimeout(this.ctx.timeoutMs);
+    reportRefusal(this.ctx, this.socket, error, 'connect');
     // The client had its time: no further wait for an acknowledgement.
     this.refuseFirst(error, undefined, false);
   }
 
-  /** Closed for good: expiry cancelled, out of the registry, held emits settled. Safe to call twice. */
+  /** Closed for good: expiry cancelled, uncounted, held emits settled. Safe to call twice. */
   private end(): void {
     const wasLive = this.state === 'live' || this.state === 'refreshing';
     this.state = 'closed';
-    this.admission = undefined;
+    this.verified = undefined;
     this.clearTimer();
     if (this.hold) {
       for (const { args, flags } of this.hold.emits) settleDroppedEmit(args, flags);
@@ -394,7 +441,8 @@ export class SocketSession implements SocketGate, Expirable {
     if (!wasLive) return;
     this.expiry?.cancel();
     this.expiry = undefined;
-    this.registry.remove(this);
+    this.ctx.sessions.remove(this);
+    reportSession(this.ctx, this.socket, this.payload!, 'session_closed');
   }
 
   private clearTimer(): void {
@@ -406,13 +454,8 @@ export class SocketSession implements SocketGate, Expirable {
     return this.state === 'live' || this.state === 'refreshing' ? this.claims : undefined;
   }
 
-  /**
-   * A claims property named after a Socket member (checked at `authorize()` against the
-   * typings, and here against the socket.io actually running) would overwrite it.
-   */
   private propertyNamesRefusal(): UnauthorizedError | undefined {
-    if (this.payload !== undefined) return undefined;
-    const { decoded, encoded } = this.registry.settings.names;
+    const { decoded, encoded } = this.ctx.names;
     const clash = [decoded, encoded].find((name) => isSocketMember(this.socket, name));
     if (clash === undefined) return undefined;
     if (!warnedAboutPropertyNames) {
@@ -421,4 +464,8 @@ export class SocketSession implements SocketGate, Expirable {
     }
     return refuse.internal();
   }
+}
+
+function asRefusal(error: unknown): UnauthorizedError {
+  return asUnauthorizedError(error, (cause) => refuse.internal(undefined, cause));
 }

@@ -1,16 +1,13 @@
 import type { Namespace, Socket } from 'socket.io';
 import { asUnauthorizedError, type UnauthorizedError } from '../errors/errors.js';
-import { concealCredentials, extractHandshakeToken, unshippableHandshake, type TokenSources } from './extract-token.js';
+import { concealCredentials, readToken, unshippableHandshake } from './read-token.js';
 import { guardNamespaceRecovery, namespaceWatcher, resumeRecovered } from './recovery.js';
-import { withSessionControl, type SessionControl, type SessionRegistry } from '../session/session-registry.js';
+import { reportRefusal } from '../session/authenticate.js';
+import type { SessionContext } from '../session/context.js';
+import { withSessionControl, type SessionControl } from '../session/session-registry.js';
 import { SocketSession } from '../session/socket-session.js';
 import { beforeAppListeners, gateOf } from '../socketio/socketio-seams.js';
 import * as refuse from '../errors/refusals.js';
-
-export interface HandshakeSettings {
-  sessions: SessionRegistry;
-  sources: TokenSources;
-}
 
 /**
  * `io.use()` middleware: socket.io's CONNECT is answered only once the token has verified.
@@ -19,68 +16,64 @@ export interface HandshakeSettings {
 export type HandshakeMiddleware = ((socket: Socket<any, any, any, any>, next: (err?: Error) => void) => void) & SessionControl;
 
 /**
- * A refusal never waits for an acknowledgement (the client is not connected yet); admission is
- * CONNECT itself, announced with `authenticated` only to a client that asks (socket-session.ts).
+ * A handshake, top to bottom: read the token → verify it (and its revocation) → `next()`; the
+ * commit follows when socket.io connects the socket (`onConnected`, below), ahead of every
+ * `connect` and `connection` listener of the app's. Any refusal is the client's `connect_error`.
+ * The socket's session exists from the first line, so its gate stands in front of anything an
+ * earlier middleware of the app's installed.
  */
-const HANDSHAKE_MODE = { callback: false as const, announceAdmission: false };
-
-/**
- * extract → verify → attach, then `next()`; any refusal becomes the client's `connect_error`.
- * The socket's session exists from the first line, so its gate stands in front of anything
- * an earlier middleware of the app's installed; it goes live at `connection`.
- */
-export function createHandshakeMiddleware(settings: HandshakeSettings): HandshakeMiddleware {
-  const { sessions } = settings;
-  const watch = namespaceWatcher((nsp) => watchNamespace(nsp, sessions));
+export function createHandshakeMiddleware(ctx: SessionContext): HandshakeMiddleware {
+  const onConnected = (socket: Socket): void => connected(socket, ctx);
+  const watch = namespaceWatcher((nsp) => watchNamespace(nsp, ctx, onConnected));
 
   const middleware = (socket: Socket, next: (err?: Error) => void): void => {
     if (typeof next !== 'function') return refuseMisuse(socket);
     watch(socket.nsp, false);
-    const session = new SocketSession(socket, sessions, HANDSHAKE_MODE);
+    const session = new SocketSession(socket, ctx);
     const refuseHandshake = (error: UnauthorizedError) => {
-      sessions.settings.gate.refused(socket, error, 'connect');
+      reportRefusal(ctx, socket, error, 'connect');
       next(error);
     };
     const unshippable = unshippableHandshake(socket);
     if (unshippable) return refuseHandshake(unshippable);
     let token: unknown;
     try {
-      token = extractHandshakeToken(socket, settings.sources);
+      token = readToken(socket.handshake, ctx.sources);
     } catch (error) {
       return refuseHandshake(asUnauthorizedError(error, (cause) => refuse.internal('token extraction failed', cause)));
     }
     if (token === undefined) {
-      if (sessions.required) return refuseHandshake(refuse.credentialsRequired());
+      if (ctx.required) return refuseHandshake(refuse.credentialsRequired());
       session.admitAnonymously();
       return next();
     }
-    concealCredentials(socket, settings.sources);
-    session.verifyHandshake(token).then(
-      () => next(),
-      (error: unknown) => next(asUnauthorizedError(error, (cause) => refuse.internal(undefined, cause))),
-    );
+    concealCredentials(socket, ctx.sources);
+    session.verifyHandshake(token, next);
   };
-  return withSessionControl(middleware, sessions, (nsp) => watch(nsp, true)) as HandshakeMiddleware;
+  return withSessionControl(middleware, ctx.sessions, (nsp) => watch(nsp, true)) as HandshakeMiddleware;
+}
+
+function watchNamespace(nsp: Namespace, ctx: SessionContext, onConnected: (socket: Socket) => void): void {
+  ctx.sessions.serves(nsp);
+  guardNamespaceRecovery(nsp, ctx);
+  beforeAppListeners(nsp, onConnected);
 }
 
 /**
  * A middleware cannot see the connection it allowed, so the socket's connection is the commit
- * point, ahead of every `connect` and `connection` listener of the app's (a revocation heard after
- * verification refuses the socket before they see it). A socket refused by a later middleware
- * never connects and is simply forgotten. A socket socket.io recovered skipped the middlewares:
- * its session comes back from what the recovery guard accepted.
+ * point. A socket refused by a later middleware never connects and is simply forgotten. A socket
+ * socket.io recovered skipped the middlewares: its session comes back from what the recovery
+ * guard accepted, and the credentials its client presented anew are hidden as the middleware would.
  */
-function watchNamespace(nsp: Namespace, sessions: SessionRegistry): void {
-  guardNamespaceRecovery(nsp, sessions);
-  beforeAppListeners(nsp, (socket: Socket) => {
-    const session = gateOf(socket);
-    if (session instanceof SocketSession) return session.onConnected();
-    const recovered = new SocketSession(socket, sessions, HANDSHAKE_MODE);
-    // Its handshake is the recovering client's new one, which no middleware looked at.
-    const unshippable = unshippableHandshake(socket);
-    if (unshippable) return recovered.refuseAtConnect(unshippable);
-    if (!socket.recovered || !resumeRecovered(socket, recovered, sessions)) recovered.onConnected();
-  });
+function connected(socket: Socket, ctx: SessionContext): void {
+  const session = gateOf(socket);
+  if (session instanceof SocketSession && session.ctx === ctx) return session.onConnected();
+  if (session !== undefined) return;
+  const recovered = new SocketSession(socket, ctx);
+  concealCredentials(socket, ctx.sources);
+  const unshippable = unshippableHandshake(socket);
+  if (unshippable) return recovered.refuseAtConnect(unshippable);
+  if (!socket.recovered || !resumeRecovered(socket, recovered, ctx)) recovered.onConnected();
 }
 
 /** Registered with io.on('connection') by mistake: there is no `next`, so drop the socket and say why. */

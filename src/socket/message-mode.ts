@@ -1,15 +1,10 @@
-import type { Socket } from 'socket.io';
-import { concealCredentials, unshippableHandshake } from './extract-token.js';
+import type { Namespace, Socket } from 'socket.io';
+import { concealCredentials, unshippableHandshake } from './read-token.js';
 import { guardNamespaceRecovery, namespaceWatcher, resumeRecovered } from './recovery.js';
-import { withSessionControl, type SessionControl, type SessionRegistry } from '../session/session-registry.js';
-import { SocketSession, type ModeSettings } from '../session/socket-session.js';
+import type { SessionContext } from '../session/context.js';
+import { withSessionControl, type SessionControl } from '../session/session-registry.js';
+import { SocketSession } from '../session/socket-session.js';
 import { beforeAppListeners, gateOf } from '../socketio/socketio-seams.js';
-
-export interface MessageSettings {
-  sessions: SessionRegistry;
-  timeoutMs: number;
-  mode: ModeSettings;
-}
 
 /** `io.on('connection')` listener for the two-round-trip flow; carries `revoke()` and `sessionCount`. */
 export type ConnectionListener = ((socket: Socket<any, any, any, any>) => void) & SessionControl;
@@ -23,34 +18,36 @@ export type ConnectionListener = ((socket: Socket<any, any, any, any>) => void) 
  * the session starts ahead of every `connect` and `connection` listener of the app's, wherever
  * they were registered: none of them ever reaches a socket that is not held yet.
  */
-export function createConnectionListener(settings: MessageSettings): ConnectionListener {
-  const { sessions } = settings;
-  const start = (socket: Socket): void => startSession(socket, settings);
-  const watch = namespaceWatcher((nsp) => {
-    guardNamespaceRecovery(nsp, sessions);
-    beforeAppListeners(nsp, start);
-  });
+export function createConnectionListener(ctx: SessionContext): ConnectionListener {
+  const start = (socket: Socket): void => startSession(socket, ctx);
+  const watch = namespaceWatcher((nsp) => watchNamespace(nsp, ctx, start));
   const onConnection = (socket: Socket, ...misused: unknown[]): void => {
     // Registered with io.use() by mistake: refuse loudly rather than hang every handshake.
     const next = misused[0];
     if (typeof next === 'function') return next(new Error(MISUSED_AS_MIDDLEWARE));
     watch(socket.nsp, false);
-    guardNamespaceRecovery(socket.nsp, sessions); // an adapter installed since the first connection is guarded too
+    guardNamespaceRecovery(socket.nsp, ctx); // an adapter installed since the first connection is guarded too
     // Connected before the namespace was watched (its first socket): its session starts only now.
-    if (!gateOf(socket)) start(socket);
+    start(socket);
   };
-  return withSessionControl(onConnection, sessions, (nsp) => watch(nsp, true)) as ConnectionListener;
+  return withSessionControl(onConnection, ctx.sessions, (nsp) => watch(nsp, true)) as ConnectionListener;
 }
 
-function startSession(socket: Socket, settings: MessageSettings): void {
-  const { sessions } = settings;
-  const cookie = settings.mode.tokenCookie;
-  if (cookie !== undefined) concealCredentials(socket, { authHeaderRequired: false, query: false, cookie });
-  const session = new SocketSession(socket, sessions, settings.mode);
+function watchNamespace(nsp: Namespace, ctx: SessionContext, start: (socket: Socket) => void): void {
+  ctx.sessions.serves(nsp);
+  guardNamespaceRecovery(nsp, ctx);
+  beforeAppListeners(nsp, start);
+}
+
+/** A socket's session, once: held, admitted anonymously, resumed, or refused at once. */
+function startSession(socket: Socket, ctx: SessionContext): void {
+  if (gateOf(socket)) return;
+  if (ctx.tokenCookie !== undefined) concealCredentials(socket, { cookie: ctx.tokenCookie });
+  const session = new SocketSession(socket, ctx);
   const unshippable = unshippableHandshake(socket);
   if (unshippable) return session.refuseAtConnect(unshippable);
-  if (socket.recovered && resumeRecovered(socket, session, sessions)) return;
-  if (sessions.required) session.holdUntilAuthenticated(settings.timeoutMs);
+  if (socket.recovered && resumeRecovered(socket, session, ctx)) return;
+  if (ctx.required) session.holdUntilAuthenticated();
   else session.admitAnonymously();
 }
 

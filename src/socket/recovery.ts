@@ -1,17 +1,21 @@
 import type { Namespace, Socket } from 'socket.io';
 import type { JwtClaims } from '../options/jwt.js';
 import { checkNotRevoked } from '../revocation/revocation.js';
+import { RECOVERY_RECORD, type RecoveryRecord } from '../session/attach.js';
+import type { SessionContext } from '../session/context.js';
 import { endOfLife } from '../session/session-lifetime.js';
-import { RECOVERY_RECORD, type RecoveryRecord, type SessionRegistry } from '../session/session-registry.js';
 import type { SocketSession } from '../session/socket-session.js';
-import { guardRecovery, restoresSessionsOfOtherNodes } from '../socketio/socketio-seams.js';
+import { guardRecovery, recoverySkipsMiddlewares, restoresSessionsOfOtherNodes, type PresentedHandshake } from '../socketio/socketio-seams.js';
+import { readToken } from './read-token.js';
 
 /**
  * Connection state recovery restores a session only when what it stored still holds: claims
  * that are the verified payload, a deadline not passed (`exp`, `maxAge`, `maxSessionMs`),
- * no revocation since. Never a held or anonymous session while credentials are required:
- * such a session has no claims, and would be replayed every broadcast it missed.
+ * no revocation since, and, when the recovering client presents a token that socket.io will
+ * hand to the middlewares, the same owner. Never a held or anonymous session while credentials
+ * are required: such a session has no claims, and would be replayed every broadcast it missed.
  */
+
 /**
  * Runs `install` once per namespace: at startup when the app calls `auth.watch()`, else at the
  * namespace's first connection. The latter is too late on a node whose adapter restores other
@@ -37,8 +41,8 @@ function warnRecoveryUnwatched(nsp: Namespace): void {
   );
 }
 
-export function guardNamespaceRecovery(nsp: Namespace, sessions: SessionRegistry): void {
-  guardRecovery(nsp, (data) => mayRecover(data, sessions));
+export function guardNamespaceRecovery(nsp: Namespace, ctx: SessionContext): void {
+  guardRecovery(nsp, (data, presented) => mayRecover(data, ctx, nsp, presented));
 }
 
 /**
@@ -46,24 +50,44 @@ export function guardNamespaceRecovery(nsp: Namespace, sessions: SessionRegistry
  * restored `data` (socket.io hands that very object to the recovered socket): the commit
  * point, `SocketSession.resume`, refuses it if a rule heard since covers it.
  */
-const checkedSince = new WeakMap<object, number>();
+const checkedAt = new WeakMap<object, number>();
 
-async function mayRecover(data: unknown, sessions: SessionRegistry): Promise<boolean> {
-  const stored = storedSession(data, sessions);
-  if (stored === 'anonymous') return !sessions.required;
-  if (!stored || endOfLife(stored.payload, stored.since, sessions.settings.lifetime)) return false;
-  const { revocation } = sessions.settings;
-  const since = sessions.generation;
+async function mayRecover(data: unknown, ctx: SessionContext, nsp: Namespace, presented: PresentedHandshake | undefined): Promise<boolean> {
+  const stored = storedSession(data, ctx);
+  if (stored === 'anonymous') return !ctx.required;
+  if (!stored || endOfLife(stored.payload, stored.startedAt, ctx.lifetime)) return false;
+  if (ctx.handshake && !recoverySkipsMiddlewares(nsp) && !(await presentsSameOwner(ctx, stored.payload, presented))) return false;
+  const { sessions } = ctx;
+  const generation = sessions.generation;
   try {
-    await checkNotRevoked(revocation, sessions.heldRef(stored.payload, stored.heldSince), stored.payload, undefined);
+    await checkNotRevoked(ctx.revocation, sessions.heldRef(stored.payload, stored.presentedAt), stored.payload, undefined);
   } catch {
     return false;
   }
   // A rule heard while the store or isRevoked answered may not be in that answer. Declined here,
   // the client is replayed nothing; later than here only the commit point can refuse it.
-  if (sessions.revokedSince(since, stored.payload, stored.heldSince)) return false;
-  checkedSince.set(data as object, since);
+  if (sessions.revokedSince(generation, stored.payload, stored.presentedAt)) return false;
+  checkedAt.set(data as object, generation);
   return true;
+}
+
+/**
+ * Handshake mode, middlewares run on recovery: the session's new token decides whose socket it
+ * is, and socket.io has already restored the old one's rooms and replayed its packets by then.
+ * So the session is restored only to a token that verifies and passes the refresh rule against
+ * the stored claims (same issuer, same subject): not to another user's token, nor to none.
+ */
+async function presentsSameOwner(ctx: SessionContext, stored: JwtClaims, presented: PresentedHandshake | undefined): Promise<boolean> {
+  if (presented === undefined) return false;
+  try {
+    const query = Object.fromEntries(new URL(presented.request.url ?? '/', 'http://recovery.invalid').searchParams);
+    const token = readToken({ auth: presented.auth, headers: presented.request.headers, query }, ctx.sources);
+    if (token === undefined) return false;
+    const payload = await ctx.checkToken(presented.request, token);
+    return ctx.refreshRule(stored, payload) === undefined;
+  } catch {
+    return false;
+  }
 }
 
 interface StoredSession extends RecoveryRecord {
@@ -75,29 +99,29 @@ interface StoredSession extends RecoveryRecord {
  * its claims cannot be re-checked (`customDecoded` reshaped them) or its record is missing, or
  * is the claims themselves (a property name `authorize()` refuses; never trusted here either).
  */
-export function storedSession(data: unknown, sessions: SessionRegistry): StoredSession | 'anonymous' | undefined {
+export function storedSession(data: unknown, ctx: Pick<SessionContext, 'names' | 'claimsReshaped'>): StoredSession | 'anonymous' | undefined {
   const record = data as Record<string, unknown> | undefined;
-  const claims = record?.[sessions.settings.names.decoded];
+  const claims = record?.[ctx.names.decoded];
   if (claims === undefined) return 'anonymous';
-  if (sessions.settings.claimsReshaped || typeof claims !== 'object' || claims === null) return undefined;
+  if (ctx.claimsReshaped || typeof claims !== 'object' || claims === null) return undefined;
   const times = record?.[RECOVERY_RECORD] as Partial<RecoveryRecord> | undefined;
-  if (typeof times?.since !== 'number' || typeof times.heldSince !== 'number' || times === claims) return undefined;
-  return { payload: claims as JwtClaims, since: times.since, heldSince: times.heldSince };
+  if (typeof times?.startedAt !== 'number' || typeof times.presentedAt !== 'number' || times === claims) return undefined;
+  return { payload: claims as JwtClaims, startedAt: times.startedAt, presentedAt: times.presentedAt };
 }
 
 /**
- * A socket socket.io recovered (middlewares skipped) gets its live session back from what
- * the guard accepted. False when its data does not allow that: the mode decides what then.
+ * A socket socket.io recovered, middlewares skipped: its live session comes back from what the
+ * guard accepted. False when its data does not allow that: the mode decides what then.
  */
-export function resumeRecovered(socket: Socket, session: SocketSession, sessions: SessionRegistry): boolean {
-  const stored = storedSession(socket.data, sessions);
+export function resumeRecovered(socket: Socket, session: SocketSession, ctx: SessionContext): boolean {
+  const stored = storedSession(socket.data, ctx);
   if (stored === 'anonymous') {
-    if (sessions.required) return false;
+    if (ctx.required) return false;
     session.admitAnonymously();
     return true;
   }
   if (!stored) return false;
   // Without a guard's check (a namespace not watched in time), the rules heard from now on still count.
-  session.resume(stored.payload, stored.since, stored.heldSince, checkedSince.get(socket.data as object) ?? sessions.generation);
+  session.resume(stored.payload, stored.startedAt, stored.presentedAt, checkedAt.get(socket.data as object) ?? ctx.sessions.generation);
   return true;
 }

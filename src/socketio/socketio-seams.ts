@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { Namespace, Socket } from 'socket.io';
+import type { IncomingMessage } from 'node:http';
+import type { Namespace, Server, Socket } from 'socket.io';
 
 /**
  * The one module that touches socket.io's internals. Everything sockjwt does to a socket
@@ -55,6 +56,28 @@ export interface SocketGate {
   roomRefusal(room: string): Error | undefined;
   onDisconnect(): void;
 }
+
+/**
+ * The public members of socket.io's Socket: the compiler refuses a name Socket does not
+ * have, and test/seams.test.ts that a real socket (every 4.x minor) has one not listed
+ * (completeness cannot be typed: apps and libraries augment Socket). With the internals
+ * below and `Object.prototype`'s names, a claims property may take none of them; each
+ * socket is also asked at run time (isSocketMember, below), for members a newer socket.io adds.
+ */
+const PUBLIC_SOCKET_MEMBERS = {
+  id: 1, handshake: 1, data: 1, connected: 1, recovered: 1, nsp: 1, request: 1, conn: 1, rooms: 1,
+  client: 1, disconnected: 1, emit: 1, emitWithAck: 1, to: 1, in: 1, except: 1, send: 1, write: 1, join: 1, leave: 1,
+  disconnect: 1, compress: 1, volatile: 1, broadcast: 1, local: 1, timeout: 1, use: 1, onAny: 1, prependAny: 1, offAny: 1,
+  listenersAny: 1, onAnyOutgoing: 1, prependAnyOutgoing: 1, offAnyOutgoing: 1, listenersAnyOutgoing: 1, on: 1, once: 1,
+  listeners: 1, addListener: 1, removeListener: 1, off: 1, removeAllListeners: 1,
+  setMaxListeners: 1, getMaxListeners: 1, rawListeners: 1, listenerCount: 1, prependListener: 1, prependOnceListener: 1,
+  eventNames: 1,
+} satisfies Partial<Record<keyof Socket, 1>>;
+const SOCKET_INTERNALS = [
+  'pid', 'server', 'adapter', 'acks', 'fns', 'flags', 'buildHandshake', 'registerAckCallback', 'packet', 'leaveAll', 'onevent',
+  'ack', 'onack', 'ondisconnect', 'dispatch', 'run', 'notifyOutgoingListeners', 'newBroadcastOperator', 'emitReserved', 'emitUntyped',
+];
+export const SOCKET_MEMBERS: ReadonlySet<string> = new Set([...Object.keys(PUBLIC_SOCKET_MEMBERS), ...SOCKET_INTERNALS]);
 
 const GATE = Symbol('sockjwt.gate');
 type GatedSocket = Socket & { [GATE]?: SocketGate };
@@ -220,7 +243,22 @@ function parentOf(nsp: Namespace): ParentNamespaceLike | undefined {
  * Only a listener the app itself prepends later could come before.
  */
 export function beforeAppListeners(nsp: Namespace, listener: (socket: Socket) => void): void {
+  // A child of a dynamic namespace (`io.of(/regex/)`) is born with copies of its parent's listeners.
+  if (nsp.listeners('connect').includes(listener)) return;
   nsp.prependListener('connect', listener);
+}
+
+/** Every socket connected to `server`, in every namespace (a walk, for rare events). */
+export function* socketsOf(server: Server): Generator<Socket> {
+  const namespaces = (server as unknown as { _nsps?: Map<string, Namespace> })._nsps;
+  if (!namespaces) return;
+  for (const nsp of namespaces.values()) yield* nsp.sockets.values();
+}
+
+/** Whether a recovered socket skips the `io.use()` middlewares (socket.io's default when recovery is on). */
+export function recoverySkipsMiddlewares(nsp: Namespace): boolean {
+  const options = (nsp.server as unknown as { opts?: { connectionStateRecovery?: { skipMiddlewares?: boolean } } }).opts;
+  return options?.connectionStateRecovery?.skipMiddlewares !== false;
 }
 
 /** Whether the server keeps sessions for connection state recovery (socket.io ≥ 4.6, opted in). */
@@ -229,27 +267,57 @@ export function recoversConnections(nsp: Namespace): boolean {
 }
 
 type RestoreSession = (pid: string, offset: string) => Promise<{ data: unknown } | null | undefined>;
+type CreateSocket = (client: { request: IncomingMessage }, auth: Record<string, unknown>) => Promise<Socket>;
+
+/** What a recovering client presents with its new handshake, before socket.io restores anything. */
+export interface PresentedHandshake {
+  auth: Record<string, unknown>;
+  request: IncomingMessage;
+}
+
 const guardedAdapters = new WeakSet<object>();
+const watchedCreations = new WeakSet<object>();
+/** The handshake of the socket socket.io is creating: `_createSocket` asks `restoreSession` synchronously. */
+let creating: PresentedHandshake | undefined;
 
 /**
  * socket.io's connection state recovery restores a socket's `data` and rooms and replays
- * the packets it missed inside the Socket constructor, before any listener of ours runs,
- * and by default skips `io.use()` middlewares. The only place to refuse a session is the
- * adapter's `restoreSession`: wrapped here so `mayRecover(data)` decides; a declined client
+ * the packets it missed inside the Socket constructor, before any listener or middleware of
+ * ours runs. The only place to refuse a session is the adapter's `restoreSession`: wrapped here
+ * so `mayRecover(data, presented)` decides, with the new handshake in hand; a declined client
  * goes through a normal handshake and is replayed nothing. socket.io < 4.6 has no recovery.
  */
-export function guardRecovery(nsp: Namespace, mayRecover: (data: unknown) => boolean | Promise<boolean>): void {
+export function guardRecovery(nsp: Namespace, mayRecover: (data: unknown, presented: PresentedHandshake | undefined) => boolean | Promise<boolean>): void {
+  if (!recoversConnections(nsp)) return;
+  watchCreation(nsp);
   const adapter = nsp.adapter as unknown as { restoreSession?: RestoreSession };
   if (typeof adapter.restoreSession !== 'function' || guardedAdapters.has(adapter)) return;
   guardedAdapters.add(adapter);
   const restore = adapter.restoreSession.bind(adapter);
   adapter.restoreSession = async (pid, offset) => {
+    const presented = creating;
+    creating = undefined;
     const session = await restore(pid, offset);
     if (!session) return session;
     try {
-      return (await mayRecover(session.data)) ? session : null;
+      return (await mayRecover(session.data, presented)) ? session : null;
     } catch {
       return null;
+    }
+  };
+}
+
+function watchCreation(nsp: Namespace): void {
+  const internals = nsp as unknown as { _createSocket?: CreateSocket };
+  const create = internals._createSocket;
+  if (typeof create !== 'function' || watchedCreations.has(nsp)) return;
+  watchedCreations.add(nsp);
+  internals._createSocket = function (this: Namespace, client, auth) {
+    creating = { auth, request: client.request };
+    try {
+      return create.call(this, client, auth);
+    } finally {
+      creating = undefined;
     }
   };
 }

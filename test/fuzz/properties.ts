@@ -21,7 +21,7 @@ import jwt from 'jsonwebtoken';
 import { Server, type Socket } from 'socket.io';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { authorize, ERROR_CODES, ERROR_REASONS, type AuthorizeOptions, type SessionControl } from '../../src/index.js';
-import { handshakeSettings } from '../../src/config/settings.js';
+import { buildContext } from '../../src/config/build-context.js';
 
 export const SECRET = 'fuzzing-secret-of-reasonable-length';
 export const ISSUER = 'https://login.example';
@@ -274,7 +274,7 @@ export async function fuzz(runs: FuzzRuns): Promise<FuzzReport> {
   const timersBefore = countTimers();
   try {
     // 1. The verification path alone: any value as a token.
-    const authenticate = handshakeSettings({ ...COMMON, secret: SECRET, handshake: true } as never).sessions.settings.authenticate;
+    const authenticate = buildContext({ ...COMMON, secret: SECRET, handshake: true } as never).checkToken;
     const request = {} as IncomingMessage;
     // jsonwebtoken is laxer in places (an empty `crit`, a string `iat`), so "must admit" is
     // asserted for the tokens made well-formed on purpose, "must not admit" for all.

@@ -2,16 +2,14 @@ import { cookieValue } from '../util/cookies.js';
 import type { Socket } from 'socket.io';
 import { UnauthorizedError } from '../errors/errors.js';
 import { prototypeKeyIn } from '../verify/safe-claims.js';
+import type { TokenSources } from '../session/context.js';
 import * as refuse from '../errors/refusals.js';
 
-/** Where a handshake token may come from, decided once from the options. */
-export interface TokenSources {
-  /** Only `Authorization: Bearer`. */
-  authHeaderRequired: boolean;
-  /** The `token` query parameter. */
-  query: boolean;
-  /** Name of a cookie holding the token, if any. */
-  cookie: string | undefined;
+/** The parts of a handshake a token is read from. */
+export interface TokenCarrier {
+  auth: unknown;
+  headers: { authorization?: string | undefined; cookie?: string | undefined };
+  query: Record<string, unknown>;
 }
 
 /**
@@ -19,8 +17,7 @@ export interface TokenSources {
  * header, the `token` query parameter, then the configured cookie. Returns undefined when
  * none is present; throws when one is present but unusable.
  */
-export function extractHandshakeToken(socket: Socket, sources: TokenSources): unknown {
-  const { handshake } = socket;
+export function readToken(handshake: TokenCarrier, sources: TokenSources): unknown {
   if (sources.authHeaderRequired) return bearerToken(handshake.headers.authorization, true);
 
   const fromAuth = (handshake.auth as Record<string, unknown> | undefined)?.['token'];
@@ -74,7 +71,7 @@ export function unshippableHandshake(socket: Socket): UnauthorizedError | undefi
  * ships `socket.handshake` to other nodes in `fetchSockets()`, and apps log it. The fields
  * stay readable on this socket; they are only made non-enumerable.
  */
-export function concealCredentials(socket: Socket, sources: TokenSources): void {
+export function concealCredentials(socket: Socket, sources: Pick<TokenSources, 'cookie'>): void {
   const { handshake } = socket;
   conceal(handshake.auth as Record<string, unknown> | undefined, 'token');
   conceal(handshake.headers, 'authorization');
