@@ -1,24 +1,39 @@
 /**
  * The layout's rules, checked by `npm run lint` (decisions §13). Imports flow one way:
- *   errors, util → options → observe → verify → revocation → socketio → session → socket → config → authorize/index
+ *   types.ts (the public types, a leaf) ← errors, util ← observe ← verify ← revocation ← socketio ← session ← socket ← config ← authorize/index
  * with the entry points sockjwt/client, sockjwt/redis and sockjwt/metrics beside the core.
+ * `tsPreCompilationDeps` puts type-only imports in the graph, and the `reachable` rules follow
+ * every path, so a layer cannot reach a higher one through a third module either.
  * @type {import('dependency-cruiser').IConfiguration}
  */
-const CORE = '^src/(errors|util|options|observe|verify|revocation|socketio|session|socket|config)/|^src/(index|authorize)[.]ts$';
+const CORE = '^src/(errors|util|observe|verify|revocation|socketio|session|socket|config)/|^src/(index|authorize|types)[.]ts$';
+const ABOVE = {
+  verify: '^src/(revocation|socketio|session|socket|config)/|^src/(index|authorize)[.]ts$',
+  revocation: '^src/(socketio|session|socket|config)/|^src/(index|authorize)[.]ts$',
+  socketio: '^src/(session|socket|config)/|^src/(index|authorize)[.]ts$',
+  session: '^src/(socket|config)/|^src/(index|authorize)[.]ts$',
+  socket: '^src/config/|^src/(index|authorize)[.]ts$',
+};
+const flowsDown = (layer, comment) => ({ name: `${layer}-reaches-nothing-above`, severity: 'error', comment, from: { path: `^src/${layer}/` }, to: { path: ABOVE[layer], reachable: true } });
 
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', comment: 'types flow one way: no import cycles, type-only ones included', from: {}, to: { circular: true } },
-    { name: 'client-is-not-server', severity: 'error', comment: 'sockjwt/client runs in browsers: it shares only the error vocabulary and small pure helpers with the server', from: { path: '^src/client/' }, to: { path: '^src/', pathNot: '^src/(client|errors|util)/' } },
-    { name: 'client-without-socket-io-server', severity: 'error', from: { path: '^src/client/' }, to: { path: '^node_modules/(socket[.]io|fast-jwt|jose|redis|ioredis|prom-client)/' } },
+    { name: 'types-are-a-leaf', severity: 'error', comment: 'src/types.ts holds every public type and imports none of sockjwt (only node: and socket.io type declarations)', from: { path: '^src/types[.]ts$' }, to: { path: '^src/' } },
+    { name: 'types-are-types', severity: 'error', comment: 'src/types.ts loads nothing at run time', from: { path: '^src/types[.]ts$' }, to: { dependencyTypesNot: ['type-only'] } },
+    { name: 'client-is-not-server', severity: 'error', comment: 'sockjwt/client runs in browsers: it shares only the error vocabulary, the public types and small pure helpers with the server', from: { path: '^src/client/' }, to: { path: '^src/', pathNot: '^src/(client|errors|util)/|^src/types[.]ts$' } },
+    { name: 'client-reaches-no-server', severity: 'error', from: { path: '^src/client/' }, to: { path: '^src/(observe|verify|revocation|socketio|session|socket|config|redis|metrics)/|^src/(index|authorize)[.]ts$', reachable: true } },
+    { name: 'client-without-server-packages', severity: 'error', from: { path: '^src/client/' }, to: { path: '^node_modules/(fast-jwt|jose|redis|@redis|ioredis|prom-client)/', reachable: true } },
+    { name: 'client-without-socket-io-server', severity: 'error', comment: 'only the public types name socket.io (type-only); the client never loads it', from: { path: '^src/client/' }, to: { path: '^node_modules/socket[.]io/', dependencyTypesNot: ['type-only'] } },
     { name: 'verify-knows-no-socket', severity: 'error', comment: 'verifying a token is independent of socket.io and of the session that holds it', from: { path: '^src/verify/' }, to: { path: ['^node_modules/socket[.]io', '^src/(revocation|socketio|session|socket|config)/'] } },
-    { name: 'core-without-optional-entry-points', severity: 'error', comment: 'the core never loads sockjwt/redis, sockjwt/metrics or their dependencies', from: { path: CORE }, to: { path: ['^src/(redis|metrics|client)/', '^node_modules/(redis|@redis|ioredis|prom-client|@socket[.]io/redis)'] } },
-    { name: 'leaves-stay-leaves', severity: 'error', comment: 'errors and util are imported by every layer and import none', from: { path: '^src/(errors|util)/' }, to: { path: '^src/', pathNot: '^src/(errors|util)/' } },
-    { name: 'options-are-types', severity: 'error', comment: 'the option types may name the types of the layers they configure, never load them', from: { path: '^src/options/' }, to: { path: '^src/', pathNot: '^src/(options|errors)/', dependencyTypesNot: ['type-only'] } },
-    { name: 'layers-flow-down', severity: 'error', comment: 'a lower layer never imports a higher one', from: { path: '^src/(observe|verify|revocation)/' }, to: { path: '^src/(socketio|session|socket|config)/|^src/(index|authorize)[.]ts$' } },
-    { name: 'seams-below-session', severity: 'error', comment: 'socketio-seams.ts, the one module touching socket.io internals, knows no session', from: { path: '^src/socketio/' }, to: { path: '^src/(session|socket|config)/|^src/(index|authorize)[.]ts$' } },
-    { name: 'session-below-socket', severity: 'error', comment: 'the modes sit above the session they drive', from: { path: '^src/session/' }, to: { path: '^src/(socket|config)/|^src/(index|authorize)[.]ts$' } },
-    { name: 'socket-below-config', severity: 'error', from: { path: '^src/socket/' }, to: { path: '^src/config/|^src/(index|authorize)[.]ts$' } },
+    { name: 'core-without-optional-entry-points', severity: 'error', comment: 'the core never loads sockjwt/redis, sockjwt/metrics or their dependencies, by any path', from: { path: CORE }, to: { path: ['^src/(redis|metrics|client)/', '^node_modules/(redis|@redis|ioredis|prom-client|@socket[.]io/redis)'], reachable: true } },
+    { name: 'leaves-stay-leaves', severity: 'error', comment: 'errors and util are imported by every layer and import none but the public types', from: { path: '^src/(errors|util)/' }, to: { path: '^src/', pathNot: '^src/(errors|util)/|^src/types[.]ts$' } },
+    { name: 'observe-reaches-only-leaves', severity: 'error', from: { path: '^src/observe/' }, to: { path: '^src/', pathNot: '^src/(errors|util|observe)/|^src/types[.]ts$', reachable: true } },
+    flowsDown('verify', 'a token in, claims or a refusal out: verify/ reaches no session, socket or revocation module, by any path'),
+    flowsDown('revocation', 'revocation knows nothing of socket.io or sessions'),
+    flowsDown('socketio', 'socketio-seams.ts, the one module touching socket.io internals, knows no session'),
+    flowsDown('session', 'the modes sit above the session they drive'),
+    flowsDown('socket', 'the modes are built by config, never the reverse'),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

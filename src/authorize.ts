@@ -1,7 +1,7 @@
-import { createHandshakeMiddleware, type HandshakeMiddleware } from './socket/handshake-mode.js';
-import { createConnectionListener, type ConnectionListener } from './socket/message-mode.js';
-import type { AuthorizeOptions, HandshakeOptions, JwtClaims, MessageOptions } from './options/options.js';
+import { createHandshakeMiddleware } from './socket/handshake-mode.js';
+import { createConnectionListener } from './socket/message-mode.js';
 import { buildContext } from './config/build-context.js';
+import type { AuthorizeOptions, ConnectionListener, HandshakeMiddleware, HandshakeOptions, JwtClaims, MessageOptions } from './types.js';
 
 /**
  * Handshake mode: `io.use(authorize({ secret, handshake: true }))`. The token travels with

@@ -1,40 +1,58 @@
 export { authorize } from './authorize.js';
 export { ERROR_CODES, ERROR_REASONS, UnauthorizedError, isUnauthorizedError } from './errors/errors.js';
-export type { ErrorCode, ErrorReason, UnauthorizedErrorData } from './errors/errors.js';
+export { MemoryRevocationStore } from './revocation/revocation-store.js';
+export { ackRefusal, roomRefusal } from './session/claim-guards.js';
+export { TOKEN_REFRESHED } from './session/socket-session.js';
 export type {
+  AckAccepted,
+  AckRefusal,
   AdditionalAuth,
   AdditionalAuthError,
   AdditionalAuthRefusal,
   Algorithm,
+  AuthStage,
   AuthorizeOptions,
+  AuthorizedSocketData,
+  ClaimGuards,
+  ClaimPredicate,
   CommonOptions,
+  ConnectionListener,
+  DiscoveryOptions,
+  ErrorCode,
+  ErrorReason,
+  HandshakeMiddleware,
   HandshakeOptions,
   HeaderSecretFunction,
+  IOptions,
+  ISocketCallback,
+  ISocketIOError,
+  ISocketIOMiddleware,
+  IsRevoked,
+  IssuerOptions,
+  JWTServer,
   JsonWebKey,
   JsonWebKeySet,
   JwksOptions,
-  DiscoveryOptions,
-  IssuerOptions,
   JwtClaims,
   JwtHeader,
   KeyMaterial,
+  LifetimeNotice,
+  MemoryRevocationStoreOptions,
   MessageOptions,
   PayloadSecretFunction,
+  RateLimitOptions,
+  RefreshLimitOptions,
+  RevocationRule,
+  RevocationStore,
   SecretCallback,
   SecretFunction,
   SecretResult,
-} from './options/options.js';
-export type { IOptions, ISocketCallback, ISocketIOError, ISocketIOMiddleware, JWTServer } from './options/socketio-jwt.js';
-export type { HandshakeMiddleware } from './socket/handshake-mode.js';
-export type { ConnectionListener } from './socket/message-mode.js';
-export type { AuthorizedSocketData } from './session/attach.js';
-export { MemoryRevocationStore } from './revocation/revocation-store.js';
-export type { MemoryRevocationStoreOptions, RevocationRule, RevocationStore, StoredRule, TokenQuery, TokenRef } from './revocation/revocation-store.js';
-export type { IsRevoked } from './revocation/revocation.js';
-export type { SessionControl } from './session/session-registry.js';
-export { ackRefusal, roomRefusal } from './session/claim-guards.js';
-export type { AckRefusal, ClaimGuards, ClaimPredicate } from './session/claim-guards.js';
-export type { AckAccepted, LifetimeNotice } from './session/authenticate-message.js';
-export { TOKEN_REFRESHED } from './session/socket-session.js';
-export type { AuthStage, SockjwtEvent, SockjwtLogger, SockjwtObserver } from './observe/observer.js';
-export type { RateLimitOptions, RefreshLimitOptions } from './session/rate-limit.js';
+  SessionControl,
+  SockjwtEvent,
+  SockjwtLogger,
+  SockjwtObserver,
+  StoredRule,
+  TokenQuery,
+  TokenRef,
+  UnauthorizedErrorData,
+} from './types.js';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ERROR_CODES, ERROR_REASONS } from '../src/index.js';
 import { CODES_BY_REASON } from '../src/errors/refusals.js';
-import { OPTION_NAMES } from '../src/options/options.js';
+import { OPTION_NAMES } from '../src/config/parse-options.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 

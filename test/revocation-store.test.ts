@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryRevocationStore } from '../src/index.js';
-import { storedRule, type StoredRule } from '../src/revocation/revocation-store.js';
+import { storedRule } from '../src/revocation/revocation-store.js';
+import type { StoredRule } from '../src/types.js';
 
 function clock(start = 1_800_000_000_000) {
   const time = { now: start };

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import { authorize } from '../src/index.js';
 import { UnauthorizedError } from '../src/errors/errors.js';
-import type { JwtClaims } from '../src/options/options.js';
+import type { JwtClaims } from '../src/types.js';
 import { withVerifiedTokenCache } from '../src/verify/token-cache.js';
 import { createTokenVerifier } from '../src/verify/verify.js';
 import { connected, nowSeconds, refusal, sign, startServer, SECRET } from './support.js';

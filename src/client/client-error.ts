@@ -1,4 +1,5 @@
-import { ERROR_REASONS, UnauthorizedError, type ErrorReason, type UnauthorizedErrorData } from '../errors/errors.js';
+import { ERROR_REASONS, UnauthorizedError } from '../errors/errors.js';
+import type { ErrorReason, UnauthorizedErrorData } from '../types.js';
 
 /**
  * Reasons a fresh token (or simply trying again) can fix, at connect or after a drop; anything else

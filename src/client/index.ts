@@ -85,4 +85,4 @@ export type { AuthenticatedInfo, ClientSessionEvents, GetToken } from './client-
 export { ClientSessionError, toUnauthorizedError } from './client-error.js';
 export type { ClientErrorReason, SessionError } from './client-error.js';
 export { UnauthorizedError, isUnauthorizedError, ERROR_CODES, ERROR_REASONS } from '../errors/errors.js';
-export type { ErrorCode, ErrorReason, UnauthorizedErrorData } from '../errors/errors.js';
+export type { ErrorCode, ErrorReason, UnauthorizedErrorData } from '../types.js';

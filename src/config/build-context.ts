@@ -4,7 +4,6 @@ import { createRemoteKeySet } from '../verify/jwks.js';
 import { observerFrom } from '../observe/observer.js';
 import { RevocationHealth, type RevocationSettings } from '../revocation/revocation.js';
 import { DEFAULT_RETENTION_MS, MemoryRevocationStore } from '../revocation/revocation-store.js';
-import type { AuthorizeOptions } from '../options/options.js';
 import type { SessionContext } from '../session/context.js';
 import { ExpiryScheduler } from '../session/expiry-scheduler.js';
 import { FailureLimiter } from '../session/rate-limit.js';
@@ -14,6 +13,7 @@ import { SessionRegistry } from '../session/session-registry.js';
 import { jwksSettings } from './jwks-settings.js';
 import { issuersVerifier } from './issuer-settings.js';
 import { algorithmsFrom, parseOptions, typFrom, type ParsedOptions } from './parse-options.js';
+import type { AuthorizeOptions } from '../types.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

@@ -1,9 +1,9 @@
-import type { Algorithm, AuthorizeOptions, IssuerOptions } from '../options/options.js';
 import { createIssuerVerifier } from '../verify/issuers.js';
 import { createDiscoveredKeySet, type DiscoverySettings } from '../verify/oidc-discovery.js';
 import { createRemoteKeySet } from '../verify/jwks.js';
 import { createKeySetVerifier, createTokenVerifier, type ClaimChecks, type VerifyToken } from '../verify/verify.js';
 import { fetchTimings, jwksSettings, urlFrom } from './jwks-settings.js';
+import type { Algorithm, AuthorizeOptions, IssuerOptions } from '../types.js';
 
 const ENTRY_OPTIONS: ReadonlySet<string> = new Set(['issuer', 'discovery', 'jwks', 'secret', 'audience', 'algorithms', 'typ']);
 const KEY_SOURCES = ['discovery', 'jwks', 'secret'] as const;

@@ -1,6 +1,6 @@
 import { numberOption } from '../util/numbers.js';
 import type { JwksSettings } from '../verify/jwks.js';
-import type { JwksOptions } from '../options/options.js';
+import type { JwksOptions } from '../types.js';
 
 const DEFAULTS = {
   cacheMaxAgeMs: 600_000,

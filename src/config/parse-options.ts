@@ -2,16 +2,27 @@ import ms from 'ms';
 import { numberOption } from '../util/numbers.js';
 import { compileGuards, type CompiledGuards } from '../session/claim-guards.js';
 import { ALL_ALGORITHMS } from '../verify/keys.js';
-import { OPTION_NAMES, type AdditionalAuth, type Algorithm, type AuthorizeOptions } from '../options/options.js';
 import type { CustomDecoded } from '../session/app-hooks.js';
 import type { PropertyNames, TokenSources } from '../session/context.js';
 import type { IdentitySettings } from '../verify/identity.js';
 import type { ClaimChecks } from '../verify/verify-token.js';
-import type { IsRevoked, RevocationFailMode } from '../revocation/revocation.js';
-import type { RevocationStore } from '../revocation/revocation-store.js';
-import type { RateLimitOptions, RefreshLimitOptions } from '../session/rate-limit.js';
 import { RECOVERY_RECORD } from '../session/attach.js';
 import { SOCKET_MEMBERS } from '../socketio/socketio-seams.js';
+import type { AdditionalAuth, Algorithm, AuthorizeOptions, IsRevoked, OptionName, RateLimitOptions, RefreshLimitOptions, RevocationFailMode, RevocationStore } from '../types.js';
+
+/** The compiler checks this against the option types: a new option cannot be forgotten, nor a removed one linger. */
+const OPTION_FLAGS = {
+  secret: true, jwks: true, issuers: true, algorithms: true, audience: true, issuer: true, subject: true, jwtid: true, nonce: true, clockTolerance: true, maxAge: true,
+  ignoreExpiration: true, ignoreNotBefore: true, maxTokenLength: true, verifiedTokenCache: true, decodedPropertyName: true, encodedPropertyName: true,
+  customDecoded: true, additional_auth: true, required: true, enforceExpiry: true, expiredGraceMs: true, isRevoked: true, revocationStore: true,
+  revocationFailMode: true, guards: true, handshake: true, auth_header_required: true, queryToken: true, cookie: true,
+  timeout: true, callback: true,
+  typ: true, secretTimeoutMs: true, hookTimeoutMs: true, rateLimit: true, refreshLimit: true, metrics: true, logger: true,
+  subjectClaim: true, refreshWithoutSubject: true, maxSessionMs: true,
+} as const satisfies Record<OptionName, true>;
+
+/** Names `authorize()` accepts; anything else is refused as a likely typo. */
+export const OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(OPTION_FLAGS));
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_TOKEN_LENGTH = 8192;

@@ -1,8 +1,6 @@
-/**
- * The codes socketio-jwt clients already switch on, plus `authentication_timeout` and
- * `forbidden` (a claim guard refused an event or room).
- * App hooks (`additional_auth`) may add their own codes; those pass through unchanged.
- */
+import type { ErrorCode, ErrorReason, UnauthorizedErrorData } from '../types.js';
+
+/** Every `ErrorCode` (types.ts), for code that enumerates them; the compiler holds the two together. */
 export const ERROR_CODES = [
   'invalid_token',
   'credentials_required',
@@ -12,10 +10,9 @@ export const ERROR_CODES = [
   'authentication_timeout',
   'forbidden',
   'unknown',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+] as const satisfies readonly ErrorCode[];
 
-/** A stable, machine-readable cause, finer than `code`. */
+/** Every `ErrorReason` (types.ts). */
 export const ERROR_REASONS = [
   'expired',
   'not_yet_valid',
@@ -37,18 +34,11 @@ export const ERROR_REASONS = [
   'rate_limited',
   'session_limit',
   'identity_required',
-] as const;
-export type ErrorReason = (typeof ERROR_REASONS)[number];
+] as const satisfies readonly ErrorReason[];
 
-/** What travels to the client: `err.data` on `connect_error`, `error.data` on `unauthorized`. */
-export interface UnauthorizedErrorData {
-  message: string;
-  code: ErrorCode | (string & {});
-  type: 'UnauthorizedError';
-  reason: ErrorReason;
-  /** With `rate_limited`: milliseconds after which trying again can succeed. */
-  retryAfterMs?: number;
-}
+/** Compiles only while each list names every member of its union. */
+type Exhaustive<Listed, All> = [All] extends [Listed] ? true : never;
+export const LISTS_ARE_COMPLETE: Exhaustive<(typeof ERROR_CODES)[number], ErrorCode> & Exhaustive<(typeof ERROR_REASONS)[number], ErrorReason> = true;
 
 /**
  * The one error sockjwt refuses with. `code` keeps socketio-jwt's vocabulary; `reason` says

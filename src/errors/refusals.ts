@@ -1,4 +1,5 @@
-import { UnauthorizedError, type ErrorCode, type ErrorReason } from './errors.js';
+import { UnauthorizedError } from './errors.js';
+import type { ErrorCode, ErrorReason } from '../types.js';
 
 /**
  * Every refusal sockjwt can produce, built here and nowhere else, so the whole `code`/`reason`
@@ -78,7 +79,7 @@ export const authorizationHeaderRequired = () => refusal('missing_authorization_
 
 export const badAuthorizationHeader = () => refusal('credentials_bad_format', 'malformed', 'Format is Authorization: Bearer [token]');
 
-/** A handshake `auth` or `query` carrying `__proto__`, `constructor` or `prototype` (extract-token.ts). */
+/** A handshake `auth` or `query` carrying `__proto__`, `constructor` or `prototype` (read-token.ts). */
 export const reservedHandshakeKey = (where: 'auth' | 'query', key: string) => refusal('credentials_bad_format', 'malformed', `handshake ${where} uses the reserved key "${key}"`);
 
 // ───────────────────────────── keys ─────────────────────────────

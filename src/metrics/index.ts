@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, register as globalRegistry, type Metric, type Registry } from 'prom-client';
-import type { SockjwtEvent, SockjwtObserver } from '../observe/observer.js';
+import type { SockjwtEvent, SockjwtObserver } from '../types.js';
 
-export type { AuthStage, SockjwtEvent, SockjwtLogger, SockjwtObserver } from '../observe/observer.js';
+export type { AuthStage, SockjwtEvent, SockjwtLogger, SockjwtObserver } from '../types.js';
 
 export interface SockjwtMetricsOptions {
   /** The prom-client registry to register in. Default: prom-client's global `register`. */

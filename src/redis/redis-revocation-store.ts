@@ -1,9 +1,10 @@
 import type { Server } from 'socket.io';
 import { within } from '../util/deadline.js';
-import { DEFAULT_RETENTION_MS, normalRef, normalRule, ruleCovers, type RevocationStore, type StoredRule, type TokenQuery } from '../revocation/revocation-store.js';
+import { DEFAULT_RETENTION_MS, normalRef, normalRule, ruleCovers } from '../revocation/revocation-store.js';
 import { commandRunner, type CommandRunner, type RedisCommandClient } from './command-client.js';
 import { hashTagged } from './key-layout.js';
 import { listenForNotices, type NoticeChannel } from './notice-channel.js';
+import type { RevocationStore, StoredRule, TokenQuery } from '../types.js';
 
 export interface RedisRevocationStoreOptions {
   /**

@@ -1,15 +1,7 @@
 import { within } from '../util/deadline.js';
 import { isThenable } from '../util/hook-results.js';
-import type { SockjwtLogger } from '../observe/observer.js';
-import type { JwtClaims } from '../options/jwt.js';
-import type { RevocationStore, TokenRef } from './revocation-store.js';
 import * as refuse from '../errors/refusals.js';
-
-/** The app's own check, sync or async. `token` is undefined for a socket recovered by socket.io. */
-export type IsRevoked = (claims: JwtClaims, token: string | undefined) => boolean | PromiseLike<boolean>;
-
-/** `'closed'`: a check that cannot answer refuses the token. `'open'`: it admits it unchecked. */
-export type RevocationFailMode = 'closed' | 'open';
+import type { IsRevoked, JwtClaims, RevocationFailMode, RevocationStore, SockjwtLogger, TokenRef } from '../types.js';
 
 export interface RevocationSettings {
   store: RevocationStore;

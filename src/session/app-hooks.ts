@@ -2,8 +2,8 @@ import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
 import { DeadlineError, within } from '../util/deadline.js';
 import { isThenable, messageOf } from '../util/hook-results.js';
 import { prototypeKeyIn } from '../verify/safe-claims.js';
-import type { AdditionalAuth, AdditionalAuthRefusal, JwtClaims } from '../options/options.js';
 import * as refuse from '../errors/refusals.js';
+import type { AdditionalAuth, AdditionalAuthRefusal, JwtClaims } from '../types.js';
 
 /** The app's reshaping of verified claims (`customDecoded`). */
 export type CustomDecoded = (decoded: JwtClaims) => unknown;

@@ -41,11 +41,3 @@ export function forgetIdentity(socket: Socket, names: PropertyNames): void {
 export function keepRecoveryRecord(socket: Socket, startedAt: number, presentedAt: number): void {
   if (recoversConnections(socket.nsp)) (socket.data as Record<string, unknown>)[RECOVERY_RECORD] = { startedAt, presentedAt } satisfies RecoveryRecord;
 }
-
-/**
- * The shape sockjwt gives `socket.data`, for socket.io's fourth generic:
- * `new Server<C2S, S2C, InterServer, AuthorizedSocketData<MyClaims>>()`.
- */
-export type AuthorizedSocketData<Claims = import('../options/options.js').JwtClaims, Name extends string = 'decoded_token'> = {
-  [K in Name]: Claims;
-};

@@ -2,14 +2,13 @@ import { performance } from 'node:perf_hooks';
 import type { Socket } from 'socket.io';
 import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
 import { isThenable } from '../util/hook-results.js';
-import type { AuthStage, SockjwtEvent } from '../observe/observer.js';
-import type { JwtClaims } from '../options/jwt.js';
 import { checkNotRevoked } from '../revocation/revocation.js';
 import { subjectOf, tokenRef } from '../verify/identity.js';
 import { reshapeClaims, runAdditionalAuth } from './app-hooks.js';
 import type { Identity, SessionContext } from './context.js';
 import { clientAddress } from './rate-limit.js';
 import * as refuse from '../errors/refusals.js';
+import type { AuthStage, JwtClaims, SockjwtEvent } from '../types.js';
 
 /**
  * One authentication, at connect and at every refresh, in both modes: the token (verify/), then

@@ -1,22 +1,8 @@
 import type { Socket } from 'socket.io';
 import { UnauthorizedError } from '../errors/errors.js';
-import type { JwtClaims } from '../options/jwt.js';
 import { gateOf } from '../socketio/socketio-seams.js';
 import * as refuse from '../errors/refusals.js';
-
-/** Decides from the socket's current claims whether an event (or room) is allowed. */
-export type ClaimPredicate<Claims = JwtClaims> = (claims: Claims, name: string) => boolean;
-
-/**
- * Claims required for events and rooms. Keys are exact names or patterns where `*`
- * matches any run of characters (`'admin:*'`, `'org:*'`). Every matching rule must pass.
- */
-export interface ClaimGuards<Claims = JwtClaims> {
-  /** Events the client may emit only with these claims; a refusal answers the acknowledgement. */
-  events?: Record<string, ClaimPredicate<Claims>>;
-  /** Rooms the socket may be in only with these claims; `socket.join()` skips a refused room. */
-  rooms?: Record<string, ClaimPredicate<Claims>>;
-}
+import type { AckRefusal, ClaimGuards, ClaimPredicate } from '../types.js';
 
 interface CompiledRule {
   pattern: RegExp;
@@ -27,13 +13,6 @@ interface CompiledRule {
 export interface CompiledGuards {
   events: CompiledRule[];
   rooms: CompiledRule[];
-}
-
-/** What an acknowledgement receives when sockjwt refuses a request. */
-export interface AckRefusal {
-  ok: false;
-  message: string;
-  data: UnauthorizedError['data'];
 }
 
 export function compileGuards(guards: ClaimGuards<any> | undefined): CompiledGuards | undefined {

@@ -1,4 +1,3 @@
-import type { AdditionalAuth, JwtClaims } from '../options/options.js';
 import type { CheckToken } from '../verify/check-token.js';
 import type { IdentitySettings } from '../verify/identity.js';
 import type { Observe } from '../observe/observer.js';
@@ -6,9 +5,10 @@ import type { RevocationSettings } from '../revocation/revocation.js';
 import type { CustomDecoded } from './app-hooks.js';
 import type { CompiledGuards } from './claim-guards.js';
 import type { LifetimeSettings } from './session-lifetime.js';
-import type { FailureLimiter, RefreshLimitOptions } from './rate-limit.js';
+import type { FailureLimiter } from './rate-limit.js';
 import type { RefreshRule } from './refresh-rules.js';
 import type { SessionRegistry } from './session-registry.js';
+import type { AdditionalAuth, JwtClaims, RefreshLimitOptions } from '../types.js';
 
 /** A verified token, its verified payload, and the claims the app asked to keep for it. */
 export interface Identity<Claims = JwtClaims> {

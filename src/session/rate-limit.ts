@@ -1,28 +1,5 @@
 import type { Socket } from 'socket.io';
-import type { ErrorReason } from '../errors/errors.js';
-
-/** The `rateLimit` option: failed authentications per client address. Off unless set. */
-export interface RateLimitOptions {
-  /** Failed authentications an address may have within `windowMs`; the next attempt is refused. Default 10. */
-  maxFailures?: number;
-  /** Length of the window, in milliseconds, counted from an address's first failure. Default 60000. */
-  windowMs?: number;
-  /** Addresses tracked at most; beyond this, the oldest windows are forgotten first. Default 10000. */
-  maxAddresses?: number;
-  /**
-   * Proxies in front of the server whose `X-Forwarded-For` entries are trusted: `1` takes the
-   * address the nearest proxy saw. Default 0: the socket's own remote address, header ignored.
-   */
-  trustedProxies?: number;
-}
-
-/** The `refreshLimit` option: in-band refreshes one live socket may ask for. On by default. */
-export interface RefreshLimitOptions {
-  /** `authenticate` messages a live socket may send within `windowMs`; more are refused unverified. Default 10. */
-  max?: number;
-  /** Length of the window in milliseconds, counted from the first refresh in it. Default 60000. */
-  windowMs?: number;
-}
+import type { ErrorReason, RefreshLimitOptions } from '../types.js';
 
 /** Refusals that say something about the client, not about this server's keys or stores. */
 const SERVER_SIDE: ReadonlySet<ErrorReason> = new Set(['key_unavailable', 'revocation_unavailable', 'internal', 'rate_limited']);

@@ -1,8 +1,8 @@
 import { UnauthorizedError } from '../errors/errors.js';
 import { subjectOf, type IdentitySettings } from '../verify/identity.js';
-import type { JwtClaims } from '../options/jwt.js';
 import { dropsExpiry, type LifetimeSettings } from './session-lifetime.js';
 import * as refuse from '../errors/refusals.js';
+import type { JwtClaims } from '../types.js';
 
 /** Decides whether a verified token may replace a live socket's current one. */
 export type RefreshRule = (current: JwtClaims, next: JwtClaims) => UnauthorizedError | undefined;

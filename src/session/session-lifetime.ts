@@ -1,7 +1,7 @@
 import { UnauthorizedError } from '../errors/errors.js';
 import type { ExpiryScheduler } from './expiry-scheduler.js';
-import type { JwtClaims } from '../options/jwt.js';
 import * as refuse from '../errors/refusals.js';
+import type { JwtClaims } from '../types.js';
 
 /** When a socket must go, decided once from the options. One rule at connect, live, and on recovery. */
 export interface LifetimeSettings {

@@ -1,13 +1,13 @@
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { UnauthorizedError } from '../errors/errors.js';
 import { subjectOf, normalizeIdentity, tokenRef } from '../verify/identity.js';
-import type { JwtClaims } from '../options/jwt.js';
 import { storeRevokes } from '../revocation/revocation.js';
-import { ruleCovers, storedRule, type RevocationRule, type StoredRule, type TokenRef } from '../revocation/revocation-store.js';
+import { ruleCovers, storedRule } from '../revocation/revocation-store.js';
 import { gateOf, socketsOf } from '../socketio/socketio-seams.js';
 import type { IdentitySettings } from '../verify/identity.js';
 import type { RevocationSettings } from '../revocation/revocation.js';
 import * as refuse from '../errors/refusals.js';
+import type { JwtClaims, RevocationRule, SessionControl, StoredRule, TokenRef } from '../types.js';
 
 /** What the registry holds of a live socket (a SocketSession; declared here so imports flow one way). */
 export interface RegisteredSession {
@@ -30,35 +30,6 @@ export interface RegistrySettings {
 
 /** Rules remembered for verifications in flight; more arriving during one verification refuses it (fail closed). */
 const RECENT_RULES = 1024;
-
-/** What `authorize()` returns besides the middleware: the live sessions it keeps. */
-export interface SessionControl {
-  /**
-   * Revokes a token (`{ jti }`) or a subject's tokens (`{ sub, issuedBefore? }`): every
-   * matching live socket is sent `unauthorized` (reason `revoked`) and disconnected, and
-   * the tokens are refused until they expire. Resolves with the number of sockets dropped
-   * by this `authorize()` (other namespaces and nodes sharing the store drop theirs).
-   *
-   * @example
-   * ```ts
-   * await auth.revoke({ jti: claims.jti });          // one token (a logout)
-   * await auth.revoke({ sub: 'user-42' });           // every token of a user issued until now
-   * ```
-   */
-  revoke(rule: RevocationRule): Promise<number>;
-  /** Authenticated sockets currently live under this `authorize()`. */
-  readonly sessionCount: number;
-  /**
-   * Guards a namespace (a Server: its main one) from now on, instead of from its first
-   * connection: connection state recovery, and each socket taken in hand before any `connect`
-   * or `connection` listener of the app's (held, in message mode). Call it at startup, after
-   * installing the adapter, for each namespace this `authorize()` serves: a client recovering to
-   * a node that no client has reached yet (the Redis Streams adapter keeps sessions in Redis)
-   * would otherwise skip every check, and the namespace's first socket would reach the app's
-   * `connect` listeners before sockjwt.
-   */
-  watch(target: Namespace | Server): void;
-}
 
 
 /**

@@ -1,13 +1,11 @@
 import type { Socket } from 'socket.io';
 import { attachIdentity, forgetIdentity, keepRecoveryRecord } from './attach.js';
 import { authenticate, reportDrop, reportRefusal, reportSession } from './authenticate.js';
-import { ackAccepted, AUTHENTICATE, cookieToken, tokenOf, type LifetimeNotice } from './authenticate-message.js';
+import { ackAccepted, AUTHENTICATE, cookieToken, tokenOf } from './authenticate-message.js';
 import { ackRefusal, guardRefusal, leaveForbiddenRooms } from './claim-guards.js';
 import type { Identity, SessionContext } from './context.js';
 import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
 import type { Expirable, ExpiryHandle } from './expiry-scheduler.js';
-import type { AuthStage } from '../observe/observer.js';
-import type { JwtClaims } from '../options/jwt.js';
 import { RefreshBudget } from './rate-limit.js';
 import { endOfLife, remainingMs, sessionDeadline } from './session-lifetime.js';
 import type { RegisteredSession } from './session-registry.js';
@@ -26,6 +24,7 @@ import {
   type SocketGate,
 } from '../socketio/socketio-seams.js';
 import * as refuse from '../errors/refusals.js';
+import type { AuthStage, JwtClaims, LifetimeNotice } from '../types.js';
 
 /** Server-side namespace event after an in-band refresh: `(socket, previousClaims)`. */
 export const TOKEN_REFRESHED = 'token_refreshed';

@@ -4,16 +4,11 @@ import { concealCredentials, readToken, unshippableHandshake } from './read-toke
 import { guardNamespaceRecovery, namespaceWatcher, resumeRecovered } from './recovery.js';
 import { reportRefusal } from '../session/authenticate.js';
 import type { SessionContext } from '../session/context.js';
-import { withSessionControl, type SessionControl } from '../session/session-registry.js';
+import { withSessionControl } from '../session/session-registry.js';
 import { SocketSession } from '../session/socket-session.js';
 import { beforeAppListeners, gateOf } from '../socketio/socketio-seams.js';
 import * as refuse from '../errors/refusals.js';
-
-/**
- * `io.use()` middleware: socket.io's CONNECT is answered only once the token has verified.
- * It also carries the live sessions it admitted (`revoke()`, `sessionCount`).
- */
-export type HandshakeMiddleware = ((socket: Socket<any, any, any, any>, next: (err?: Error) => void) => void) & SessionControl;
+import type { HandshakeMiddleware } from '../types.js';
 
 /**
  * A handshake, top to bottom: read the token → verify it (and its revocation) → `next()`; the

@@ -2,12 +2,10 @@ import type { Namespace, Socket } from 'socket.io';
 import { concealCredentials, unshippableHandshake } from './read-token.js';
 import { guardNamespaceRecovery, namespaceWatcher, resumeRecovered } from './recovery.js';
 import type { SessionContext } from '../session/context.js';
-import { withSessionControl, type SessionControl } from '../session/session-registry.js';
+import { withSessionControl } from '../session/session-registry.js';
 import { SocketSession } from '../session/socket-session.js';
 import { beforeAppListeners, gateOf } from '../socketio/socketio-seams.js';
-
-/** `io.on('connection')` listener for the two-round-trip flow; carries `revoke()` and `sessionCount`. */
-export type ConnectionListener = ((socket: Socket<any, any, any, any>) => void) & SessionControl;
+import type { ConnectionListener } from '../types.js';
 
 /**
  * Each connecting socket gets its session: held out of the namespace until a valid

@@ -1,5 +1,4 @@
 import type { Namespace, Socket } from 'socket.io';
-import type { JwtClaims } from '../options/jwt.js';
 import { checkNotRevoked } from '../revocation/revocation.js';
 import { RECOVERY_RECORD, type RecoveryRecord } from '../session/attach.js';
 import type { SessionContext } from '../session/context.js';
@@ -7,6 +6,7 @@ import { endOfLife } from '../session/session-lifetime.js';
 import type { SocketSession } from '../session/socket-session.js';
 import { guardRecovery, recoverySkipsMiddlewares, restoresSessionsOfOtherNodes, type PresentedHandshake } from '../socketio/socketio-seams.js';
 import { readToken } from './read-token.js';
+import type { JwtClaims } from '../types.js';
 
 /**
  * Connection state recovery restores a session only when what it stored still holds: claims

@@ -2,9 +2,9 @@ import { UnauthorizedError } from '../errors/errors.js';
 import { createDecoder } from 'fast-jwt';
 import { isThenable } from '../util/hook-results.js';
 import { prototypeKeyIn } from './safe-claims.js';
-import type { JwtClaims } from '../options/jwt.js';
 import type { VerifyToken } from './verify-token.js';
 import * as refuse from '../errors/refusals.js';
+import type { JwtClaims } from '../types.js';
 
 /** A token checked whole: its claims, or an UnauthorizedError (thrown, or the Promise's rejection). */
 export type CheckToken = (request: Parameters<VerifyToken>[0], token: unknown) => JwtClaims | Promise<JwtClaims>;

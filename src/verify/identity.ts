@@ -1,4 +1,4 @@
-import type { JwtClaims } from '../options/jwt.js';
+import type { JwtClaims } from '../types.js';
 
 /**
  * Identities in one normal form, wherever they are compared or stored: the refresh rule,

@@ -1,5 +1,5 @@
 import { createPublicKey, createSecretKey, type JsonWebKey as NodeJsonWebKey, type KeyObject } from 'node:crypto';
-import type { JsonWebKey, JsonWebKeySet } from '../options/jwt.js';
+import type { JsonWebKey, JsonWebKeySet } from '../types.js';
 
 /** A plain object with a string `kty`: what RFC 7517 calls a JWK. */
 export function isJwk(value: unknown): value is JsonWebKey {

@@ -1,7 +1,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwksCache, type JSONWebKeySet, type JWKSCacheInput, type RemoteJWKSet } from 'jose';
 import type { KeyObject } from 'node:crypto';
 import { keySetError, keyUnavailable, selectKeys, type KeyResolver, type KeySet } from './key-set.js';
-import type { JwtHeader } from '../options/jwt.js';
+import type { JwtHeader } from '../types.js';
 
 /** The `jwks` option after validation (see jwks-settings.ts). */
 export interface JwksSettings {

@@ -1,8 +1,8 @@
 import { KeyObject } from 'node:crypto';
 import { createLocalJWKSet, errors, type CryptoKey, type JWSHeaderParameters } from 'jose';
 import { UnauthorizedError } from '../errors/errors.js';
-import type { JsonWebKeySet, JwtHeader } from '../options/jwt.js';
 import * as refuse from '../errors/refusals.js';
+import type { JsonWebKeySet, JwtHeader } from '../types.js';
 
 /**
  * The keys a token may have been signed with, chosen from a JWK Set by its header. Several

@@ -1,6 +1,6 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { isJwk, keyObjectFromJwk } from './jwk.js';
-import type { Algorithm, JsonWebKey, KeyMaterial } from '../options/jwt.js';
+import type { Algorithm, JsonWebKey, KeyMaterial } from '../types.js';
 
 const HMAC: readonly Algorithm[] = ['HS256', 'HS384', 'HS512'];
 const RSA: readonly Algorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];

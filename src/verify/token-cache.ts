@@ -1,5 +1,5 @@
-import type { JwtClaims } from '../options/jwt.js';
 import type { ClaimChecks, VerifyToken } from './verify-token.js';
+import type { JwtClaims } from '../types.js';
 
 interface Verified {
   payload: JwtClaims;

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { VerifierOptions } from 'fast-jwt';
-import type { JwtClaims } from '../options/jwt.js';
+import type { JwtClaims } from '../types.js';
 
 /** Verifies one token's signature and registered claims; the request feeds secret functions. */
 export type VerifyToken = (request: IncomingMessage, token: string) => JwtClaims | Promise<JwtClaims>;

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { KeyObject } from 'node:crypto';
 import { createDecoder, createVerifier } from 'fast-jwt';
-import { UnauthorizedError, type ErrorReason } from '../errors/errors.js';
+import { UnauthorizedError } from '../errors/errors.js';
 import { DeadlineError, within } from '../util/deadline.js';
 import { isThenable, messageOf } from '../util/hook-results.js';
 import { checkPublicJwkSet, isJwkSet } from './jwk.js';
@@ -11,8 +11,8 @@ import type { ClaimChecks, VerifyToken } from './verify-token.js';
 
 export type { ClaimChecks, VerifyToken } from './verify-token.js';
 import { allowedFor, ASYMMETRIC_ALGORITHMS, KeyError, prepareKey, type PreparedKey } from './keys.js';
-import type { Algorithm, JsonWebKey, JsonWebKeySet, JwtClaims, JwtHeader, KeyMaterial, SecretFunction } from '../options/options.js';
 import * as refuse from '../errors/refusals.js';
+import type { Algorithm, ErrorReason, JsonWebKey, JsonWebKeySet, JwtClaims, JwtHeader, KeyMaterial, SecretFunction } from '../types.js';
 
 type FastVerifier = (token: string) => unknown;
 
