@@ -85,7 +85,7 @@ function floor(alg, token) {
 const secretKeyObject = createSecretKey(secret);
 const pem = (alg) => pairs[alg].publicKey.export({ type: 'spki', format: 'pem' });
 const request = /** @type {import('node:http').IncomingMessage} */ ({ headers: {} });
-// What `authorize()` hands fast-jwt with no claim options set (src/config/settings.ts claimChecks).
+// What `authorize()` hands fast-jwt with no claim options set (src/config/parse-options.ts claimChecks).
 const defaultChecks = { clockTolerance: 0, ignoreExpiration: false, ignoreNotBefore: false };
 
 function casesFor(alg) {
@@ -187,7 +187,7 @@ Every case verifies the same token (payload \`sub\`, \`name\`, \`jti\`, \`iat\`,
 Warm-up first, then ${ROUNDS} interleaved rounds (iterations per case and round: ${Object.entries(ITERATIONS).map(([a, n]) => `${a} ${fmt(n)}`).join(', ')});
 the table gives the median. Async APIs are awaited on each call. **sockjwt verifier** is the function \`authorize()\` builds
 from a static \`secret\` (src/verify/verify.ts: the key type bound once, a prebuilt fast-jwt verifier, errors mapped to reasons).
-**sockjwt authenticate** is the whole per-token step both modes run (src/verify/authenticate.ts): token shape and size,
+**sockjwt authenticate** is the whole per-token step both modes run (src/session/authenticate.ts): token shape and size,
 verify, revocation check against the default in-memory store (synchronous: no Promise with a static key). jsonwebtoken and jose get \`KeyObject\`s
 (their cheapest input), fast-jwt and sockjwt the Buffer secret or PEM a user would pass. The \`cache: true\` and
 \`verifiedTokenCache\` rows verify the same token again and again, so they measure cache hits (sockjwt's cache is off
