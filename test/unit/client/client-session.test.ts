@@ -7,7 +7,8 @@ import { describe, it, type Mock, type TestContext } from 'node:test';
 import type { Socket } from 'socket.io-client';
 import { ClientSessionError, type SessionError } from '../../../src/client/client-error.js';
 import { ClientSession, type AuthenticatedInfo, type ClientSessionSettings, type GetToken } from '../../../src/client/client-session.js';
-import { UnauthorizedError, type ErrorReason } from '../../../src/errors/errors.js';
+import { UnauthorizedError } from '../../../src/errors/errors.js';
+import type { ErrorReason } from '../../../src/types.js';
 import { fakeClock } from '../fake-clock.js';
 
 /** The fake clock's epoch ms at the start of every test (a whole second). */
