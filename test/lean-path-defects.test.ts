@@ -3,47 +3,15 @@
 // Each describe names its defect by number; each test failed on main at 9b89e23.
 // One real node (socket.io on port 0, socket.io-client), no mocks.
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import type { Server, Socket } from 'socket.io';
 import type { Socket as ClientSocket } from 'socket.io-client';
-import { authorize, type AuthorizeOptions, type HandshakeOptions, type MessageOptions } from '../src/index.js';
+import { authorize, type AuthorizeOptions } from '../src/index.js';
 import { signingKey } from './key-support.js';
-import { connected, next, refusal, SECRET, sign, startServer, supportsRecovery, type Harness, type WireError } from './support.js';
+import { authenticateWithAck, connected, MODES, needsRecovery, next, refusal, SECRET, serve, sign, startServer, type Harness, type Mode, type WireError } from './support.js';
 
-type Mode = 'handshake' | 'message';
-const MODES: Mode[] = ['handshake', 'message'];
-type Ack = { ok: boolean; data?: WireError['data'] };
-
-/** Connection state recovery exists from socket.io 4.6 (the version matrix runs files on older ones too). */
-const needsRecovery = { skip: supportsRecovery() ? false : 'connection state recovery needs socket.io ≥ 4.6' };
 const recovery = (skipMiddlewares: boolean) => ({ connectionStateRecovery: { maxDisconnectionDuration: 30_000, skipMiddlewares } });
-
-function authenticateWithAck(client: ClientSocket, token: unknown, ms = 3000): Promise<Ack> {
-  return client.timeout(ms).emitWithAck('authenticate', { token }) as Promise<Ack>;
-}
-
-/** A server in either mode; `configure` runs once sockjwt is installed on the main namespace. */
-async function serve(t: TestContext, mode: Mode, options: Partial<AuthorizeOptions> = {}, configure: (io: Server) => void = () => {}, serverOptions = {}) {
-  const auth = mode === 'handshake'
-    ? authorize({ secret: SECRET, handshake: true, ...options } as HandshakeOptions)
-    : authorize({ secret: SECRET, ...options } as MessageOptions);
-  const h = await startServer(t, (io) => {
-    if (mode === 'handshake') io.use(auth as never);
-    else io.on('connection', auth as never);
-    configure(io);
-  }, serverOptions);
-  const login = async (token: string) => {
-    const client = h.connect('/', mode === 'handshake' ? { auth: { token } } : {});
-    await connected(client);
-    if (mode === 'message') {
-      const ack = await authenticateWithAck(client, token);
-      assert.equal(ack.ok, true, `authenticate refused: ${ack.data?.reason}`);
-    }
-    return client;
-  };
-  return { ...h, auth, login };
-}
 
 /** The first refusal a client gets: `connect_error` in handshake mode, `unauthorized` after `authenticate` in message mode. */
 async function refusedLogin(h: Harness, mode: Mode, token: unknown): Promise<WireError['data']> {
@@ -114,7 +82,7 @@ function pathsCarrying(value: unknown, token: string): string[] {
 
 describe('defect 1: a recovered socket leaks its token', () => {
   it('#1 handshake mode, middlewares skipped: the recovered socket\'s handshake serialises without the token (auth, Bearer header, query, cookie)', needsRecovery, async (t) => {
-    const h = await serve(t, 'handshake', { cookie: 'jwt' }, () => {}, recovery(true));
+    const h = await serve(t, 'handshake', { cookie: 'jwt' }, {}, recovery(true));
     const token = sign({ sub: 'u-1' });
     // Every source sockjwt reads, at once: each is concealed, whichever of them is used.
     const client = h.connect('/', { auth: { token }, query: { token }, extraHeaders: { authorization: `Bearer ${token}`, cookie: `jwt=${token}` } });
@@ -134,13 +102,13 @@ describe('defect 1: a recovered socket leaks its token', () => {
 
 describe('defect 2: anonymous recovery keeps the old user\'s claims', () => {
   it('#2 handshake mode, skipMiddlewares: false, required: false: a client recovering without a token carries none of the previous user\'s claims', needsRecovery, async (t) => {
-    const h = await serve(t, 'handshake', { required: false }, (io) => {
+    const h = await serve(t, 'handshake', { required: false }, { after: (io) => {
       // An app that gives each user a private room.
       io.on('connection', (socket: Socket) => {
         const sub = (socket.data as { decoded_token?: { sub?: string } }).decoded_token?.sub;
         if (sub) void socket.join(`user:${sub}`);
       });
-    }, recovery(false));
+    } }, recovery(false));
     const auth = { current: { token: sign({ sub: 'alice' }) } as Record<string, unknown> };
     const client = recoveringClient(h, auth);
     await connected(client);
@@ -161,9 +129,9 @@ describe('defect 2: anonymous recovery keeps the old user\'s claims', () => {
 
 describe('defect 3: recovery can swap identity', () => {
   it('#3 handshake mode, skipMiddlewares: false: bob presenting alice\'s pid and offset is not recovered into her session, rooms or messages', needsRecovery, async (t) => {
-    const h = await serve(t, 'handshake', {}, (io) => {
+    const h = await serve(t, 'handshake', {}, { after: (io) => {
       io.on('connection', (socket: Socket) => void socket.join(`user:${(socket.data as { decoded_token: { sub: string } }).decoded_token.sub}`));
-    }, recovery(false));
+    } }, recovery(false));
     const auth = { current: { token: sign({ sub: 'alice' }) } as Record<string, unknown> };
     const client = recoveringClient(h, auth);
     const received: string[] = [];
@@ -186,10 +154,10 @@ describe('defect 3: recovery can swap identity', () => {
   });
 
   it('#3 handshake mode, skipMiddlewares: false: a restored room the new token\'s claims may not be in is left (guards.rooms)', needsRecovery, async (t) => {
-    const h = await serve(t, 'handshake', { guards: { rooms: { admins: (claims) => claims['admin'] === true } } }, (io) => {
+    const h = await serve(t, 'handshake', { guards: { rooms: { admins: (claims) => claims['admin'] === true } } }, { after: (io) => {
       // The app asks for every socket; the guard lets only admins in.
       io.on('connection', (socket: Socket) => void socket.join('admins'));
-    }, recovery(false));
+    } }, recovery(false));
     const auth = { current: { token: sign({ sub: 'alice', admin: true }) } as Record<string, unknown> };
     const client = recoveringClient(h, auth);
     await connected(client);

@@ -7,53 +7,18 @@ import { describe, it, type TestContext } from 'node:test';
 import jwt from 'jsonwebtoken';
 import type { Server, Socket } from 'socket.io';
 import type { Socket as ClientSocket } from 'socket.io-client';
-import { authorize, MemoryRevocationStore, type AuthorizeOptions, type HandshakeOptions, type MessageOptions, type RevocationStore, type SessionControl } from '../src/index.js';
-import { connected, next, nowSeconds, refusal, SECRET, sign, signRaw, socketIoAtLeast, startServer, supportsRecovery, type WireError } from './support.js';
+import { authorize, MemoryRevocationStore, type AuthorizeOptions, type RevocationStore } from '../src/index.js';
+import { authenticateWithAck, connected, needsRecovery, next, nowSeconds, refusal, SECRET, serve, sign, signRaw, socketIoAtLeast, type Ack, type Mode, type WireError } from './support.js';
 
-type Ack = { ok: boolean; exp?: number | null; expiresInMs?: number | null; message?: string; data?: WireError['data'] };
 
 const RECOVERY = { connectionStateRecovery: { maxDisconnectionDuration: 30_000, skipMiddlewares: true } };
-/** Connection state recovery exists from socket.io 4.6 (the version matrix runs these files on older ones too). */
-const needsRecovery = { skip: supportsRecovery() ? false : 'connection state recovery needs socket.io ≥ 4.6' };
 
-function authenticateWithAck(client: ClientSocket, token: unknown, ms = 3000): Promise<Ack> {
-  return client.timeout(ms).emitWithAck('authenticate', { token }) as Promise<Ack>;
-}
 
 /** A promise the test resolves when it chooses: drives a race without sleeping. */
 function gate<T = void>() {
   let open!: (value?: T) => void;
   const opened = new Promise<T>((resolve) => (open = resolve as (value?: T) => void));
   return { opened, open };
-}
-
-type Mode = 'handshake' | 'message';
-
-/**
- * A server in either mode. `before` runs before authorize() is installed (an app
- * middleware or listener placed first), `after` once it is.
- */
-async function serve(t: TestContext, mode: Mode, options: Partial<AuthorizeOptions> = {}, hooks: { before?: (io: Server) => void; after?: (io: Server, auth: SessionControl) => void } = {}, serverOptions = {}) {
-  const auth = mode === 'handshake'
-    ? authorize({ secret: SECRET, handshake: true, ...options } as HandshakeOptions)
-    : authorize({ secret: SECRET, ...options } as MessageOptions);
-  const h = await startServer(t, (io) => {
-    hooks.before?.(io);
-    if (mode === 'handshake') io.use(auth as never);
-    else io.on('connection', auth as never);
-    hooks.after?.(io, auth);
-  }, serverOptions);
-  /** Connects and authenticates in the mode's way; resolves with the connected client. */
-  const login = async (token: string, clientOptions = {}) => {
-    const client = h.connect('/', mode === 'handshake' ? { auth: { token }, ...clientOptions } : clientOptions);
-    await connected(client);
-    if (mode === 'message') {
-      const ack = await authenticateWithAck(client, token);
-      assert.equal(ack.ok, true, `authenticate refused: ${ack.data?.reason}`);
-    }
-    return client;
-  };
-  return { ...h, auth, login };
 }
 
 /** A round trip to one client: everything sent to it before has arrived. */

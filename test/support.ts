@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import jwt from 'jsonwebtoken';
 import type { Server, ServerOptions } from 'socket.io';
+import { authorize, type AuthorizeOptions, type HandshakeOptions, type MessageOptions, type SessionControl } from '../src/index.js';
 import { io as connectClient, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from 'socket.io-client';
 
 export const SECRET = 'a-shared-secret-of-reasonable-length';
@@ -156,3 +158,47 @@ export function outputOf(child: ChildProcess): Promise<{ code: number | null; st
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+// ───────────────────────────── both modes, one server ─────────────────────────────
+
+export type Mode = 'handshake' | 'message';
+export const MODES: readonly Mode[] = ['handshake', 'message'];
+
+/** What an `authenticate` acknowledgement carries. */
+export type Ack = { ok: boolean; exp?: number | null; expiresInMs?: number | null; message?: string; data?: WireError['data'] };
+
+/** Connection state recovery exists from socket.io 4.6 (the version matrix runs files on older ones too). */
+export const needsRecovery = { skip: supportsRecovery() ? false : 'connection state recovery needs socket.io ≥ 4.6' };
+
+export function authenticateWithAck(client: ClientSocket, token: unknown, ms = 3000): Promise<Ack> {
+  return client.timeout(ms).emitWithAck('authenticate', { token }) as Promise<Ack>;
+}
+
+
+/**
+ * A server in either mode. `before` runs before authorize() is installed (an app
+ * middleware or listener placed first), `after` once it is.
+ */
+export async function serve(t: TestContext, mode: Mode, options: Partial<AuthorizeOptions> = {}, hooks: { before?: (io: Server) => void; after?: (io: Server, auth: SessionControl) => void } = {}, serverOptions = {}) {
+  const auth = mode === 'handshake'
+    ? authorize({ secret: SECRET, handshake: true, ...options } as HandshakeOptions)
+    : authorize({ secret: SECRET, ...options } as MessageOptions);
+  const h = await startServer(t, (io) => {
+    hooks.before?.(io);
+    if (mode === 'handshake') io.use(auth as never);
+    else io.on('connection', auth as never);
+    hooks.after?.(io, auth);
+  }, serverOptions);
+  /** Connects and authenticates in the mode's way; resolves with the connected client. */
+  const login = async (token: string, clientOptions = {}) => {
+    const client = h.connect('/', mode === 'handshake' ? { auth: { token }, ...clientOptions } : clientOptions);
+    await connected(client);
+    if (mode === 'message') {
+      const ack = await authenticateWithAck(client, token);
+      assert.equal(ack.ok, true, `authenticate refused: ${ack.data?.reason}`);
+    }
+    return client;
+  };
+  return { ...h, auth, login };
+}
+
