@@ -60,6 +60,8 @@ interface Sample {
   cps: number;
   /** Server CPU µs per connection while connecting. */
   cpu: number;
+  /** Of that, the server's main thread (the JavaScript; the rest is GC helper threads and such), when /proc tells. */
+  mainCpu?: number;
   /** Server CPU µs per connection while the client disconnects them all. */
   closeCpu: number;
   /** Client process CPU µs per connection while connecting. */
@@ -72,6 +74,7 @@ const samples = new Map<ScenarioName, Array<Sample | undefined>>(names.map((name
 const broken = new Map<ScenarioName, string>();
 const loads: number[] = [];
 
+type CpuReading = NodeJS.CpuUsage & { threads?: { main: number; profiler: number; other: number } };
 const cpuUs = (c: NodeJS.CpuUsage) => c.user + c.system;
 
 async function round(name: ScenarioName, count: number): Promise<Sample | undefined> {
@@ -80,9 +83,9 @@ async function round(name: ScenarioName, count: number): Promise<Sample | undefi
   await prepareTokens(client, name, count);
   await client.call('gc');
   await server.call('gc', { settleMs: SETTLE_MS });
-  const [s0, c0] = await Promise.all([server.call<NodeJS.CpuUsage>('cpu'), client.call<NodeJS.CpuUsage>('cpu')]);
+  const [s0, c0] = await Promise.all([server.call<CpuReading>('cpu'), client.call<NodeJS.CpuUsage>('cpu')]);
   const result = await openSockets(client, server, name, count, IN_FLIGHT);
-  const [s1, c1] = await Promise.all([server.call<NodeJS.CpuUsage>('cpu'), client.call<NodeJS.CpuUsage>('cpu')]);
+  const [s1, c1] = await Promise.all([server.call<CpuReading>('cpu'), client.call<NodeJS.CpuUsage>('cpu')]);
   await closeSockets(client, server);
   const s2 = await server.call<NodeJS.CpuUsage>('cpu');
   if (result.failed > 0) {
@@ -93,6 +96,7 @@ async function round(name: ScenarioName, count: number): Promise<Sample | undefi
   return {
     cps: (count / result.ms) * 1000,
     cpu: (cpuUs(s1) - cpuUs(s0)) / count,
+    ...(s0.threads && s1.threads && { mainCpu: (s1.threads.main - s0.threads.main) / 1000 / count }),
     closeCpu: (cpuUs(s2) - cpuUs(s1)) / count,
     clientCpu: (cpuUs(c1) - cpuUs(c0)) / count,
     ...(sig !== undefined && { sig }),
@@ -177,13 +181,13 @@ const runs = (name: ScenarioName) => names.includes(name) && !broken.has(name);
 const every = (name: ScenarioName, f: (x: Sample) => number) => (samples.get(name) ?? []).map((x) => (x ? Math.round(f(x)) : '–')).join(', ');
 
 const absolute = [
-  '| scenario | connections/s, median [IQR] | server CPU µs / conn, median [IQR] (min–max) | after disconnect, server CPU µs / conn | client CPU µs / conn | sigcheck µs / token | server CPU µs / conn, every round |',
-  '|---|---:|---:|---:|---:|---:|---|',
+  '| scenario | connections/s, median [IQR] | server CPU µs / conn, median [IQR] (min–max) | of which main thread | after disconnect, server CPU µs / conn | client CPU µs / conn | sigcheck µs / token | server CPU µs / conn, every round |',
+  '|---|---:|---:|---:|---:|---:|---:|---|',
   ...names.map((name) => {
-    if (broken.has(name)) return `| ${label(name)} | does not run | — | — | — | — | ${broken.get(name)} |`;
+    if (broken.has(name)) return `| ${label(name)} | does not run | — | — | — | — | — | ${broken.get(name)} |`;
     const cpu = of(name, (x) => x.cpu)!;
     const sig = of(name, (x) => x.sig);
-    return `| ${label(name)} | ${usCell(of(name, (x) => x.cps))} | ${usCell(cpu)} (${fmt(cpu.min)}–${fmt(cpu.max)}) | ${usCell(of(name, (x) => x.closeCpu))} | ${usCell(of(name, (x) => x.clientCpu))} | ${sig ? fmt(sig.median, 1) : '—'} | ${every(name, (x) => x.cpu)} |`;
+    return `| ${label(name)} | ${usCell(of(name, (x) => x.cps))} | ${usCell(cpu)} (${fmt(cpu.min)}–${fmt(cpu.max)}) | ${usCell(of(name, (x) => x.mainCpu))} | ${usCell(of(name, (x) => x.closeCpu))} | ${usCell(of(name, (x) => x.clientCpu))} | ${sig ? fmt(sig.median, 1) : '—'} | ${every(name, (x) => x.cpu)} |`;
   }),
 ].join('\n');
 
@@ -279,7 +283,8 @@ opens ${fmt(COUNT)} websocket connections, ${IN_FLIGHT} in flight, each with its
 signed before the readings start), until all are connected (message mode: until \`authenticated\`), then disconnects them all.
 One warm-up round, then ${ROUNDS} rounds, scenarios interleaved with the order rotated each round. Before each scenario's
 turn the client and that server run a forced GC and the server waits ${SETTLE_MS} ms, so no round pays for the last one's garbage.
-Server CPU is \`process.cpuUsage()\` (all its threads) over the connecting phase; the disconnects are read apart.
+Server CPU is \`process.cpuUsage()\` (all its threads, V8's GC helpers included) over the connecting phase; the disconnects are read apart;
+"of which main thread" is the JavaScript thread alone (/proc schedstat).
 The client process shares the 2 cores with the server, so connections/s compresses differences and moves with the load;
 server CPU per connection does not depend on the client, but drifts with the machine's load too (caches, frequency, other tenants).
 **Paired** ratios are steadier: per round, a scenario's value over another scenario's value in the same round,

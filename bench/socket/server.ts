@@ -3,7 +3,7 @@
 //
 //   node --import tsx [--expose-gc] bench/socket/server.ts <scenario>
 //
-// Commands (IPC): cpu, clients, gc (forced GC, then a settle wait; needs --expose-gc),
+// Commands (IPC): cpu (process.cpuUsage(), and CPU ns per kind of thread), clients, gc (forced GC, then a settle wait; needs --expose-gc),
 // memory (forced GC first; needs --expose-gc), sigcheck (node:crypto's signature check
 // alone, CPU µs per token), mark (clocks for profile windows), sourcemaps, snapshot.
 import { createHmac, createPublicKey, timingSafeEqual, verify as cryptoVerify, type KeyObject } from 'node:crypto';
@@ -125,10 +125,28 @@ function sigcheck({ alg = SCENARIOS[name].alg, count = 1000, batches = 3 }: { al
   return { alg, usPerToken: perToken[perToken.length >> 1]!, batches: perToken };
 }
 
-/** This (main) thread's time on CPU, ns, from the scheduler; undefined where /proc has no schedstat. */
-function mainThreadNs(): number | undefined {
+/**
+ * This process's threads' time on CPU, ns, from the scheduler (/proc/self/task/<tid>/schedstat):
+ * the main thread, V8's profiler threads (`v8:ProfEvntProc`, under --cpu-prof) and all the others
+ * (V8 platform workers: GC helpers; libuv's pool; tsx's loader thread). Undefined without /proc.
+ */
+function threadNs(): { main: number; profiler: number; other: number } | undefined {
   try {
-    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
+    const times = { main: 0, profiler: 0, other: 0 };
+    for (const tid of readdirSync('/proc/self/task')) {
+      let ns: number;
+      let comm: string;
+      try {
+        ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      } catch {
+        continue; // the thread has just ended
+      }
+      if (Number(tid) === process.pid) times.main += ns;
+      else if (comm.startsWith('v8:Prof')) times.profiler += ns;
+      else times.other += ns;
+    }
+    return times;
   } catch {
     return undefined;
   }
@@ -156,7 +174,7 @@ function sourcemaps({ dirs }: { dirs: string[] }) {
 
 serveCommands(
   {
-    cpu: () => process.cpuUsage(),
+    cpu: () => ({ ...process.cpuUsage(), threads: threadNs() }),
     /** Forced full GCs, then a wait for the concurrent sweeper, so a round is not billed for the last one's garbage. */
     gc: async ({ settleMs = 100 }: { settleMs?: number }) => {
       if (!gc) throw new Error('run with --expose-gc');
@@ -166,8 +184,8 @@ serveCommands(
       return true;
     },
     sigcheck,
-    /** Clocks for a profile window: monotonic µs (the clock of --cpu-prof's timestamps), process CPU µs, main thread CPU ns. */
-    mark: () => ({ hrtimeUs: Number(process.hrtime.bigint() / 1000n), cpuUs: cpuNow(), mainThreadNs: mainThreadNs() }),
+    /** Clocks for a profile window: monotonic µs (the clock of --cpu-prof's timestamps), process CPU µs, CPU ns per kind of thread. */
+    mark: () => ({ hrtimeUs: Number(process.hrtime.bigint() / 1000n), cpuUs: cpuNow(), threads: threadNs() }),
     sourcemaps,
     clients: () => ({ engine: io.engine.clientsCount, sockets: io.of('/').sockets.size, sessions: sessionCount() }),
     memory: () => {
