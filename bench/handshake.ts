@@ -19,7 +19,7 @@
 // signature check" = CPU/conn − same-wire CPU/conn − sigcheck, paired per round.
 //
 //   node --import tsx bench/handshake.ts [--rounds 15] [--count 2000] [--in-flight 200]
-//     [--settle 100] [--sigcheck-count 1000] [--scenarios bare,…] [--no-write]
+//     [--settle 100] [--sigcheck-count 500] [--scenarios bare,…] [--no-write]
 import { parseArgs } from 'node:util';
 import { fmt, load, median, provenance, verdict, writeSection } from './lib/report.js';
 import { closeSockets, openSockets, prepareTokens, startHarness } from './socket/harness.js';
@@ -32,7 +32,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '2000' },
     'in-flight': { type: 'string', default: '200' },
     settle: { type: 'string', default: '100' },
-    'sigcheck-count': { type: 'string', default: '1000' },
+    'sigcheck-count': { type: 'string', default: '500' },
     scenarios: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
   },
@@ -107,13 +107,14 @@ async function round(name: ScenarioName, count: number): Promise<Sample | undefi
 for (const name of names) await round(name, Math.min(500, COUNT));
 process.stderr.write(`warm-up done (load ${load()})\n`);
 for (let r = 0; r < ROUNDS; r++) {
+  const roundStart = performance.now();
   const order = names.map((_, i) => names[(i + r) % names.length]!);
   for (const name of order) {
     if (broken.has(name)) continue;
     samples.get(name)![r] = await round(name, COUNT);
   }
   loads.push(Number(load().split(',')[0]));
-  process.stderr.write(`round ${r + 1}/${ROUNDS} done (load ${load()})\n`);
+  process.stderr.write(`round ${r + 1}/${ROUNDS} done in ${((performance.now() - roundStart) / 1000).toFixed(1)} s (load ${load()})\n`);
 }
 await harness.stop();
 const minutes = (performance.now() - started) / 60_000;
