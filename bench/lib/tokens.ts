@@ -1,6 +1,6 @@
 // Tokens for the benchmarks, signed with bare node:crypto: distinct per connection (own
 // `sub` and `jti`, `exp` an hour out), so no verifier can answer from a cache.
-import { createHmac, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { createHmac, createPrivateKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 
 export const HS_SECRET = 'a-benchmark-secret-of-reasonable-length';
 
@@ -24,14 +24,22 @@ export function generateSigningKeys(): SigningKeys {
   };
 }
 
+// Parsing a PEM costs more than an ES256 signature: each private key is parsed once per process.
+const privateKeys = new Map<string, KeyObject>();
+const privateKey = (pem: string): KeyObject => {
+  let key = privateKeys.get(pem);
+  if (!key) privateKeys.set(pem, (key = createPrivateKey(pem)));
+  return key;
+};
+
 export function signToken(alg: BenchAlg, payload: object, keys: SigningKeys | undefined): string {
   const input = `${b64u(JSON.stringify({ alg, typ: 'JWT' }))}.${b64u(JSON.stringify(payload))}`;
   const data = Buffer.from(input);
   let signature: Buffer;
   if (alg === 'HS256') signature = createHmac('sha256', HS_SECRET).update(data).digest();
-  else if (alg === 'ES256') signature = sign('sha256', data, { key: keys!.es256, dsaEncoding: 'ieee-p1363' });
-  else if (alg === 'RS256') signature = sign('sha256', data, keys!.rs256);
-  else signature = sign(null, data, keys!.eddsa);
+  else if (alg === 'ES256') signature = sign('sha256', data, { key: privateKey(keys!.es256), dsaEncoding: 'ieee-p1363' });
+  else if (alg === 'RS256') signature = sign('sha256', data, privateKey(keys!.rs256));
+  else signature = sign(null, data, privateKey(keys!.eddsa));
   return `${input}.${b64u(signature)}`;
 }
 

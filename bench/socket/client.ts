@@ -1,8 +1,10 @@
 // The client side of the socket benchmarks, in its own process: real socket.io-client
 // sockets over websocket, opened with a bounded number in flight.
 //
-// Commands (IPC): open { url, scenario, count, inFlight } → { ms, failed, errors };
-// close → disconnects every socket it holds.
+// Commands (IPC): prepare { scenario, count } signs the next open's tokens ahead of time;
+// open { url, scenario, count, inFlight } → { ms, failed, errors } (uses the prepared
+// tokens when they fit, else signs its own before the clock starts); close → disconnects
+// every socket it holds; cpu; gc (needs --expose-gc).
 import { io, type Socket } from 'socket.io-client';
 import { serveCommands } from '../lib/child.js';
 import { userTokens, type SigningKeys } from '../lib/tokens.js';
@@ -10,11 +12,19 @@ import { SCENARIOS, type ScenarioName } from './scenarios.js';
 
 const keys: SigningKeys = JSON.parse(process.env['BENCH_KEYS']!);
 let sockets: Socket[] = [];
+let prepared: { alg: string; tokens: string[] } | undefined;
+
+function prepare({ scenario, count }: { scenario: ScenarioName; count: number }) {
+  const { alg } = SCENARIOS[scenario];
+  prepared = { alg, tokens: userTokens(alg, count, keys) };
+  return count;
+}
 
 function open({ url, scenario, count, inFlight }: { url: string; scenario: ScenarioName; count: number; inFlight: number }) {
   const { alg, presentation } = SCENARIOS[scenario];
-  // Signed before the clock starts; each connection has its own token.
-  const tokens = userTokens(alg, count, keys);
+  // Signed before the clock starts (or ahead, by prepare); each connection has its own token.
+  const tokens = prepared && prepared.alg === alg && prepared.tokens.length >= count ? prepared.tokens : userTokens(alg, count, keys);
+  prepared = undefined;
   const errors = new Map<string, number>();
   let started = 0;
   let settled = 0;
@@ -63,7 +73,15 @@ function open({ url, scenario, count, inFlight }: { url: string; scenario: Scena
 
 serveCommands(
   {
+    prepare,
     open,
+    cpu: () => process.cpuUsage(),
+    gc: () => {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (!gc) throw new Error('run with --expose-gc');
+      gc();
+      return true;
+    },
     close() {
       for (const socket of sockets) {
         socket.removeAllListeners();

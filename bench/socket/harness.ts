@@ -15,12 +15,13 @@ export interface Harness {
 
 export async function startHarness(): Promise<Harness> {
   const keys = generateSigningKeys();
-  const client = await startChild(CLIENT, [], { env: { BENCH_KEYS: JSON.stringify(keys) } });
+  const env = { BENCH_KEYS: JSON.stringify(keys) };
+  const client = await startChild(CLIENT, [], { execArgv: ['--expose-gc'], env });
   const servers: Child[] = [];
   return {
     client,
     async startServer(scenario, execArgv = []) {
-      const server = await startChild(SERVER, [scenario], { execArgv, env: { BENCH_ES256_KEY: keys.es256 } });
+      const server = await startChild(SERVER, [scenario], { execArgv, env });
       servers.push(server);
       return server;
     },
@@ -34,6 +35,11 @@ export interface OpenResult {
   ms: number;
   failed: number;
   errors: Record<string, number>;
+}
+
+/** Signs the tokens of the next `openSockets` for this scenario ahead of time, so that neither its clock nor its CPU readings include the signing. */
+export function prepareTokens(client: Child, scenario: ScenarioName, count: number): Promise<unknown> {
+  return client.call('prepare', { scenario, count });
 }
 
 /** Opens `count` sockets against the server and leaves them open. */

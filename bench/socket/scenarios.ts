@@ -18,9 +18,12 @@ export const SCENARIOS = {
   'bare-echo': { label: 'bare socket.io v4, authenticate answered unverified', alg: 'HS256', presentation: 'message' },
   'sockjwt-handshake-HS256': { label: 'sockjwt handshake, HS256', alg: 'HS256', presentation: 'auth' },
   'sockjwt-handshake-ES256': { label: 'sockjwt handshake, ES256', alg: 'ES256', presentation: 'auth' },
+  'sockjwt-handshake-RS256': { label: 'sockjwt handshake, RS256', alg: 'RS256', presentation: 'auth' },
   'sockjwt-message-HS256': { label: 'sockjwt message mode, HS256', alg: 'HS256', presentation: 'message' },
-  // The same two, from another checkout's src (BENCH_BASELINE_SRC=/path/to/src/index.ts): before/after in one run.
+  // The same, from another checkout's src (BENCH_BASELINE_SRC=/path/to/src/index.ts): before/after in one run.
   'baseline-handshake-HS256': { label: 'baseline sockjwt handshake, HS256', alg: 'HS256', presentation: 'auth' },
+  'baseline-handshake-ES256': { label: 'baseline sockjwt handshake, ES256', alg: 'ES256', presentation: 'auth' },
+  'baseline-handshake-RS256': { label: 'baseline sockjwt handshake, RS256', alg: 'RS256', presentation: 'auth' },
   'baseline-message-HS256': { label: 'baseline sockjwt message mode, HS256', alg: 'HS256', presentation: 'message' },
   'thream-HS256': { label: '@thream/socketio-jwt 3.1.4, HS256', alg: 'HS256', presentation: 'bearer-auth' },
   'socketio-jwt-HS256': { label: 'socketio-jwt 4.6.2 handshake, HS256', alg: 'HS256', presentation: 'query' },
