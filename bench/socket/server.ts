@@ -16,12 +16,15 @@ import { writeHeapSnapshot } from 'node:v8';
 import type { AddressInfo } from 'node:net';
 import { authorize as threamAuthorize } from '@thream/socketio-jwt';
 import { Server } from 'socket.io';
-import { authorize } from '../../src/index.js';
 import { serveCommands } from '../lib/child.js';
 import { HS_SECRET, userTokens, type BenchAlg, type SigningKeys } from '../lib/tokens.js';
 import { SCENARIOS, type ScenarioName } from './scenarios.js';
 
 const socketioJwt = createRequire(import.meta.url)('socketio-jwt') as { authorize(options: object): (...args: any[]) => void };
+
+// The package as users run it, built (`npm run build`): tsx's transform of src/ adds a `__name()`
+// call to every closure made per connection, which the published build does not have.
+const { authorize } = (await import(process.env['BENCH_SOCKJWT_ENTRY'] ?? '../../dist/index.js')) as typeof import('../../src/index.js');
 
 const name = process.argv[2] as ScenarioName;
 if (!SCENARIOS[name]) throw new Error(`unknown scenario ${name}`);
@@ -60,7 +63,7 @@ switch (name) {
   case 'baseline-handshake-RS256':
   case 'baseline-message-HS256': {
     const baseline = process.env['BENCH_BASELINE_SRC'];
-    if (!baseline) throw new Error('set BENCH_BASELINE_SRC to another checkout\'s src/index.ts');
+    if (!baseline) throw new Error('set BENCH_BASELINE_SRC to another checkout\'s built dist/index.js (or its src/index.ts)');
     const { authorize: baselineAuthorize } = (await import(baseline)) as typeof import('../../src/index.js');
     const secret = secretFor(SCENARIOS[name].alg);
     const handshake = SCENARIOS[name].presentation === 'auth';

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Socket } from 'socket.io';
 import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
-import { isThenable } from '../util/hook-results.js';
 import { checkNotRevoked } from '../revocation/revocation.js';
 import { subjectOf, tokenRef } from '../verify/identity.js';
 import { reshapeClaims, runAdditionalAuth } from './app-hooks.js';
@@ -24,7 +23,7 @@ export function authenticate(ctx: SessionContext, socket: Socket, token: unknown
 
 function identify(ctx: SessionContext, socket: Socket, token: unknown, current: JwtClaims | undefined): Identity<unknown> | Promise<Identity<unknown>> {
   const payload = ctx.checkToken(socket.request, token);
-  if (isThenable<JwtClaims>(payload)) return payload.then((verified) => notRevoked(ctx, token as string, verified, current));
+  if (payload instanceof Promise) return payload.then((verified) => notRevoked(ctx, token as string, verified, current));
   return notRevoked(ctx, token as string, payload, current);
 }
 

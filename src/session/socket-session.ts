@@ -9,7 +9,6 @@ import type { Expirable, ExpiryHandle } from './expiry-scheduler.js';
 import { RefreshBudget } from './rate-limit.js';
 import { endOfLife, remainingMs, sessionDeadline } from './session-lifetime.js';
 import type { RegisteredSession } from './session-registry.js';
-import { isThenable } from '../util/hook-results.js';
 import {
   emitLocally,
   holdOutOfNamespace,
@@ -62,9 +61,8 @@ interface Hold {
 }
 
 /** Handshake mode: verified by the middleware, committed when socket.io connects the socket. */
-interface Verified {
+interface Pending extends Ticket {
   identity: Identity<unknown>;
-  ticket: Ticket;
 }
 
 let warnedAboutPropertyNames = false;
@@ -99,7 +97,7 @@ export class SocketSession implements SocketGate, Expirable, RegisteredSession {
   private expiry: ExpiryHandle | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
   private hold: Hold | undefined = undefined;
-  private verified: Verified | undefined = undefined;
+  private pending: Pending | undefined = undefined;
   /** Made at the first refresh: most sockets never refresh, and each byte counts ×10k. */
   private refreshBudget: RefreshBudget | undefined = undefined;
 
@@ -135,27 +133,36 @@ export class SocketSession implements SocketGate, Expirable, RegisteredSession {
    */
   verifyHandshake(token: unknown, next: (err?: Error) => void): void {
     const ticket = this.begin();
-    this.verify(token, 'connect', undefined, (identity) => {
-      const refusal = this.revokedDuring(ticket, identity) ?? this.attach(identity);
-      if (refusal) {
-        reportRefusal(this.ctx, this.socket, refusal, 'connect', identity.payload);
-        return next(refusal);
-      }
-      this.verified = { identity, ticket };
-      next();
-    }, (error) => next(error));
+    let result: Identity<unknown> | Promise<Identity<unknown>>;
+    try {
+      result = authenticate(this.ctx, this.socket, token, 'connect');
+    } catch (error) {
+      return next(asRefusal(error));
+    }
+    if (result instanceof Promise) result.then((identity) => this.verified(ticket, identity, next), (error: unknown) => next(asRefusal(error)));
+    else this.verified(ticket, result, next);
+  }
+
+  private verified(ticket: Ticket, identity: Identity<unknown>, next: (err?: Error) => void): void {
+    const refusal = this.revokedDuring(ticket, identity) ?? this.attach(identity);
+    if (refusal) {
+      reportRefusal(this.ctx, this.socket, refusal, 'connect', identity.payload);
+      return next(refusal);
+    }
+    this.pending = { ...ticket, identity };
+    next();
   }
 
   /** Handshake mode, the socket connected (before the app's `connect` listeners): its commit. */
   onConnected(): void {
-    const verified = this.verified;
-    this.verified = undefined;
-    if (!verified) {
+    const pending = this.pending;
+    this.pending = undefined;
+    if (!pending) {
       // Only a socket the middleware never finished with gets here: fail closed.
       if (this.state === 'verifying') this.refuseFirst(refuse.credentialsRequired(), undefined, false);
       return;
     }
-    const refusal = this.commit(verified.ticket, verified.identity, 'connect', true);
+    const refusal = this.commit(pending, pending.identity, 'connect', true);
     if (refusal) return this.refuseFirst(refusal, undefined);
     if (asksForLifetime(this.socket)) this.tellAuthenticated(undefined);
   }
@@ -307,7 +314,7 @@ export class SocketSession implements SocketGate, Expirable, RegisteredSession {
     } catch (error) {
       return refused(asRefusal(error));
     }
-    if (isThenable<Identity<unknown>>(result)) result.then(accepted, (error: unknown) => refused(asRefusal(error)));
+    if (result instanceof Promise) result.then(accepted, (error: unknown) => refused(asRefusal(error)));
     else accepted(result);
   }
 
@@ -430,7 +437,7 @@ export class SocketSession implements SocketGate, Expirable, RegisteredSession {
   private end(): void {
     const wasLive = this.state === 'live' || this.state === 'refreshing';
     this.state = 'closed';
-    this.verified = undefined;
+    this.pending = undefined;
     this.clearTimer();
     if (this.hold) {
       for (const { args, flags } of this.hold.emits) settleDroppedEmit(args, flags);
@@ -455,7 +462,7 @@ export class SocketSession implements SocketGate, Expirable, RegisteredSession {
 
   private propertyNamesRefusal(): UnauthorizedError | undefined {
     const { decoded, encoded } = this.ctx.names;
-    const clash = [decoded, encoded].find((name) => isSocketMember(this.socket, name));
+    const clash = isSocketMember(this.socket, decoded) ? decoded : isSocketMember(this.socket, encoded) ? encoded : undefined;
     if (clash === undefined) return undefined;
     if (!warnedAboutPropertyNames) {
       warnedAboutPropertyNames = true;

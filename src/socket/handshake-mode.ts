@@ -25,20 +25,16 @@ export function createHandshakeMiddleware(ctx: SessionContext): HandshakeMiddlew
     if (typeof next !== 'function') return refuseMisuse(socket);
     watch(socket.nsp, false);
     const session = new SocketSession(socket, ctx);
-    const refuseHandshake = (error: UnauthorizedError) => {
-      reportRefusal(ctx, socket, error, 'connect');
-      next(error);
-    };
     const unshippable = unshippableHandshake(socket);
-    if (unshippable) return refuseHandshake(unshippable);
+    if (unshippable) return refuseHandshake(ctx, socket, unshippable, next);
     let token: unknown;
     try {
       token = readToken(socket.handshake, ctx.sources);
     } catch (error) {
-      return refuseHandshake(asUnauthorizedError(error, (cause) => refuse.internal('token extraction failed', cause)));
+      return refuseHandshake(ctx, socket, asUnauthorizedError(error, (cause) => refuse.internal('token extraction failed', cause)), next);
     }
     if (token === undefined) {
-      if (ctx.required) return refuseHandshake(refuse.credentialsRequired());
+      if (ctx.required) return refuseHandshake(ctx, socket, refuse.credentialsRequired(), next);
       session.admitAnonymously();
       return next();
     }
@@ -46,6 +42,11 @@ export function createHandshakeMiddleware(ctx: SessionContext): HandshakeMiddlew
     session.verifyHandshake(token, next);
   };
   return withSessionControl(middleware, ctx.sessions, (nsp) => watch(nsp, true)) as HandshakeMiddleware;
+}
+
+function refuseHandshake(ctx: SessionContext, socket: Socket, error: UnauthorizedError, next: (err?: Error) => void): void {
+  reportRefusal(ctx, socket, error, 'connect');
+  next(error);
 }
 
 function watchNamespace(nsp: Namespace, ctx: SessionContext, onConnected: (socket: Socket) => void): void {

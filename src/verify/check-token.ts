@@ -1,6 +1,5 @@
 import { UnauthorizedError } from '../errors/errors.js';
 import { createDecoder } from 'fast-jwt';
-import { isThenable } from '../util/hook-results.js';
 import { prototypeKeyIn } from './safe-claims.js';
 import type { VerifyToken } from './verify-token.js';
 import * as refuse from '../errors/refusals.js';
@@ -20,8 +19,8 @@ export function createCheckToken(verify: VerifyToken, maxTokenLength: number): C
   return (request, token) => {
     const checked = checkShape(token, maxTokenLength);
     const verified = tryVerify(verify, request, checked);
-    return isThenable<JwtClaims>(verified)
-      ? Promise.resolve(verified).then((payload) => accepted(checked, payload), (error: unknown) => refused(checked, error))
+    return verified instanceof Promise
+      ? verified.then((payload) => accepted(checked, payload), (error: unknown) => refused(checked, error))
       : accepted(checked, verified);
   };
 }

@@ -9,20 +9,27 @@ const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor',
 /**
  * The first prototype-bearing key anywhere in `value` (plain objects and arrays, any
  * depth), or undefined. Iterative: a token's nesting depth is the attacker's choice.
+ * Only enumerable own keys travel (JSON, msgpack and the adapters copy nothing else), and
+ * `for…in` reads them from V8's enumeration cache: a flat object costs no allocation.
  */
 export function prototypeKeyIn(value: unknown): string | undefined {
-  const pending: unknown[] = [value];
-  while (pending.length > 0) {
-    const current = pending.pop();
-    if (typeof current !== 'object' || current === null) continue;
+  let pending: object[] | undefined;
+  let current: unknown = value;
+  for (;;) {
     if (Array.isArray(current)) {
-      for (const item of current) pending.push(item);
-      continue;
+      for (let i = 0; i < current.length; i++) {
+        const item: unknown = current[i];
+        if (typeof item === 'object' && item !== null) (pending ??= []).push(item);
+      }
+    } else if (typeof current === 'object' && current !== null) {
+      for (const key in current) {
+        if (!Object.hasOwn(current, key)) continue;
+        if (PROTOTYPE_KEYS.has(key)) return key;
+        const member: unknown = (current as Record<string, unknown>)[key];
+        if (typeof member === 'object' && member !== null) (pending ??= []).push(member);
+      }
     }
-    for (const key of Object.getOwnPropertyNames(current)) {
-      if (PROTOTYPE_KEYS.has(key)) return key;
-      pending.push((current as Record<string, unknown>)[key]);
-    }
+    if (pending === undefined || pending.length === 0) return undefined;
+    current = pending.pop();
   }
-  return undefined;
 }
