@@ -69,14 +69,43 @@ export function unshippableHandshake(socket: Socket): UnauthorizedError | undefi
 /**
  * Hides every handshake field that may carry a bearer token from serialisation: socket.io
  * ships `socket.handshake` to other nodes in `fetchSockets()`, and apps log it. The fields
- * stay readable on this socket; they are only made non-enumerable.
+ * stay readable on this socket: `auth.token` through a getter (the common case, and the
+ * cheapest: no property is reconfigured), the others made non-enumerable.
  */
 export function concealCredentials(socket: Socket, sources: Pick<TokenSources, 'cookie'>): void {
   const { handshake } = socket;
-  conceal(handshake.auth as Record<string, unknown> | undefined, 'token');
+  concealAuthToken(handshake);
   conceal(handshake.headers, 'authorization');
   if (conceal(handshake.query, 'token')) conceal(handshake, 'url'); // the query string is in it too
   if (sources.cookie) conceal(handshake.headers, 'cookie');
+}
+
+/**
+ * `handshake.auth` whose `token` is read through the prototype, not held as an own property:
+ * `JSON.stringify`, the msgpack encoders and the adapters' copies see the other fields only.
+ */
+class ConcealedAuth {
+  #token: unknown;
+
+  constructor(token: unknown) {
+    this.#token = token;
+  }
+
+  get token(): unknown {
+    return this.#token;
+  }
+
+  set token(value: unknown) {
+    this.#token = value;
+  }
+}
+
+function concealAuthToken(handshake: { auth: unknown }): void {
+  const auth = handshake.auth as Record<string, unknown> | undefined;
+  if (typeof auth !== 'object' || auth === null || auth instanceof ConcealedAuth || !Object.hasOwn(auth, 'token')) return;
+  const concealed = new ConcealedAuth(auth['token']) as unknown as Record<string, unknown>;
+  for (const key in auth) if (key !== 'token' && Object.hasOwn(auth, key)) concealed[key] = auth[key];
+  handshake.auth = concealed;
 }
 
 function conceal(holder: object | undefined, key: string): boolean {
