@@ -10,8 +10,10 @@
 // the profile's non-idle time equals the main thread's CPU time in the rounds (from
 // /proc/self/task/<pid>/schedstat; sample durations are wall time, which a busy machine
 // stretches), then divided by the connections. Whatever the process's other threads did (GC
-// helpers, libuv pool, the profiler's own thread) is the `(other threads)` package row:
-// process.cpuUsage() minus the main thread.
+// helpers, libuv pool, tsx's loader thread) is the `(other threads)` package row; V8's
+// profiler threads are left out (and shown apart). Our .ts runs through tsx, whose esbuild
+// `keepNames` helper `__name` (called for each named closure created) has a row of its own:
+// the built package does not pay it.
 //
 //   node --import tsx bench/profile/profile-diff.ts <scenarioA> <scenarioB> [rounds=4] [count=2000]
 //     [--top 15] [--interval 250] [--in-flight 200]
@@ -139,6 +141,9 @@ function locate(frame: CallFrame, maps: Map<string, SourceMap>): { where: string
   const map = maps.get(url);
   const entry = map?.findEntry(lineNumber, columnNumber) as { originalLine?: number } | undefined;
   const line = entry?.originalLine !== undefined ? `${entry.originalLine + 1}` : `${lineNumber + 1} (generated)`;
+  // esbuild's keepNames helper, which tsx puts at the top of every module and calls for each named function
+  // or class it creates (closures too): a cost of running the .ts through tsx that the built package does not have.
+  if (functionName === '__name' && entry?.originalLine === undefined) return { where: `${relative(ROOT, path)} (tsx)`, pkg: 'tsx keepNames helper (not in dist)' };
   if (BASELINE && path.startsWith(`${BASELINE}/`)) return { where: `baseline:${relative(dirname(BASELINE), path)}:${line}`, pkg: 'baseline src' };
   if (path.startsWith(`${ROOT}/src/`)) return { where: `${relative(ROOT, path)}:${line}`, pkg: 'sockjwt src' };
   if (path.startsWith(`${ROOT}/bench/`)) return { where: `${relative(ROOT, path)}:${line}`, pkg: 'bench harness' };
