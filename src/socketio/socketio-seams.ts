@@ -348,5 +348,14 @@ function classDefining(object: object, method: string): string | undefined {
  * included, on the socket.io actually running. Asked before the first attach to a socket.
  */
 export function isSocketMember(socket: Socket, name: string): boolean {
-  return name in socket;
+  if (Object.hasOwn(socket, name)) return true;
+  // The prototype chain is the same for every socket of a socket.io: walked once per name.
+  const prototype = Object.getPrototypeOf(socket) as object;
+  let known = inheritedMembers.get(prototype);
+  if (!known) inheritedMembers.set(prototype, (known = new Map()));
+  let inherited = known.get(name);
+  if (inherited === undefined) known.set(name, (inherited = name in prototype));
+  return inherited;
 }
+
+const inheritedMembers = new WeakMap<object, Map<string, boolean>>();
