@@ -2,7 +2,7 @@
 // (--expose-gc) is warmed up, measured after forced GC, sent N websocket sockets from a
 // separate client process, and measured again; (after − before) / N is the cost of one
 // socket. sockjwt runs in handshake mode with its defaults: expiry scheduling on, and every
-// token has `exp`, `sub` and `jti`, so the revocation indexes hold every session.
+// token has `exp`, `sub` and `jti`. No rule is heard, so the revocation index (built at the first rule) holds none.
 //
 //   node --import tsx bench/memory.ts [--count 10000] [--rounds 3]
 import { parseArgs } from 'node:util';
@@ -69,7 +69,7 @@ ${fmt(COUNT)} websocket sockets from a separate client process into a fresh serv
 (\`--expose-gc\`; 500 sockets opened and closed first as warm-up). Heap used and RSS after three forced GCs,
 before and after; the difference divided by ${fmt(COUNT)}. Median of ${ROUNDS} rounds.
 sockjwt: handshake mode, default options, so expiry scheduling is on; every token carries \`exp\` (1 h), \`sub\` and \`jti\`,
-so each session is in the expiry scheduler and in both revocation indexes. RSS moves in whole pages and with
+so each session is in the expiry scheduler; no rule is heard, so no revocation index is built (it is, from the live sockets, at the first rule). RSS moves in whole pages and with
 the allocator's arenas: read the heap column.
 
 ${table}
