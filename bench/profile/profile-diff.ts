@@ -19,7 +19,7 @@
 //     [--top 15] [--interval 250] [--in-flight 200]
 //
 // Prints markdown: per-package and top-N per-function tables of A − B (µs / connection).
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -49,6 +49,7 @@ const TOP = Number(values.top);
 const INTERVAL = Number(values.interval);
 const IN_FLIGHT = Number(values['in-flight']);
 const SETTLE_MS = Number(values.settle);
+const builtMaps = new Map<string, SourceMap | undefined>();
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 const BASELINE = process.env['BENCH_BASELINE_SRC'] ? dirname(process.env['BENCH_BASELINE_SRC']) : undefined;
 const loadBefore = load();
@@ -137,15 +138,16 @@ function locate(frame: CallFrame, maps: Map<string, SourceMap>): { where: string
     const pkg = rest.match(/^(@[^/]+\/)?[^/]+/)![0];
     return { where: `${rest}:${lineNumber + 1}`, pkg };
   }
-  // Our TypeScript, through tsx: map the generated position back to the .ts line.
-  const map = maps.get(url);
-  const entry = map?.findEntry(lineNumber, columnNumber) as { originalLine?: number } | undefined;
+  // Our TypeScript, through tsx, or a built package with its .map beside it: back to the .ts line.
+  const map = maps.get(url) ?? builtMap(path);
+  const entry = map?.findEntry(lineNumber, columnNumber) as { originalLine?: number; originalSource?: string } | undefined;
   const line = entry?.originalLine !== undefined ? `${entry.originalLine + 1}` : `${lineNumber + 1} (generated)`;
   // esbuild's keepNames helper, which tsx puts at the top of every module and calls for each named function
   // or class it creates (closures too): a cost of running the .ts through tsx that the built package does not have.
   if (functionName === '__name' && entry?.originalLine === undefined) return { where: `${relative(ROOT, path)} (tsx)`, pkg: 'tsx keepNames helper (not in dist)' };
   if (BASELINE && path.startsWith(`${BASELINE}/`)) return { where: `baseline:${relative(dirname(BASELINE), path)}:${line}`, pkg: 'baseline src' };
   if (path.startsWith(`${ROOT}/src/`)) return { where: `${relative(ROOT, path)}:${line}`, pkg: 'sockjwt src' };
+  if (path.startsWith(`${ROOT}/dist/`)) return { where: `${originalFile(path, entry) ?? relative(ROOT, path)}:${line}`, pkg: 'sockjwt (built)' };
   if (path.startsWith(`${ROOT}/bench/`)) return { where: `${relative(ROOT, path)}:${line}`, pkg: 'bench harness' };
   return { where: `${path}:${line}`, pkg: 'other' };
 }
@@ -269,3 +271,21 @@ Largest B − A (where A spends less):
 ${negative.map(fnRow).join('\n')}
 `);
 process.exit(0);
+
+
+/** A built file's source map (tsup writes `index.js.map` beside `index.js`), read once. */
+function builtMap(path: string): SourceMap | undefined {
+  if (!builtMaps.has(path)) {
+    const file = `${path}.map`;
+    builtMaps.set(path, existsSync(file) ? new SourceMap(JSON.parse(readFileSync(file, 'utf8')) as SourceMapPayload) : undefined);
+  }
+  return builtMaps.get(path);
+}
+
+/** The .ts file a built position comes from, relative to the checkout. */
+function originalFile(path: string, entry: { originalSource?: string } | undefined): string | undefined {
+  const source = entry?.originalSource;
+  if (!source) return undefined;
+  const absolute = source.startsWith('file://') ? fileURLToPath(source) : join(dirname(path), source);
+  return relative(ROOT, absolute);
+}

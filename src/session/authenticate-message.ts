@@ -17,7 +17,7 @@ export function cookieToken(socket: Socket, name: string | undefined): string | 
 }
 
 export function ackAccepted(notice: LifetimeNotice): AckAccepted {
-  return { ok: true, ...notice };
+  return { ok: true, exp: notice.exp, expiresInMs: notice.expiresInMs };
 }
 
 /** The answer to an `authenticate` that arrives while the previous one is still being verified. */
