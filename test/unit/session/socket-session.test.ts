@@ -142,6 +142,20 @@ function heldHooks() {
   return { pending, hook };
 }
 
+/**
+ * A message-mode socket made live through an app hook the test answers (`additional_auth` says
+ * true, `isRevoked` false): the same hook then holds the next verification open.
+ */
+async function liveBehindHeldHook(t: TestContext, hookName: 'additional_auth' | 'isRevoked') {
+  const hooks = heldHooks();
+  const h = setup(t, { [hookName]: hooks.hook });
+  const { socket, session } = h.held();
+  socket.authenticate(sign(claims()));
+  hooks.pending[0]!.resolve(hookName === 'additional_auth');
+  await flush();
+  return { h, hooks, socket, session };
+}
+
 const LIFETIME = { exp: START_S + 3600, expiresInMs: 3_600_000 };
 
 describe('SocketSession (unit, fake socket, fake clock)', () => {
@@ -508,12 +522,7 @@ describe('SocketSession (unit, fake socket, fake clock)', () => {
     });
 
     it('refreshing + authenticate → busy; the refresh in flight still commits', async (t) => {
-      const hooks = heldHooks();
-      const h = setup(t, { additional_auth: hooks.hook });
-      const { socket, session } = h.held();
-      socket.authenticate(sign(claims()));
-      hooks.pending[0]!.resolve(true);
-      await flush();
+      const { hooks, socket, session } = await liveBehindHeldHook(t, 'additional_auth');
       assert.equal(session.state, 'live');
       const refresh = socket.authenticate(sign(claims({ jti: 'j2' })));
       assert.equal(session.state, 'refreshing');
@@ -585,12 +594,7 @@ describe('SocketSession (unit, fake socket, fake clock)', () => {
     });
 
     it('revoked while refreshing: dropped at once; the refresh’s late answer is ignored', async (t) => {
-      const hooks = heldHooks();
-      const h = setup(t, { additional_auth: hooks.hook });
-      const { socket, session } = h.held();
-      socket.authenticate(sign(claims()));
-      hooks.pending[0]!.resolve(true);
-      await flush();
+      const { h, hooks, socket, session } = await liveBehindHeldHook(t, 'additional_auth');
       const refresh = socket.authenticate(sign(claims({ jti: 'j2' })));
       assert.equal(session.state, 'refreshing');
       assert.equal(await h.ctx.sessions.revoke({ sub: 'ann' }), 1, 'a refreshing socket is live: dropped');
@@ -633,12 +637,7 @@ describe('SocketSession (unit, fake socket, fake clock)', () => {
     });
 
     it('refresh: a rule naming the new token heard meanwhile refuses the refresh; the socket stays live on its current one', async (t) => {
-      const hooks = heldHooks();
-      const h = setup(t, { isRevoked: hooks.hook });
-      const { socket, session } = h.held();
-      socket.authenticate(sign(claims()));
-      hooks.pending[0]!.resolve(false);
-      await flush();
+      const { h, hooks, socket, session } = await liveBehindHeldHook(t, 'isRevoked');
       const refresh = socket.authenticate(sign(claims({ jti: 'j2' })));
       assert.equal(await h.ctx.sessions.revoke({ jti: 'j2' }), 0);
       hooks.pending[1]!.resolve(false);
