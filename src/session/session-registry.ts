@@ -96,7 +96,7 @@ export class SessionRegistry implements Omit<SessionControl, 'watch'> {
     const candidates = membersOf('jti' in rule ? index.byJti.get(rule.jti) : index.bySub.get(rule.sub));
     let dropped = 0;
     for (const session of candidates) {
-      if (!ruleCovers(rule, this.heldRef(session.payload!, session.presentedAt))) continue;
+      if (!ruleCovers(rule, this.presentedRef(session.payload!, session.presentedAt))) continue;
       session.drop(refuse.revoked());
       dropped++;
     }
@@ -110,7 +110,7 @@ export class SessionRegistry implements Omit<SessionControl, 'watch'> {
   revokedSince(generation: number, payload: JwtClaims, presentedAt: number): UnauthorizedError | undefined {
     if (this.generation === generation) return undefined;
     if (this.evictedThrough > generation) return refuse.revocationUnavailable();
-    const ref = this.heldRef(payload, presentedAt);
+    const ref = this.presentedRef(payload, presentedAt);
     for (let i = this.recent.length - 1; i >= 0 && this.recent[i]!.heardAt > generation; i--) {
       if (ruleCovers(this.recent[i]!.rule, ref)) return refuse.revoked();
     }
@@ -122,7 +122,7 @@ export class SessionRegistry implements Omit<SessionControl, 'watch'> {
    * `iat` says: its reference for a rule is never later than that second. A token without `iat`
    * keeps none: it cannot prove it came after any cut-off, live or at a handshake.
    */
-  heldRef(payload: JwtClaims, presentedAt: number): TokenRef {
+  presentedRef(payload: JwtClaims, presentedAt: number): TokenRef {
     const ref = tokenRef(payload, this.ctx.identity);
     const heldSecond = Math.floor(presentedAt / 1000);
     if (ref.iat !== undefined && ref.iat > heldSecond) ref.iat = heldSecond;
@@ -138,7 +138,7 @@ export class SessionRegistry implements Omit<SessionControl, 'watch'> {
     const { revocation } = this.ctx;
     let dropped = 0;
     try {
-      const verdicts = await Promise.all([...this.live()].map(async (session) => [session, await storeRevokes(revocation, this.heldRef(session.payload!, session.presentedAt))] as const));
+      const verdicts = await Promise.all([...this.live()].map(async (session) => [session, await storeRevokes(revocation, this.presentedRef(session.payload!, session.presentedAt))] as const));
       revocation.health.answered();
       for (const [session, revoked] of verdicts) {
         if (!revoked || session.state === 'closed') continue;

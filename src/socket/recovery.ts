@@ -60,7 +60,7 @@ async function mayRecover(data: unknown, ctx: SessionContext, nsp: Namespace, pr
   const { sessions } = ctx;
   const generation = sessions.generation;
   try {
-    await checkNotRevoked(ctx.revocation, sessions.heldRef(stored.payload, stored.presentedAt), stored.payload, undefined);
+    await checkNotRevoked(ctx.revocation, sessions.presentedRef(stored.payload, stored.presentedAt), stored.payload, undefined);
   } catch {
     return false;
   }

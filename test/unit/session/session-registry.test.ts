@@ -1,5 +1,5 @@
 // Unit tests of src/session/session-registry.ts: one test per transition of SessionRegistry (the
-// count, the revocation generation and its ring of recent rules, revokedSince, heldRef, the index by
+// count, the revocation generation and its ring of recent rules, revokedSince, presentedRef, the index by
 // sub and jti built at the first rule and kept from then on, dropMatching, revoke, recheckAll), with
 // fake sessions on fake sockets (fake-socket.ts) reached the way the registry reaches them: through
 // server._nsps → namespace.sockets → the socket's gate. Fake clock; nothing waits in real time.
@@ -228,18 +228,18 @@ describe('SessionRegistry (unit, fake sessions, fake clock)', () => {
     });
   });
 
-  describe('heldRef', () => {
+  describe('presentedRef', () => {
     it('never later than the second the token was presented (an issuer clock ahead)', (t) => {
       const h = setup(t);
-      assert.deepEqual(h.registry.heldRef(claims({ iat: START_S + 600 }), START + 1500), { jti: 'j1', sub: 'ann', iat: START_S + 1 });
-      assert.deepEqual(h.registry.heldRef(claims(), START + 1500), { jti: 'j1', sub: 'ann', iat: START_S - 60 }, 'an earlier iat is kept');
+      assert.deepEqual(h.registry.presentedRef(claims({ iat: START_S + 600 }), START + 1500), { jti: 'j1', sub: 'ann', iat: START_S + 1 });
+      assert.deepEqual(h.registry.presentedRef(claims(), START + 1500), { jti: 'j1', sub: 'ann', iat: START_S - 60 }, 'an earlier iat is kept');
     });
 
     it('a token without iat keeps none (fail closed: a subject rule covers it)', (t) => {
       const h = setup(t);
       const payload = claims();
       delete payload.iat;
-      const ref: TokenRef = h.registry.heldRef(payload, START);
+      const ref: TokenRef = h.registry.presentedRef(payload, START);
       assert.equal('iat' in ref && ref.iat !== undefined, false);
       const generation = h.registry.generation;
       h.registry.dropMatching(rule({ sub: 'ann', issuedBefore: START - 3_600_000 }));
@@ -248,9 +248,9 @@ describe('SessionRegistry (unit, fake sessions, fake clock)', () => {
 
     it('with clockTolerance: iat moved back by it, then capped', (t) => {
       const h = setup(t, { clockToleranceSec: 5 });
-      assert.equal(h.registry.heldRef(claims(), START).iat, START_S - 65);
-      assert.equal(h.registry.heldRef(claims({ iat: START_S + 3 }), START).iat, START_S - 2);
-      assert.equal(h.registry.heldRef(claims({ iat: START_S + 100 }), START).iat, START_S);
+      assert.equal(h.registry.presentedRef(claims(), START).iat, START_S - 65);
+      assert.equal(h.registry.presentedRef(claims({ iat: START_S + 3 }), START).iat, START_S - 2);
+      assert.equal(h.registry.presentedRef(claims({ iat: START_S + 100 }), START).iat, START_S);
     });
   });
 
@@ -379,7 +379,7 @@ describe('SessionRegistry (unit, fake sessions, fake clock)', () => {
       assert.deepEqual(dropped(byJti), [['revoked']]);
     });
 
-    it('a token issued after a subject cut-off by an issuer whose clock runs ahead is still covered (heldRef)', (t) => {
+    it('a token issued after a subject cut-off by an issuer whose clock runs ahead is still covered (presentedRef)', (t) => {
       const h = setup(t);
       const ahead = h.session(claims({ iat: START_S + 600 }), { presentedAt: START });
       assert.equal(h.registry.dropMatching(rule({ sub: 'ann', issuedBefore: START + 1000 })), 1);
@@ -481,7 +481,7 @@ describe('SessionRegistry (unit, fake sessions, fake clock)', () => {
       assert.deepEqual(h.logged, [], 'nothing to report while the store answers');
     });
 
-    it('asks with heldRef: the stored iat capped at the presented second', async (t) => {
+    it('asks with presentedRef: the stored iat capped at the presented second', async (t) => {
       const asked: TokenRef[] = [];
       const h = setup(t, {
         store: askingStore((ref) => {
