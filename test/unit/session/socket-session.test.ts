@@ -156,6 +156,17 @@ async function liveBehindHeldHook(t: TestContext, hookName: 'additional_auth' | 
   return { h, hooks, socket, session };
 }
 
+/** Handshake mode: a socket whose token the middleware verified (`next()` called without error), not yet connected. */
+function verifiedInMiddleware(t: TestContext) {
+  const h = setup(t, { handshake: true });
+  const token = sign(claims());
+  const { socket, session } = h.open({ connected: false, auth: { token } });
+  const nexts: unknown[][] = [];
+  session.verifyHandshake(token, (...args: unknown[]) => nexts.push(args));
+  assert.deepEqual(nexts, [[]]);
+  return { h, socket, session };
+}
+
 const LIFETIME = { exp: START_S + 3600, expiresInMs: 3_600_000 };
 
 describe('SocketSession (unit, fake socket, fake clock)', () => {
@@ -666,12 +677,7 @@ describe('SocketSession (unit, fake socket, fake clock)', () => {
     });
 
     it('handshake mode: a rule heard between the middleware and the connection wins at onConnected', async (t) => {
-      const h = setup(t, { handshake: true });
-      const token = sign(claims());
-      const { socket, session } = h.open({ connected: false, auth: { token } });
-      const nexts: unknown[][] = [];
-      session.verifyHandshake(token, (...args: unknown[]) => nexts.push(args));
-      assert.deepEqual(nexts, [[]]);
+      const { h, socket, session } = verifiedInMiddleware(t);
       assert.equal(await h.ctx.sessions.revoke({ sub: 'ann' }), 0, 'not live yet');
       socket.connectToNamespace();
       session.onConnected();
@@ -683,12 +689,7 @@ describe('SocketSession (unit, fake socket, fake clock)', () => {
 
   describe('handshake mode', () => {
     it('verifyHandshake → next() without error; claims attached; not live, not counted until onConnected', (t) => {
-      const h = setup(t, { handshake: true });
-      const token = sign(claims());
-      const { socket, session } = h.open({ connected: false, auth: { token } });
-      const nexts: unknown[][] = [];
-      session.verifyHandshake(token, (...args: unknown[]) => nexts.push(args));
-      assert.deepEqual(nexts, [[]]);
+      const { h, socket, session } = verifiedInMiddleware(t);
       assert.equal(session.state, 'verifying');
       assert.deepEqual((socket as unknown as Record<string, unknown>)['decoded_token'], claims(), 'for the app’s later middlewares');
       assert.equal(h.ctx.sessions.sessionCount, 0);
