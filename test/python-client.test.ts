@@ -66,6 +66,9 @@ describe('the Python client helper (clients/python) against a real sockjwt serve
     // The server's expiresInMs (4 s) wins over an exp 1000 s away on the client's clock.
     assert.equal(checks['expires_in_ms_preferred'], 4);
     assert.equal(checks['refresh_in_s'], 2);
+    // The 1 s floor (protocol.md 8.2): a maxSessionMs-capped life does not halve into a refresh storm.
+    assert.equal(checks['refresh_in_s_floor'], 1);
+    assert.equal(checks['refresh_in_s_floor_at_zero'], 1);
     assert.equal(checks['exp_fallback'], 100);
     assert.equal(checks['expires_in_ms_null_never'], true);
     assert.equal(checks['token_fallback'], 123);

@@ -87,6 +87,11 @@ results['async_signed_out'] = asyncio.run(async_signed_out())
 skewed = p.Expiry.from_answer({'ok': True, 'exp': int(time.time()) + 1000, 'expiresInMs': 4000}, None)
 results['expires_in_ms_preferred'] = round(skewed.remaining_s(), 1)
 results['refresh_in_s'] = round(skewed.refresh_in_s(30), 1)  # half of 4 s: the lead never exceeds half the life
+# A life capped by maxSessionMs shrinks with every refresh: half of 1.5 s left would be 0.75 s, then
+# 0.375 s... (a refresh storm until the drop); no refresh is scheduled sooner than 1 s.
+capped = p.Expiry.from_answer({'ok': True, 'exp': int(time.time()) + 60, 'expiresInMs': 1500}, None)
+results['refresh_in_s_floor'] = round(capped.refresh_in_s(30), 1)
+results['refresh_in_s_floor_at_zero'] = round(p.Expiry.from_answer({'ok': True, 'expiresInMs': 0}, None).refresh_in_s(30), 1)
 # exp has whole seconds: 100 s ahead leaves between 99 and 100 s, whatever the fraction of now.
 results['exp_fallback'] = math.ceil(p.Expiry.from_answer({'ok': True, 'exp': int(time.time()) + 100}, None).remaining_s())
 # expiresInMs null: the server states it never drops the socket for its lifetime: no refresh, whatever exp says.

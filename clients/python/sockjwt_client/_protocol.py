@@ -46,6 +46,9 @@ CONNECT_REFUSED = 'connect_refused'      # a connect_error that is not sockjwt's
 
 MIN_RETRY_DELAY_S = 0.25  # no refusal is retried sooner, except the first after expired / session_limit
 MAX_RETRY_DELAY_S = 30.0
+# No refresh is scheduled sooner (protocol.md 8.2): a lifetime capped by maxSessionMs, which no
+# refresh moves, would otherwise halve into a storm of refreshes until the drop.
+MIN_REFRESH_DELAY_S = 1.0
 
 
 class Refusal(Exception):
@@ -164,10 +167,10 @@ class Expiry:
         return None if self._deadline is None else self._deadline - time.monotonic()
 
     def refresh_in_s(self, lead_s):
-        """remaining - min(lead, remaining / 2): the lead before expiry, never before half the life left."""
+        """remaining - min(lead, remaining / 2): the lead before expiry, never before half the life left, never under 1 s."""
         remaining = self.remaining_s()
         if remaining is None:
             return None
         if remaining <= 0:
-            return 0.0
-        return remaining - min(lead_s, remaining / 2)
+            return MIN_REFRESH_DELAY_S
+        return max(remaining - min(lead_s, remaining / 2), MIN_REFRESH_DELAY_S)
