@@ -133,14 +133,7 @@ export class SocketSession implements SocketGate, Expirable, RegisteredSession {
    */
   verifyHandshake(token: unknown, next: (err?: Error) => void): void {
     const ticket = this.begin();
-    let result: Identity<unknown> | Promise<Identity<unknown>>;
-    try {
-      result = authenticate(this.ctx, this.socket, token, 'connect');
-    } catch (error) {
-      return next(asRefusal(error));
-    }
-    if (result instanceof Promise) result.then((identity) => this.verified(ticket, identity, next), (error: unknown) => next(asRefusal(error)));
-    else this.verified(ticket, result, next);
+    this.verify(token, 'connect', undefined, (identity) => this.verified(ticket, identity, next), next);
   }
 
   private verified(ticket: Ticket, identity: Identity<unknown>, next: (err?: Error) => void): void {
