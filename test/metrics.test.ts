@@ -54,7 +54,7 @@ describe('metrics (sockjwt/metrics, prom-client)', () => {
     const dropped = next(alice, 'disconnect');
     assert.equal(await handshake.revoke({ sub: 'alice' }), 1);
     await dropped;
-    const carol = h.connect('/h', { auth: { token: sign({ sub: 'carol', exp: nowSeconds() + 1 }) } });
+    const carol = h.connect('/h', { auth: { token: sign({ sub: 'carol', exp: nowSeconds() + 2 }) } });
     await connected(carol);
     const carolGone = next(carol, 'disconnect', 5000);
     const [expired] = await next<[WireError]>(carol, 'unauthorized', 4000);
