@@ -183,11 +183,33 @@ export interface JwksOptions {
 }
 
 /**
- * OpenID Connect discovery for one issuer: `<issuer>/.well-known/openid-configuration` is fetched,
- * its `issuer` must equal the configured one exactly, and its `jwks_uri` is used. The same
- * timings as `jwks` apply to the document and to the key set; `true` takes the defaults.
+ * OpenID Connect discovery for one issuer: `<issuer>/.well-known/openid-configuration` (or `url`)
+ * is fetched, its `issuer` must equal the configured one exactly, and its `jwks_uri` is used. The
+ * same timings as `jwks` apply, with one difference: `timeoutMs` bounds a cold discovery as a
+ * whole, the document and then the key set. `true` takes the defaults.
  */
-export type DiscoveryOptions = Omit<JwksOptions, 'uri'>;
+export interface DiscoveryOptions extends Omit<JwksOptions, 'uri' | 'headers' | 'timeoutMs'> {
+  /**
+   * Milliseconds a cold discovery may take as a whole: the document, then the key set it names,
+   * under one deadline. A later refetch of either one alone has the same bound. Default 3000.
+   */
+  timeoutMs?: number;
+  /**
+   * Where the metadata document is, instead of `<issuer>/.well-known/openid-configuration`: e.g.
+   * RFC 8414's `https://login.example/.well-known/oauth-authorization-server`, or an Azure AD B2C
+   * policy's `https://TENANT.b2clogin.com/TENANT.onmicrosoft.com/POLICY/v2.0/.well-known/openid-configuration`.
+   * An absolute http(s) URL, checked as `jwks.uri` is. The document's `issuer` must still equal
+   * the configured `issuer` exactly. Default: the OpenID Connect well-known URL of the issuer.
+   */
+  url?: string | URL;
+  /**
+   * Extra request headers, e.g. an API key. Sent to the discovery document, and to its `jwks_uri`
+   * only when that is on the document's or the issuer's origin: never to a key set on another
+   * host the document names (to send headers there, configure `jwks: { uri, headers }` instead).
+   * Default: none.
+   */
+  headers?: Record<string, string>;
+}
 
 /**
  * One trusted issuer of `issuers`. A token's `iss` only selects the entry whose `issuer` it

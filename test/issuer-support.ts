@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { TestContext } from 'node:test';
 import type { HandshakeOptions } from '../src/index.js';
 import { listenOnFreePort, refused, serverWith as serverWithDefaults, type Respond, type SigningKey } from './key-support.js';
@@ -20,6 +20,8 @@ export interface IdentityProvider {
   issuer(tenant?: string): string;
   /** Every request path received, in order. */
   requests: string[];
+  /** The headers of each of `requests`, in the same order. */
+  requestHeaders: IncomingHttpHeaders[];
   publish(tenant: string, keys: readonly SigningKey[]): void;
   /** Changes fields of a tenant's discovery document (merged over the honest one). */
   amend(tenant: string, fields: Record<string, unknown> | undefined): void;
@@ -32,12 +34,14 @@ export async function startIdentityProvider(t: TestContext, tenants: Record<stri
   const keys = new Map<string, readonly SigningKey[]>(Object.entries(tenants));
   const amendments = new Map<string, Record<string, unknown>>();
   const requests: string[] = [];
+  const requestHeaders: IncomingHttpHeaders[] = [];
   let override: Respond | undefined;
   let origin = '';
   const issuer = (tenant = '') => (tenant ? `${origin}/${tenant}` : origin);
   const server = createServer((request, response) => {
     const path = request.url ?? '';
     requests.push(path);
+    requestHeaders.push(request.headers);
     if (override) return override(request, response);
     for (const tenant of keys.keys()) {
       const base = tenant ? `/${tenant}` : '';
@@ -53,6 +57,7 @@ export async function startIdentityProvider(t: TestContext, tenants: Record<stri
     origin,
     issuer,
     requests,
+    requestHeaders,
     publish: (tenant, next) => keys.set(tenant, next),
     amend: (tenant, fields) => (fields ? amendments.set(tenant, fields) : amendments.delete(tenant)),
     respondWith: (respond) => (override = respond),

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { describe, it, type TestContext } from 'node:test';
 import { authorize, type HandshakeOptions, type IssuerOptions } from '../src/index.js';
-import { signingKey, signJose } from './key-support.js';
+import { listenOnFreePort, signingKey, signJose, type SigningKey } from './key-support.js';
 import { accepted, refusedWith, serverWith, startIdentityProvider, warnings, WELL_KNOWN } from './issuer-support.js';
 import { connected, next, SECRET, startServer } from './support.js';
 
@@ -317,3 +320,112 @@ describe('issuers: defaults and message mode', () => {
     assert.equal((await unauthorized)[0].data.reason, 'claim_invalid');
   });
 });
+
+/** An https JWK Set on an origin of its own; it records the headers of every request. */
+async function startTlsKeyServer(t: TestContext, keys: readonly SigningKey[]): Promise<{ uri: string; seen: IncomingHttpHeaders[] }> {
+  const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+  const seen: IncomingHttpHeaders[] = [];
+  const server = createHttpsServer({ key: fixture('tls-test-only.key'), cert: fixture('tls-test-only.pem') }, (request, response) => {
+    seen.push(request.headers);
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: keys.map((key) => key.jwk) }));
+  });
+  const { port } = await listenOnFreePort(t, server);
+  // The certificate is self-signed: trusted for this test only (Node 20 has no per-process CA API).
+  const previous = process.env['NODE_TLS_REJECT_UNAUTHORIZED'];
+  process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
+  t.after(() => (previous === undefined ? delete process.env['NODE_TLS_REJECT_UNAUTHORIZED'] : (process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = previous)));
+  return { uri: `https://127.0.0.1:${port}/jwks`, seen };
+}
+
+describe('issue 24: discovery deadline, headers, metadata URL', () => {
+  it('issue 24 #1: a cold discovery has one deadline: slow document + hanging key set → key_unavailable, before the hold times out', async (t) => {
+    const key = signingKey('ES256', 'k1');
+    const idp = await startIdentityProvider(t, { acme: [key] });
+    const iss = idp.issuer('acme');
+    const timeoutMs = 1000;
+    const timers = new Set<NodeJS.Timeout>();
+    t.after(() => timers.forEach(clearTimeout));
+    idp.respondWith((request, response) => {
+      if (request.url !== `/acme${WELL_KNOWN}`) return; // the key set hangs
+      // The deadline is what this test is about: the document answers after 0.6 × timeoutMs.
+      const timer = setTimeout(() => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer: iss, jwks_uri: `${iss}/jwks` })), 0.6 * timeoutMs);
+      timers.add(timer);
+    });
+    // The verdict is an order between two of the server's timers, not a latency: one deadline for
+    // the document and the key set (1 × timeoutMs) ends before the socket's hold (1.4 ×); two in
+    // a row (0.6 + 1) would not, and the client would be told authentication_timeout.
+    const h = await startServer(t, (io) => io.on('connection', authorize({ timeout: 1.4 * timeoutMs, issuers: [{ issuer: iss, discovery: { timeoutMs }, audience: AUD }] })));
+    const client = h.connect('/');
+    await next(client, 'connect');
+    const token = await key.sign({ iss, aud: AUD });
+    const unauthorized = next<[{ data: { code: string; reason: string } }]>(client, 'unauthorized', 4 * timeoutMs);
+    client.emit('authenticate', { token });
+    const [error] = await unauthorized;
+    assert.deepEqual([error.data.code, error.data.reason], ['invalid_secret', 'key_unavailable']);
+    assert.deepEqual(idp.requests, [`/acme${WELL_KNOWN}`, '/acme/jwks']);
+  });
+
+  it('issue 24 #2: discovery.headers go to the issuer\'s origin, not to a jwks_uri on another origin', async (t) => {
+    const key = signingKey('ES256', 'k1');
+    const keys = await startTlsKeyServer(t, [key]);
+    const idp = await startIdentityProvider(t, { acme: [key], home: [key] });
+    idp.amend('acme', { jwks_uri: keys.uri });
+    const headers = { authorization: 'Bearer discovery-secret', 'x-api-key': 'k-123' };
+    const h = await serverWith(t, {
+      away: { issuers: [{ issuer: idp.issuer('acme'), discovery: { headers }, audience: AUD }] },
+      home: { issuers: [{ issuer: idp.issuer('home'), discovery: { headers }, audience: AUD }] },
+    });
+    await accepted(h, 'away', await key.sign({ iss: idp.issuer('acme'), aud: AUD }));
+    await accepted(h, 'home', await key.sign({ iss: idp.issuer('home'), aud: AUD }));
+    assert.equal(keys.seen.length, 1, 'the key set on the other origin was fetched');
+    assert.deepEqual([keys.seen[0]!['authorization'], keys.seen[0]!['x-api-key']], [undefined, undefined], 'no configured header reaches another origin');
+    assert.deepEqual(idp.requests.map((path, i) => [path, idp.requestHeaders[i]!['authorization'], idp.requestHeaders[i]!['x-api-key']]), [
+      [`/acme${WELL_KNOWN}`, 'Bearer discovery-secret', 'k-123'],
+      [`/home${WELL_KNOWN}`, 'Bearer discovery-secret', 'k-123'],
+      ['/home/jwks', 'Bearer discovery-secret', 'k-123'],
+    ], 'the issuer\'s own origin gets them, document and key set');
+  });
+
+  it('issue 24 #3: discovery.url fetches the metadata from that URL (RFC 8414 oauth-authorization-server)', async (t) => {
+    const key = signingKey('ES256', 'k1');
+    const idp = await startIdentityProvider(t, { acme: [key] });
+    const iss = idp.issuer('acme');
+    const RFC8414 = '/.well-known/oauth-authorization-server';
+    idp.respondWith((request, response) => {
+      const json = (body: unknown) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (request.url === `${RFC8414}/acme`) return json({ issuer: iss, jwks_uri: `${iss}/jwks` });
+      if (request.url === '/acme/jwks') return json({ keys: [key.jwk] });
+      response.writeHead(404).end();
+    });
+    const h = await serverWith(t, {
+      main: { issuers: [{ issuer: iss, discovery: { url: `${idp.origin}${RFC8414}/acme` }, audience: AUD }] },
+      asUrl: { issuers: [{ issuer: iss, discovery: { url: new URL(`${idp.origin}${RFC8414}/acme`) }, audience: AUD }] },
+    });
+    assert.equal((await accepted(h, 'main', await key.sign({ iss, aud: AUD, sub: 'ann' }))).sub, 'ann');
+    assert.equal((await accepted(h, 'asUrl', await key.sign({ iss, aud: AUD, sub: 'bob' }))).sub, 'bob');
+    assert.ok(!idp.requests.some((path) => path.endsWith(WELL_KNOWN)), 'the OpenID well-known path is never asked');
+  });
+
+  it('issue 24 #3: a document at discovery.url naming another issuer is refused as a mismatch', async (t) => {
+    const key = signingKey('ES256', 'k1');
+    const idp = await startIdentityProvider(t, { acme: [key], other: [key] });
+    const seen = warnings(t);
+    // The other tenant's honest document: its issuer is not the configured one.
+    const h = await serverWith(t, { main: { issuers: [{ issuer: idp.issuer('acme'), discovery: { url: `${idp.issuer('other')}${WELL_KNOWN}` }, audience: AUD }] } });
+    assert.deepEqual(await refusedWith(h, 'main', await key.sign({ iss: idp.issuer('acme'), aud: AUD })), ['invalid_secret', 'key_unavailable']);
+    assert.deepEqual(idp.requests, [`/other${WELL_KNOWN}`], 'the key set is never fetched');
+    assert.ok(seen.some((warning) => warning.code === 'SOCKJWT_DISCOVERY_UNAVAILABLE' && /not the configured one/.test(warning.message)));
+  });
+
+  const badUrls: Array<[string, unknown, RegExp]> = [
+    ['not a URL', 'acme', /"issuers\[0\]\.discovery\.url" must be an absolute http\(s\) URL/],
+    ['another scheme', 'file:///etc/passwd', /"issuers\[0\]\.discovery\.url" must be an http\(s\) URL/],
+    ['credentials', 'https://u:p@login.example/.well-known/openid-configuration', /"issuers\[0\]\.discovery\.url" must not hold credentials/],
+  ];
+  for (const [name, url, message] of badUrls) {
+    it(`issue 24 #3: discovery.url is checked at authorize(): ${name}`, () => {
+      assert.throws(() => authorize({ handshake: true, issuers: [{ issuer: 'https://login.example/', discovery: { url: url as string }, audience: AUD }] }), message);
+    });
+  }
+});
+

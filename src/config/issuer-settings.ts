@@ -2,8 +2,8 @@ import { createIssuerVerifier } from '../verify/issuers.js';
 import { createDiscoveredKeySet, type DiscoverySettings } from '../verify/oidc-discovery.js';
 import { createRemoteKeySet } from '../verify/jwks.js';
 import { createKeySetVerifier, createTokenVerifier, type ClaimChecks, type VerifyToken } from '../verify/verify.js';
-import { fetchTimings, jwksSettings, urlFrom } from './jwks-settings.js';
-import type { Algorithm, AuthorizeOptions, IssuerOptions } from '../types.js';
+import { DISCOVERY_OPTIONS, fetchTimings, jwksSettings, urlFrom } from './jwks-settings.js';
+import type { Algorithm, AuthorizeOptions, DiscoveryOptions, IssuerOptions } from '../types.js';
 
 const ENTRY_OPTIONS: ReadonlySet<string> = new Set(['issuer', 'discovery', 'jwks', 'secret', 'audience', 'algorithms', 'typ']);
 const KEY_SOURCES = ['discovery', 'jwks', 'secret'] as const;
@@ -88,9 +88,16 @@ function isAudience(value: unknown): boolean {
   return Array.isArray(value) ? value.length > 0 && value.every(one) : one(value);
 }
 
-function discoverySettings(option: true | object, issuer: string, name: string): DiscoverySettings {
+function discoverySettings(option: true | DiscoveryOptions, issuer: string, name: string): DiscoverySettings {
   if (option !== true && (typeof option !== 'object' || option === null)) {
     throw new TypeError(`sockjwt: "${name}" must be true or an object of timings`);
+  }
+  const given: DiscoveryOptions = option === true ? {} : option;
+  // Checked first: an unknown sub-option is a typo, whatever else is wrong.
+  const settings = fetchTimings(given, name, DISCOVERY_OPTIONS);
+  if (given.url !== undefined) {
+    // A metadata document of its own (RFC 8414, an Azure AD B2C policy): the issuer is only compared.
+    return { issuer, url: urlFrom(given.url, `${name}.url`, `${name}.headers`), timings: settings };
   }
   const issuerName = name.replace(/\.discovery$/, '.issuer');
   let issuerUrl: URL;
@@ -102,5 +109,5 @@ function discoverySettings(option: true | object, issuer: string, name: string):
   // OpenID Connect Discovery §4: the issuer has no query or fragment; the path is appended to.
   if (issuerUrl.search || issuerUrl.hash) throw new TypeError(`sockjwt: "${issuerName}" must have no query or fragment to discover it`);
   const url = urlFrom(issuer.replace(/\/$/, '') + WELL_KNOWN, issuerName, `${name}.headers`);
-  return { issuer, url, timings: fetchTimings(option === true ? {} : option, name) };
+  return { issuer, url, timings: settings };
 }

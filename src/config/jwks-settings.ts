@@ -14,6 +14,8 @@ const DEFAULTS = {
 
 const TIMING_OPTIONS: ReadonlySet<string> = new Set(['headers', ...Object.keys(DEFAULTS)]);
 const SUB_OPTIONS: ReadonlySet<string> = new Set(['uri', ...TIMING_OPTIONS]);
+/** An issuer's `discovery`: the timings, and `url` for a metadata document at a URL of its own. */
+export const DISCOVERY_OPTIONS: ReadonlySet<string> = new Set(['url', ...TIMING_OPTIONS]);
 const LOOPBACK: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Checks the `jwks` option once, at `authorize()` time, like every other option. */
@@ -36,7 +38,7 @@ export function fetchTimings(options: Omit<JwksOptions, 'uri'>, name: string, al
   };
 }
 
-/** An endpoint the operator configured: `jwks.uri`, or an issuer to discover (`name` says which). */
+/** An endpoint the operator configured: `jwks.uri`, `discovery.url`, or an issuer to discover (`name` says which). */
 export function urlFrom(uri: unknown, name: string, headersName: string): URL {
   let url: URL;
   try {

@@ -5,9 +5,12 @@ import { createRemoteKeySet, type JwksSettings } from './jwks.js';
 export interface DiscoverySettings {
   /** The configured issuer: the document must name exactly this one. */
   issuer: string;
-  /** `<issuer>/.well-known/openid-configuration`. */
+  /** `discovery.url`, else `<issuer>/.well-known/openid-configuration`. */
   url: URL;
-  /** Timings and headers, for the document and for the key set it points at. */
+  /**
+   * Timings, for the document and for the key set it points at. The headers go to the document
+   * and to a key set on the document's or the issuer's origin, never to another origin.
+   */
   timings: Omit<JwksSettings, 'url'>;
 }
 
@@ -29,24 +32,31 @@ export function createDiscoveredKeySet(settings: DiscoverySettings): KeySet {
 
 class DiscoveredKeySet {
   private document: { jwksUrl: URL; fetchedAt: number } | undefined;
-  private inFlight: Promise<URL> | undefined;
+  /** The document fetch under way, and when the cold discovery it began must be answered by. */
+  private inFlight: { jwksUrl: Promise<URL>; deadline: number } | undefined;
   private pausedUntil = 0;
   private keySet: { href: string; keys: KeySet } | undefined;
+  /** Where the configured headers may go: the document's origin and the issuer's. */
+  private readonly ownOrigins: ReadonlySet<string>;
 
-  constructor(private readonly settings: DiscoverySettings) {}
+  constructor(private readonly settings: DiscoverySettings) {
+    this.ownOrigins = new Set([settings.url.origin, ...originOf(settings.issuer)]);
+  }
 
   keysFor(header: Parameters<KeySet>[0]): ReturnType<KeySet> {
     const jwksUrl = this.jwksUrl();
     // Once the document is cached, no promise lies between the handshake and the key set.
     if (jwksUrl instanceof URL) return this.keysAt(jwksUrl)(header);
-    return jwksUrl.then((url) => this.keysAt(url)(header));
+    // A cold discovery, document and key set together, answers within one `timeoutMs`.
+    const { deadline } = jwksUrl;
+    return jwksUrl.jwksUrl.then((url) => withDeadline(this.keysAt(url)(header), deadline, this.settings.timings.timeoutMs));
   }
 
-  private jwksUrl(): URL | Promise<URL> {
+  private jwksUrl(): URL | { jwksUrl: Promise<URL>; deadline: number } {
     const now = Date.now();
     if (this.document && now < this.document.fetchedAt + this.settings.timings.cacheMaxAgeMs) return this.document.jwksUrl;
     if (now < this.pausedUntil) return this.lastGood(undefined);
-    this.inFlight ??= this.refresh().finally(() => (this.inFlight = undefined));
+    this.inFlight ??= { jwksUrl: this.refresh().finally(() => (this.inFlight = undefined)), deadline: now + this.settings.timings.timeoutMs };
     return this.inFlight;
   }
 
@@ -71,7 +81,11 @@ class DiscoveredKeySet {
 
   /** One key set per `jwks_uri`: a provider that moves it gets a fresh cache, never a shared one. */
   private keysAt(url: URL): KeySet {
-    if (this.keySet?.href !== url.href) this.keySet = { href: url.href, keys: createRemoteKeySet({ ...this.settings.timings, url }) };
+    if (this.keySet?.href !== url.href) {
+      // The document may name a key set anywhere on https: the operator's credentials stay home.
+      const headers = this.ownOrigins.has(url.origin) ? this.settings.timings.headers : {};
+      this.keySet = { href: url.href, keys: createRemoteKeySet({ ...this.settings.timings, headers, url }) };
+    }
     return this.keySet.keys;
   }
 
@@ -140,6 +154,30 @@ export function jwksUrlFrom(value: unknown, documentUrl: URL): URL {
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:' && url.origin === documentUrl.origin && LOOPBACK.has(url.hostname)) return url;
   throw new Error(`its jwks_uri ${url.protocol}//${url.host} is neither https nor the provider's own loopback origin`);
+}
+
+/**
+ * The key set's answer, or `key_unavailable` once `deadline` passes. The key set's own fetch
+ * goes on (and is reported, and cached, as usual); only this handshake stops waiting for it.
+ */
+function withDeadline<T>(keys: Promise<T>, deadline: number, timeoutMs: number): Promise<T> {
+  // Even past the deadline, keys already cached (the last good ones) win the race: they need no timer turn.
+  const remaining = Math.max(0, deadline - Date.now());
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(keyUnavailable(new Error(`the discovery took longer than ${timeoutMs} ms`))), remaining);
+    timer.unref();
+  });
+  return Promise.race([keys, late]).finally(() => clearTimeout(timer));
+}
+
+/** The issuer's origin, if it is a URL (with `discovery.url` it need not be one). */
+function originOf(issuer: string): string[] {
+  try {
+    return [new URL(issuer).origin];
+  } catch {
+    return [];
+  }
 }
 
 function describe(error: unknown): string {
