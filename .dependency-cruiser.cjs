@@ -1,7 +1,7 @@
 /**
  * The layout's rules, checked by `npm run lint` (decisions §13). Imports flow one way:
  *   types.ts (the public types, a leaf) ← errors, util ← observe ← verify ← revocation ← socketio ← session ← socket ← config ← authorize/index
- * with the entry points sockjwt/client, sockjwt/redis and sockjwt/metrics beside the core.
+ * with the entry points sockjwt/client, sockjwt/redis, sockjwt/postgres and sockjwt/metrics beside the core.
  * `tsPreCompilationDeps` puts type-only imports in the graph, and the `reachable` rules follow
  * every path, so a layer cannot reach a higher one through a third module either.
  * @type {import('dependency-cruiser').IConfiguration}
@@ -22,11 +22,13 @@ module.exports = {
     { name: 'types-are-a-leaf', severity: 'error', comment: 'src/types.ts holds every public type and imports none of sockjwt (only node: and socket.io type declarations)', from: { path: '^src/types[.]ts$' }, to: { path: '^src/' } },
     { name: 'types-are-types', severity: 'error', comment: 'src/types.ts loads nothing at run time', from: { path: '^src/types[.]ts$' }, to: { dependencyTypesNot: ['type-only'] } },
     { name: 'client-is-not-server', severity: 'error', comment: 'sockjwt/client runs in browsers: it shares only the error vocabulary, the public types and small pure helpers with the server', from: { path: '^src/client/' }, to: { path: '^src/', pathNot: '^src/(client|errors|util)/|^src/types[.]ts$' } },
-    { name: 'client-reaches-no-server', severity: 'error', from: { path: '^src/client/' }, to: { path: '^src/(observe|verify|revocation|socketio|session|socket|config|redis|metrics)/|^src/(index|authorize)[.]ts$', reachable: true } },
-    { name: 'client-without-server-packages', severity: 'error', from: { path: '^src/client/' }, to: { path: '^node_modules/(fast-jwt|jose|redis|@redis|ioredis|prom-client)/', reachable: true } },
+    { name: 'client-reaches-no-server', severity: 'error', from: { path: '^src/client/' }, to: { path: '^src/(observe|verify|revocation|socketio|session|socket|config|redis|postgres|metrics)/|^src/(index|authorize)[.]ts$', reachable: true } },
+    { name: 'client-without-server-packages', severity: 'error', from: { path: '^src/client/' }, to: { path: '^node_modules/(fast-jwt|jose|redis|@redis|ioredis|pg|pg-[a-z]+|prom-client)/', reachable: true } },
     { name: 'client-without-socket-io-server', severity: 'error', comment: 'only the public types name socket.io (type-only); the client never loads it', from: { path: '^src/client/' }, to: { path: '^node_modules/socket[.]io/', dependencyTypesNot: ['type-only'] } },
     { name: 'verify-knows-no-socket', severity: 'error', comment: 'verifying a token is independent of socket.io and of the session that holds it', from: { path: '^src/verify/' }, to: { path: ['^node_modules/socket[.]io', '^src/(revocation|socketio|session|socket|config)/'] } },
-    { name: 'core-without-optional-entry-points', severity: 'error', comment: 'the core never loads sockjwt/redis, sockjwt/metrics or their dependencies, by any path', from: { path: CORE }, to: { path: ['^src/(redis|metrics|client)/', '^node_modules/(redis|@redis|ioredis|prom-client|@socket[.]io/redis)'], reachable: true } },
+    { name: 'core-without-optional-entry-points', severity: 'error', comment: 'the core never loads sockjwt/redis, sockjwt/postgres, sockjwt/metrics or their dependencies, by any path', from: { path: CORE }, to: { path: ['^src/(redis|postgres|metrics|client)/', '^node_modules/(redis|@redis|ioredis|pg|pg-[a-z]+|prom-client|@socket[.]io/(redis|postgres))'], reachable: true } },
+    { name: 'postgres-without-redis', severity: 'error', comment: 'sockjwt/redis and sockjwt/postgres are alternatives: neither loads the other or its packages', from: { path: '^src/postgres/' }, to: { path: ['^src/redis/', '^node_modules/(redis|@redis|ioredis|@socket[.]io/redis)'], reachable: true } },
+    { name: 'redis-without-postgres', severity: 'error', from: { path: '^src/redis/' }, to: { path: ['^src/postgres/', '^node_modules/(pg|pg-[a-z]+|@socket[.]io/postgres)/'], reachable: true } },
     { name: 'leaves-stay-leaves', severity: 'error', comment: 'errors and util are imported by every layer and import none but the public types', from: { path: '^src/(errors|util)/' }, to: { path: '^src/', pathNot: '^src/(errors|util)/|^src/types[.]ts$' } },
     { name: 'observe-reaches-only-leaves', severity: 'error', from: { path: '^src/observe/' }, to: { path: '^src/', pathNot: '^src/(errors|util|observe)/|^src/types[.]ts$', reachable: true } },
     flowsDown('verify', 'a token in, claims or a refusal out: verify/ reaches no session, socket or revocation module, by any path'),

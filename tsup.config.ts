@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig([
   {
     // The package's entry points; the client never imports server code.
-    entry: { index: 'src/index.ts', client: 'src/client/index.ts', redis: 'src/redis/index.ts', metrics: 'src/metrics/index.ts' },
+    entry: { index: 'src/index.ts', client: 'src/client/index.ts', redis: 'src/redis/index.ts', postgres: 'src/postgres/index.ts', metrics: 'src/metrics/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,

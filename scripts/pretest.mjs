@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // Makes a fresh machine ready for `npm test`: a Redis answering on
 // 127.0.0.1:6379, redis-sentinel and redis-cli (the topology tests start their own
-// Redis Cluster and Sentinel), Debian's chromium, and Debian's python3 with the
-// packages the interop tests import. Installs via apt only when running as root.
+// Redis Cluster and Sentinel), PostgreSQL's server binaries (the tests run their own),
+// Debian's chromium, and Debian's python3 with the packages the interop tests import. Installs via apt only when running as root.
 //
 // Exit code: 0 when everything is ready. If something is still missing at the
 // end, exit 1 when CI=true, otherwise print a WARNING summary and exit 0 (the
 // tests needing it will fail on their own).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { connect } from 'node:net';
 
@@ -206,6 +206,27 @@ function ensureRedisTools() {
   missing.push(`${absent.join(', ')} (Debian: ${pkgs.join(' ')}) — install failed`);
 }
 
+/** Debian's PostgreSQL server binaries: the PostgreSQL tests run initdb and postgres of their own on free ports. */
+function postgresBinDir() {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return null;
+  const versions = readdirSync(root).filter((v) => existsSync(`${root}/${v}/bin/initdb`)).sort((a, b) => Number(b) - Number(a));
+  return versions.length > 0 ? `${root}/${versions[0]}/bin` : null;
+}
+
+function ensurePostgres() {
+  const found = postgresBinDir();
+  if (found) return log(`postgresql ${found} ok`);
+  log('postgresql server binaries (initdb, postgres) missing');
+  if (!isRoot) {
+    log(`postgresql: run: ${aptCommand(['postgresql'])}`);
+    return missing.push('postgresql (Debian: postgresql)');
+  }
+  // The package starts a cluster of its own on 5432: harmless, the tests start theirs on free ports.
+  if (aptInstall(['postgresql']) && postgresBinDir()) return log('postgresql ok (installed)');
+  missing.push('postgresql (Debian: postgresql) — install failed');
+}
+
 function ensureChromium() {
   if (existsSync(CHROMIUM)) return log(`chromium ${CHROMIUM} ok`);
   log(`chromium ${CHROMIUM} missing`);
@@ -240,6 +261,7 @@ const [redisProbe, pythonProbe] = await Promise.all([pingRedis(), checkPython()]
 
 await ensureRedis(redisProbe);
 ensureRedisTools();
+ensurePostgres();
 ensureChromium();
 await ensurePython(pythonProbe);
 
