@@ -6,11 +6,12 @@ import { io as connectClient, type Socket as ClientSocket } from 'socket.io-clie
 import { SECRET } from '../support.js';
 
 const NODE_SCRIPT = fileURLToPath(new URL('./node.ts', import.meta.url));
+const POSTGRES_NODE_SCRIPT = fileURLToPath(new URL('./postgres-node.ts', import.meta.url));
 
 export interface ClusterNode {
   url: string;
   process: ChildProcess;
-  /** Resolves once the node's Redis connections are up. */
+  /** Resolves once the node's Redis connections (or its PostgreSQL listener) are up. */
   redisReady: Promise<void>;
   call<T = unknown>(cmd: string, args?: object): Promise<T>;
   /** True while the process has neither exited nor been killed. */
@@ -24,6 +25,8 @@ export interface NodeOptions {
   clusterNodes?: string[];
   /** `host:port` of sentinels and the monitored name: an ioredis client on Sentinel. */
   sentinels?: { addresses: string[]; name: string };
+  /** PostgreSQL instead of Redis (postgres-node.ts): `prefix` names the revocation table. */
+  databaseUrl?: string;
   /** `ioredis`: the node brings its own ioredis client for `redisUrl`. */
   client?: 'node-redis' | 'ioredis';
   prefix: string;
@@ -35,11 +38,12 @@ export type Cleanup = Pick<TestContext, 'after'>;
 
 /** Starts one node process; it is closed (or killed) when the test ends. */
 export async function startNode(t: Cleanup, options: NodeOptions): Promise<ClusterNode> {
-  const child = fork(NODE_SCRIPT, [], {
+  const child = fork(options.databaseUrl ? POSTGRES_NODE_SCRIPT : NODE_SCRIPT, [], {
     execArgv: ['--import', 'tsx'],
     env: {
       ...process.env,
       REDIS_URL: options.redisUrl ?? '',
+      DATABASE_URL: options.databaseUrl ?? '',
       REDIS_CLUSTER_NODES: options.clusterNodes?.join(',') ?? '',
       REDIS_SENTINELS: options.sentinels?.addresses.join(',') ?? '',
       SENTINEL_NAME: options.sentinels?.name ?? '',
@@ -119,6 +123,8 @@ async function until(check: () => Promise<true | string>, timeoutMs: number): Pr
 export interface NodeState {
   sessions: number;
   redis: boolean;
+  /** A PostgreSQL node's store listening. */
+  postgres?: boolean;
   warnings: string[];
   /** The status of a node's own ioredis client, when it has one. */
   ownClient?: string;
