@@ -1,4 +1,4 @@
-import { within } from '../util/deadline.js';
+import { DeadlineError } from '../util/deadline.js';
 
 /**
  * The one connection a node listens on (`LISTEN`), kept open for as long as the store lives.
@@ -48,6 +48,8 @@ export class NoticeListener {
   private current: ListenerState = 'idle';
   private connection: ListenConnection | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The deadline of the step in flight (connect, prepare, LISTEN, a heartbeat): close() ends it. */
+  private deadline: { timer: NodeJS.Timeout; abort: (error: Error) => void } | undefined;
   private failures = 0;
   private listeningResolvers: (() => void)[] = [];
 
@@ -72,6 +74,7 @@ export class NoticeListener {
     if (this.current === 'closed') return;
     this.current = 'closed';
     clearTimeout(this.timer);
+    this.deadline?.abort(new Error('closed'));
     const connection = this.connection;
     this.connection = undefined;
     for (const resolve of this.listeningResolvers.splice(0)) resolve();
@@ -88,11 +91,11 @@ export class NoticeListener {
       if (this.connection === connection && message.channel === this.options.channel && message.payload !== undefined) this.options.hear(message.payload);
     });
     try {
-      await within(connection.connect(), this.options.timeoutMs, 'PostgreSQL');
+      await this.bounded(connection.connect());
       if (this.connection !== connection) return;
-      await within(this.options.prepare?.(connection), this.options.timeoutMs, 'PostgreSQL');
+      await this.bounded(this.options.prepare?.(connection));
       if (this.connection !== connection) return;
-      await within(connection.query(`LISTEN "${this.options.channel}"`), this.options.timeoutMs, 'PostgreSQL');
+      await this.bounded(connection.query(`LISTEN "${this.options.channel}"`));
     } catch (error) {
       return this.lost(connection, error);
     }
@@ -106,12 +109,28 @@ export class NoticeListener {
 
   private armHeartbeat(connection: ListenConnection): void {
     this.timer = setTimeout(() => {
-      within(connection.query('SELECT 1'), this.options.timeoutMs, 'PostgreSQL').then(
+      this.bounded(connection.query('SELECT 1')).then(
         () => this.connection === connection && this.armHeartbeat(connection),
         (error: unknown) => this.lost(connection, error),
       );
     }, this.options.heartbeatMs);
     this.timer.unref();
+  }
+
+  /** Settles like `work`, or fails after `timeoutMs`, or when the listener closes: no timer outlives close(). */
+  private bounded<T>(work: Promise<T> | undefined): Promise<T | undefined> {
+    if (work === undefined) return Promise.resolve(undefined);
+    return new Promise<T>((resolve, reject) => {
+      const finish = (settle: () => void) => {
+        clearTimeout(timer);
+        if (this.deadline?.timer === timer) this.deadline = undefined;
+        settle();
+      };
+      const timer = setTimeout(() => finish(() => reject(new DeadlineError(`PostgreSQL did not answer within ${this.options.timeoutMs} ms`))), this.options.timeoutMs);
+      timer.unref();
+      this.deadline = { timer, abort: (error) => finish(() => reject(error)) };
+      work.then((value) => finish(() => resolve(value)), (error: unknown) => finish(() => reject(error)));
+    });
   }
 
   /** The connection failed: drop it and try again after a delay. Reports from an old connection are ignored. */
