@@ -31,7 +31,7 @@ describe('PostgreSQL faults', { timeout: 60_000 }, () => {
     await closed.call('broadcast', { forMs: 1500 }); // adapter publishes in flight when PostgreSQL dies
     const handshakes = Array.from({ length: 20 }, (_, i) => connect(nodes[i % 2]!, sign({ sub: `load-${i}` })));
     await server.kill();
-    await Promise.all(handshakes.map((client) => new Promise((resolve) => (client.connected ? resolve(true) : client.once('connect', resolve).once('connect_error', resolve)))));
+    await Promise.all(handshakes.map((client) => new Promise<void>((resolve) => (client.connected ? resolve() : client.once('connect', () => resolve()).once('connect_error', () => resolve())))));
     await Promise.all(nodes.map((node) => untilState(node, (state) => state.postgres === false)));
 
     assert.equal((await onOpen.timeout(3000).emitWithAck('whoami')).data.decoded_token.sub, 'bob', 'open sockets keep being served');

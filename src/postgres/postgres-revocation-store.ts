@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { within } from '../util/deadline.js';
-import { DEFAULT_RETENTION_MS, normalRef, normalRule, ruleCovers } from '../revocation/revocation-store.js';
+import { DEFAULT_RETENTION_MS, isStoredRule, normalRef, normalRule, ruleCovers } from '../revocation/revocation-store.js';
 import { NoticeListener, type ListenConnection } from './notice-listener.js';
 import { createTableSql, DEFAULT_TABLE, findRulesSql, ruleByDigestSql, storeRuleSql, sweepSql, tableNames, type TableNames } from './schema.js';
 import type { RevocationStore, StoredRule, TokenQuery } from '../types.js';
@@ -235,13 +235,6 @@ function parse(payload: string): Partial<{ rule: unknown; digest: unknown }> | u
   } catch {
     return undefined;
   }
-}
-
-function isStoredRule(rule: unknown): rule is StoredRule {
-  if (typeof rule !== 'object' || rule === null) return false;
-  const { jti, sub, issuedBefore, expiresAt } = rule as Record<string, unknown>;
-  if (typeof expiresAt !== 'number') return false;
-  return typeof jti === 'string' || (typeof sub === 'string' && typeof issuedBefore === 'number');
 }
 
 function positive(value: number | undefined, name: string): number | undefined {

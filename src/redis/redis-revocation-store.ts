@@ -1,6 +1,6 @@
 import type { Server } from 'socket.io';
 import { within } from '../util/deadline.js';
-import { DEFAULT_RETENTION_MS, normalRef, normalRule, ruleCovers } from '../revocation/revocation-store.js';
+import { DEFAULT_RETENTION_MS, isStoredRule, normalRef, normalRule, ruleCovers } from '../revocation/revocation-store.js';
 import { commandRunner, type CommandRunner, type RedisCommandClient } from './command-client.js';
 import { hashTagged } from './key-layout.js';
 import { listenForNotices, type NoticeChannel } from './notice-channel.js';
@@ -188,13 +188,6 @@ function parse(message: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isStoredRule(rule: unknown): rule is StoredRule {
-  if (typeof rule !== 'object' || rule === null) return false;
-  const { jti, sub, issuedBefore, expiresAt } = rule as Record<string, unknown>;
-  if (typeof expiresAt !== 'number') return false;
-  return typeof jti === 'string' || (typeof sub === 'string' && typeof issuedBefore === 'number');
 }
 
 function positive(value: number | undefined, name: string): number | undefined {

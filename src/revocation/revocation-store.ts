@@ -31,6 +31,14 @@ export function normalRef(token: TokenQuery): TokenRef {
   return { ...token, jti: normalizeIdentity(token.jti), sub: normalizeIdentity(token.sub) };
 }
 
+/** A rule as it arrives from another node (a notice): well-formed, or ignored. */
+export function isStoredRule(rule: unknown): rule is StoredRule {
+  if (typeof rule !== 'object' || rule === null) return false;
+  const { jti, sub, issuedBefore, expiresAt } = rule as Record<string, unknown>;
+  if (typeof expiresAt !== 'number') return false;
+  return typeof jti === 'string' || (typeof sub === 'string' && typeof issuedBefore === 'number');
+}
+
 /**
  * Does a rule cover a token? A subject rule covers tokens issued before its time; a
  * token without `iat` cannot prove it came later, so it is covered too (fail closed).

@@ -1,24 +1,11 @@
 // One node of a test cluster, in its own process: a socket.io server on an ephemeral port
 // with the Redis adapter and revocation store, driven by the test through IPC.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Cluster, Redis } from 'ioredis';
-import { Server } from 'socket.io';
-import { authorize, type RevocationRule } from '../../src/index.js';
+import { authorize } from '../../src/index.js';
 import { RedisCluster, type RedisClusterOptions } from '../../src/redis/index.js';
+import { failMode, nodeServer, prefix, serveCommands, secret } from './node-commands.js';
 
-const secret = process.env['JWT_SECRET']!;
-const prefix = process.env['SOCKJWT_PREFIX']!;
-const failMode = process.env['FAIL_MODE'] === 'open' ? 'open' : 'closed';
-
-const http = createServer();
-const io = new Server(http, { transports: ['websocket'] });
-const warnings: string[] = [];
-const logger = {
-  warn: (_: object, message: string) => warnings.push(message),
-  info: (_: object, message: string) => warnings.push(message),
-};
-process.on('warning', (warning) => warnings.push(`${(warning as { code?: string }).code}: ${warning.message}`));
+const { http, io, warnings, logger } = nodeServer();
 /**
  * Which Redis: REDIS_CLUSTER_NODES (a Redis Cluster, sharded adapter; node-redis `createCluster`,
  * or an ioredis `Cluster` with REDIS_CLIENT=ioredis), REDIS_SENTINELS + SENTINEL_NAME (an ioredis client on Sentinel), or REDIS_URL
@@ -47,39 +34,8 @@ const { options, ownClient } = topology();
 const cluster = new RedisCluster(io, { ...options, keyPrefix: prefix, commandTimeoutMs: 500, logger });
 const auth = authorize({ secret, handshake: true, revocationStore: cluster.revocationStore, revocationFailMode: failMode });
 io.use(auth);
-io.on('connection', (socket) => {
-  socket.on('whoami', (ack: (data: unknown) => void) => ack({ node: process.pid, data: socket.data }));
-});
 
-type Command =
-  | { id: number; cmd: 'revoke'; rule: RevocationRule }
-  | { id: number; cmd: 'fetchSockets' }
-  | { id: number; cmd: 'serverCount' }
-  | { id: number; cmd: 'broadcast'; forMs: number }
-  | { id: number; cmd: 'state' }
-  | { id: number; cmd: 'closeRedis' }
-  | { id: number; cmd: 'close' };
-
-const handlers = {
-  async revoke({ rule }: { rule: RevocationRule }) {
-    const startedAt = performance.timeOrigin + performance.now();
-    const dropped = await auth.revoke(rule);
-    return { startedAt, dropped };
-  },
-  async fetchSockets() {
-    const sockets = await io.fetchSockets();
-    // What crossed the wire, as the adapter delivered it.
-    return sockets.map((socket) => ({ id: socket.id, data: socket.data, handshake: socket.handshake }));
-  },
-  /** Broadcasts every millisecond for `forMs`, so publishes are in flight whatever happens to Redis. */
-  async broadcast({ forMs }: { forMs: number }) {
-    const timer = setInterval(() => io.emit('news', 'hello'), 1);
-    setTimeout(() => clearInterval(timer), forMs);
-    return true;
-  },
-  async serverCount() {
-    return io.of('/').adapter.serverCount();
-  },
+serveCommands(http, io, auth, cluster.ready, {
   async state() {
     return { sessions: auth.sessionCount, redis: cluster.connected, warnings, ownClient: ownClient?.status };
   },
@@ -95,20 +51,4 @@ const handlers = {
     setImmediate(() => process.exit(0));
     return true;
   },
-};
-
-// A parent that dies without closing us (a crashed test or benchmark) must not leave us running.
-process.on('disconnect', () => process.exit(1));
-
-process.on('message', (message: Command) => {
-  const { id, cmd } = message;
-  (handlers[cmd] as (m: Command) => Promise<unknown>)(message).then(
-    (result) => process.send!({ id, result }),
-    (error: unknown) => process.send!({ id, error: error instanceof Error ? error.message : String(error) }),
-  );
-});
-
-http.listen(0, '127.0.0.1', () => {
-  process.send!({ type: 'listening', port: (http.address() as AddressInfo).port });
-  void cluster.ready.then(() => process.send!({ type: 'redis-ready' }));
 });
