@@ -48,6 +48,16 @@ describe('the built package (npm run build)', () => {
     }
   });
 
+  it('sockjwt/postgres imports as ESM and CJS; the core and sockjwt/redis never load PostgreSQL', () => {
+    const probe = `typeof PostgresCluster + ' ' + typeof PostgresRevocationStore`;
+    assert.equal(run(['--input-type=module', '-e', `import { PostgresCluster, PostgresRevocationStore } from 'sockjwt/postgres'; console.log(${probe})`]), 'function function');
+    assert.equal(run(['-e', `const { PostgresCluster, PostgresRevocationStore } = require('sockjwt/postgres'); console.log(${probe})`]), 'function function');
+    for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/redis.js', 'dist/redis.cjs']) {
+      const code = readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
+      assert.doesNotMatch(code, /['"]pg['"]|@socket\.io\/postgres-adapter/, `${file} loads PostgreSQL code`);
+    }
+  });
+
   it('sockjwt/client/browser is one self-contained ESM file for browsers', () => {
     const code = readFileSync(new URL('../dist/client.browser.js', import.meta.url), 'utf8');
     assert.doesNotMatch(code, /\bimport\s*[^(]*from\s*['"]|require\(|node:/);
