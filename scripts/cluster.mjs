@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run cluster`: N nodes of the chat example on consecutive ports, one Redis between them.
+// `npm run cluster`: N nodes of the chat example on consecutive ports, one Redis (or PostgreSQL) between them.
 //
 //   npm run cluster                 3 nodes on 3000, 3001, 3002, Redis at 127.0.0.1:6379
 //   CLUSTER_NODES=5 PORT=4000 REDIS_URL=redis://redis.internal:6379 npm run cluster
@@ -10,6 +10,9 @@
 //       a Redis Cluster (node-redis createCluster finds the other nodes; sharded adapter)
 //   REDIS_SENTINELS=10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379 REDIS_SENTINEL_NAME=mymaster npm run cluster
 //       the master the sentinels name (an ioredis client that follows failovers)
+//
+// Or PostgreSQL instead of Redis (sockjwt/postgres: @socket.io/postgres-adapter and the revocation table):
+//   DATABASE_URL=postgres://user:password@db.internal:5432/app npm run cluster
 //
 // Every node shares JWT_SECRET (a random one for this run when unset), so a token from one
 // node's /login is accepted by all; a revocation on any node drops sockets on all of them.
@@ -23,7 +26,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const count = positiveInteger(process.env.CLUSTER_NODES, 3, 'CLUSTER_NODES');
 const basePort = positiveInteger(process.env.PORT, 3000, 'PORT');
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-const topology = process.env.REDIS_CLUSTER_NODES
+const topology = process.env.DATABASE_URL
+  ? `PostgreSQL ${redacted(process.env.DATABASE_URL)}`
+  : process.env.REDIS_CLUSTER_NODES
   ? `Redis Cluster ${process.env.REDIS_CLUSTER_NODES}`
   : process.env.REDIS_SENTINELS
     ? `Sentinel ${process.env.REDIS_SENTINELS} (${process.env.REDIS_SENTINEL_NAME || 'mymaster'})`
@@ -79,6 +84,16 @@ function stop(message, exitCode = 0) {
 }
 
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop(`\nstopping ${count} nodes`));
+
+function redacted(url) {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
 
 function positiveInteger(value, fallback, name) {
   if (value === undefined || value === '') return fallback;

@@ -8,6 +8,7 @@ import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { io as connectClient } from 'socket.io-client';
 import { buildClient } from '../examples/chat/build.js';
+import { privatePostgres } from './postgres-support.js';
 import { SHARED_REDIS_URL, sharedRedis, uniquePrefix } from './redis-support.js';
 import { redisCluster, sentinelTopology } from './redis-topologies.js';
 import { connected, next, type WireError } from './support.js';
@@ -49,12 +50,17 @@ test('npm run cluster on Sentinel (REDIS_SENTINELS)', { timeout: 60_000 }, async
   await runCluster(t, { REDIS_SENTINELS: sentinels, REDIS_SENTINEL_NAME: sentinel.name, REDIS_KEY_PREFIX: uniquePrefix() }, /Cluster mode: the master "sockjwt" of the sentinels/);
 });
 
+test('npm run cluster on PostgreSQL (DATABASE_URL)', { timeout: 60_000 }, async (t) => {
+  const server = await privatePostgres(t);
+  await runCluster(t, { DATABASE_URL: server.url }, /Cluster mode: PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres/);
+});
+
 async function runCluster(t: TestContext, redisEnv: Record<string, string>, banner: RegExp): Promise<void> {
   await buildClient(); // the script runs with --no-build: npm test has built the library, not the page
   const port = await consecutiveFreePorts();
   const script = spawn(process.execPath, ['scripts/cluster.mjs', '--no-build'], {
     cwd: root,
-    env: { ...process.env, REDIS_URL: '', REDIS_CLUSTER_NODES: '', REDIS_SENTINELS: '', CLUSTER_NODES: '2', PORT: String(port), ...redisEnv, JWT_SECRET: 'a-cluster-secret-that-is-long-enough-for-hs256' },
+    env: { ...process.env, REDIS_URL: '', REDIS_CLUSTER_NODES: '', REDIS_SENTINELS: '', DATABASE_URL: '', CLUSTER_NODES: '2', PORT: String(port), ...redisEnv, JWT_SECRET: 'a-cluster-secret-that-is-long-enough-for-hs256' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = once(script, 'exit');

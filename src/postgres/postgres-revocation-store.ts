@@ -8,7 +8,7 @@ import type { RevocationStore, StoredRule, TokenQuery } from '../types.js';
 
 /** What the store needs of a `pg.Pool` (its `options` make the listening connection). */
 export interface PgPoolLike {
-  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
+  query(query: { name?: string; text: string; values?: unknown[] }): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
   readonly options?: object;
 }
 
@@ -76,7 +76,7 @@ export class PostgresRevocationStore implements RevocationStore {
   readonly listening: Promise<void>;
   private readonly pool: PgPoolLike;
   private readonly names: TableNames;
-  private readonly sql: { store: string; find: string; byDigest: string; sweep: string };
+  private readonly sql: Record<'store' | 'find' | 'byDigest' | 'sweep', { name: string; text: string }>;
   private readonly commandTimeoutMs: number;
   private readonly listener: NoticeListener;
   private readonly sweeper: NodeJS.Timeout;
@@ -89,7 +89,7 @@ export class PostgresRevocationStore implements RevocationStore {
     if (typeof options?.pool?.query !== 'function') throw new TypeError('sockjwt/postgres: "pool" must be a pg.Pool');
     this.pool = options.pool;
     this.names = tableNames(options.tableName ?? DEFAULT_TABLE);
-    this.sql = { store: storeRuleSql(this.names), find: findRulesSql(this.names), byDigest: ruleByDigestSql(this.names), sweep: sweepSql(this.names) };
+    this.sql = preparedStatements(this.names);
     this.retentionMs = positive(options.retentionMs, 'retentionMs') ?? DEFAULT_RETENTION_MS;
     this.commandTimeoutMs = positive(options.commandTimeoutMs, 'commandTimeoutMs') ?? 1000;
     const sweepIntervalMs = positive(options.sweepIntervalMs, 'sweepIntervalMs') ?? 60_000;
@@ -202,9 +202,18 @@ export class PostgresRevocationStore implements RevocationStore {
     this.logger?.warn({ table: this.names.channel, err: error }, `sockjwt/postgres: PostgreSQL is unavailable (${describe(error)}); retrying. Revocation checks follow revocationFailMode meanwhile.`);
   }
 
-  private command(text: string, values: unknown[]) {
-    return within(this.pool.query(text, values), this.commandTimeoutMs, 'PostgreSQL');
+  private command(statement: { name: string; text: string }, values: unknown[]) {
+    return within(this.pool.query({ ...statement, values }), this.commandTimeoutMs, 'PostgreSQL');
   }
+}
+
+/**
+ * Named statements: each pooled connection parses and plans them once, not once per check. The
+ * name carries a digest of the text, so stores on two tables never share one.
+ */
+function preparedStatements(names: TableNames) {
+  const named = (what: string, text: string) => ({ name: `sockjwt_${what}_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`, text });
+  return { store: named('store', storeRuleSql(names)), find: named('find', findRulesSql(names)), byDigest: named('rule', ruleByDigestSql(names)), sweep: named('sweep', sweepSql(names)) };
 }
 
 /** Creates the table under a transaction-scoped advisory lock: nodes starting together do not race on the catalog. */

@@ -25,6 +25,8 @@ export interface EnvConfig {
   /** REDIS_SENTINELS: `host:port` of the sentinels, comma-separated (instead of REDIS_URL), with REDIS_SENTINEL_NAME (default `mymaster`). */
   redisSentinels: { host: string; port: number }[] | undefined;
   redisSentinelName: string;
+  /** DATABASE_URL: cluster mode on PostgreSQL instead of Redis (`postgres://…`; see docs/postgres.md). */
+  databaseUrl: string | undefined;
   /**
    * TRUST_PROXY: express's `trust proxy` for a server behind a TLS-terminating proxy: `true`, a hop
    * count (`1`), or addresses/subnets (`loopback`, `10.0.0.0/8,127.0.0.1`). Unset: no proxy trusted.
@@ -60,6 +62,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     redisClusterNodes: list(env['REDIS_CLUSTER_NODES']),
     redisSentinels: list(env['REDIS_SENTINELS'])?.map(hostAndPort),
     redisSentinelName: env['REDIS_SENTINEL_NAME'] || 'mymaster',
+    databaseUrl: env['DATABASE_URL'] || undefined,
     trustProxy: trustProxy(env['TRUST_PROXY']),
     warnings,
   };

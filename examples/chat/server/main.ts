@@ -1,5 +1,6 @@
 // `npm start`: the chat example with its settings from the environment.
 import { Redis } from 'ioredis';
+import { PostgresCluster } from 'sockjwt/postgres';
 import { RedisCluster, type RedisClusterOptions } from 'sockjwt/redis';
 import { createChatServer, type ChatIo, type ClusterLink } from './app.js';
 import { readConfig, redactUrl, type EnvConfig } from './config.js';
@@ -7,7 +8,7 @@ import { loadUsers } from './users.js';
 
 const env = readConfig();
 for (const warning of env.warnings) console.warn(`WARNING: ${warning}`);
-const topology = redisTopology(env);
+const topology = postgresTopology(env) ?? redisTopology(env);
 if (topology) console.log(`Cluster mode: ${topology.where} carries broadcasts, who is online and revocations between nodes.`);
 
 const users = loadUsers(env.usersFile);
@@ -42,6 +43,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     console.log('\nstopping');
     void server.close().then(() => process.exit(0));
   });
+}
+
+/** DATABASE_URL: the nodes share PostgreSQL (its adapter, and the revocation table) instead of Redis. */
+function postgresTopology(config: EnvConfig): { where: string; join: (io: ChatIo) => ClusterLink } | undefined {
+  const connectionString = config.databaseUrl;
+  if (!connectionString) return undefined;
+  return { where: `PostgreSQL at ${redactUrl(connectionString)}`, join: (io) => new PostgresCluster(io, { connectionString }) };
 }
 
 /**
