@@ -6,6 +6,7 @@ import { io as connectClient, type Socket as ClientSocket } from 'socket.io-clie
 import { SECRET } from '../support.js';
 
 const NODE_SCRIPT = fileURLToPath(new URL('./node.ts', import.meta.url));
+const PG_VERSION_HOOK = fileURLToPath(new URL('../pg-version-hook.mjs', import.meta.url));
 const POSTGRES_NODE_SCRIPT = fileURLToPath(new URL('./postgres-node.ts', import.meta.url));
 
 export interface ClusterNode {
@@ -39,7 +40,8 @@ export type Cleanup = Pick<TestContext, 'after'>;
 /** Starts one node process; it is closed (or killed) when the test ends. */
 export async function startNode(t: Cleanup, options: NodeOptions): Promise<ClusterNode> {
   const child = fork(options.databaseUrl ? POSTGRES_NODE_SCRIPT : NODE_SCRIPT, [], {
-    execArgv: ['--import', 'tsx'],
+    // Under test/postgres-versions.test.ts, the nodes load the `pg` under test too.
+    execArgv: ['--import', 'tsx', ...(process.env['SOCKJWT_TEST_PG'] ? ['--import', PG_VERSION_HOOK] : [])],
     env: {
       ...process.env,
       REDIS_URL: options.redisUrl ?? '',
