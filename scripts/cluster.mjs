@@ -27,7 +27,7 @@ const count = positiveInteger(process.env.CLUSTER_NODES, 3, 'CLUSTER_NODES');
 const basePort = positiveInteger(process.env.PORT, 3000, 'PORT');
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const topology = process.env.DATABASE_URL
-  ? `PostgreSQL ${redacted(process.env.DATABASE_URL)}`
+  ? 'DATABASE_URL (PostgreSQL)'
   : process.env.REDIS_CLUSTER_NODES
   ? `Redis Cluster ${process.env.REDIS_CLUSTER_NODES}`
   : process.env.REDIS_SENTINELS
@@ -84,16 +84,6 @@ function stop(message, exitCode = 0) {
 }
 
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop(`\nstopping ${count} nodes`));
-
-function redacted(url) {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
-}
 
 function positiveInteger(value, fallback, name) {
   if (value === undefined || value === '') return fallback;

@@ -1,8 +1,9 @@
 import { createAdapter, type PostgresAdapterOptions } from '@socket.io/postgres-adapter';
 import pg from 'pg';
 import type { Server } from 'socket.io';
+import { numberOption } from '../util/numbers.js';
 import { guardedPool } from './guarded-pool.js';
-import { PostgresRevocationStore, type PostgresLogger } from './postgres-revocation-store.js';
+import { describe, PostgresRevocationStore, type PostgresLogger } from './postgres-revocation-store.js';
 import { tableNames } from './schema.js';
 
 /** The adapter's own options, and socket.io's cluster options (`heartbeatInterval`, `requestsTimeout`…). */
@@ -138,11 +139,7 @@ function ownPool(options: PostgresClusterOptions): pg.Pool {
 }
 
 function poolSize(size: number | undefined): number {
-  if (size === undefined) return DEFAULT_POOL_SIZE;
-  if (!Number.isInteger(size) || size < 2) throw new RangeError('sockjwt/postgres: "poolSize" must be an integer of at least 2 (the adapter keeps one connection)');
-  return size;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message || error.name : String(error);
+  const chosen = numberOption(size, 'poolSize', 'positiveInteger', 'sockjwt/postgres') ?? DEFAULT_POOL_SIZE;
+  if (chosen < 2) throw new RangeError('sockjwt/postgres: "poolSize" must be at least 2 (the adapter keeps one connection)');
+  return chosen;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { within } from '../util/deadline.js';
+import { numberOption } from '../util/numbers.js';
 import { DEFAULT_RETENTION_MS, isStoredRule, normalRef, normalRule, ruleCovers } from '../revocation/revocation-store.js';
 import { NoticeListener, type ListenConnection } from './notice-listener.js';
 import { createTableSql, DEFAULT_TABLE, findRulesSql, ruleByDigestSql, storeRuleSql, sweepSql, tableNames, type TableNames } from './schema.js';
@@ -45,6 +46,7 @@ export interface PostgresRevocationStoreOptions {
   logger?: PostgresLogger;
 }
 
+const OWNER = 'sockjwt/postgres';
 /** Notices larger than this name the rule's digest; the listeners read the rule from the table (NOTIFY takes under 8000 bytes). */
 const MAX_NOTICE_BYTES = 7000;
 const SWEEP_BATCH = 1000;
@@ -90,10 +92,10 @@ export class PostgresRevocationStore implements RevocationStore {
     this.pool = options.pool;
     this.names = tableNames(options.tableName ?? DEFAULT_TABLE);
     this.sql = preparedStatements(this.names);
-    this.retentionMs = positive(options.retentionMs, 'retentionMs') ?? DEFAULT_RETENTION_MS;
-    this.commandTimeoutMs = positive(options.commandTimeoutMs, 'commandTimeoutMs') ?? 1000;
-    const sweepIntervalMs = positive(options.sweepIntervalMs, 'sweepIntervalMs') ?? 60_000;
-    const heartbeatMs = positive(options.heartbeatMs, 'heartbeatMs') ?? 10_000;
+    this.retentionMs = numberOption(options.retentionMs, 'retentionMs', 'positive', OWNER) ?? DEFAULT_RETENTION_MS;
+    this.commandTimeoutMs = numberOption(options.commandTimeoutMs, 'commandTimeoutMs', 'positive', OWNER) ?? 1000;
+    const sweepIntervalMs = numberOption(options.sweepIntervalMs, 'sweepIntervalMs', 'positive', OWNER) ?? 60_000;
+    const heartbeatMs = numberOption(options.heartbeatMs, 'heartbeatMs', 'positive', OWNER) ?? 10_000;
     this.logger = options.logger;
     const open = options.listener ?? (() => new pg.Client(this.pool.options as pg.ClientConfig) as unknown as ListenConnection);
     this.listener = new NoticeListener({
@@ -246,12 +248,7 @@ function parse(payload: string): Partial<{ rule: unknown; digest: unknown }> | u
   }
 }
 
-function positive(value: number | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`sockjwt/postgres: "${name}" must be a number greater than 0`);
-  return value;
-}
-
-function describe(error: unknown): string {
+/** An error as one line for logs: its message, never its stack. */
+export function describe(error: unknown): string {
   return error instanceof Error ? error.message || error.name : String(error);
 }
