@@ -65,6 +65,27 @@ describe('PostgreSQL faults', { timeout: 60_000 }, () => {
     assert.deepEqual(await exit, [0, null], 'a node shuts down cleanly during an outage');
   });
 
+  test('PostgreSQL down at start: nodes serve, fail closed or open as configured, and create the table and recover when it starts', async (t) => {
+    const server = await privatePostgres(t, { started: false });
+    const prefix = tableName();
+    const [closed, open] = await Promise.all([
+      startNode(t, { databaseUrl: server.url, prefix, failMode: 'closed' }),
+      startNode(t, { databaseUrl: server.url, prefix, failMode: 'open' }),
+    ]);
+    const connect = clientsOf(t);
+    assert.equal((await refusal(connect(closed, sign({ sub: 'alice' })))).data.reason, 'revocation_unavailable');
+    const admittedUnchecked = connect(open, sign({ sub: 'mallory' }));
+    await connected(admittedUnchecked);
+    assert.match((await closed.call<{ warnings: string[] }>('state')).warnings.join('\n'), /PostgreSQL is unavailable/);
+
+    await server.start();
+    await untilMeshed([closed, open], 15_000);
+    await connected(connect(closed, sign({ sub: 'alice' })));
+    const told = next<[WireError]>(admittedUnchecked, 'unauthorized');
+    await closed.call('revoke', { rule: { sub: 'mallory' } });
+    assert.equal((await told)[0].data.reason, 'revoked', 'the socket admitted unchecked is revocable once PostgreSQL is there');
+  });
+
   test('a revocation stored while a node was cut off reaches it when it returns', async (t) => {
     const server = await privatePostgres(t);
     const prefix = tableName();
