@@ -56,6 +56,8 @@ export function codeBlocks(file: string, text: string): CodeBlock[] {
     const end = lines.findIndex((line, at) => at > index && line.startsWith('```'));
     assert.ok(end > index, `${file}:${index + 1}: a code block that is never closed`);
     const lang = LANGS[open[1]!];
+    // CommonMark: a backtick in the info string makes the line no fence at all.
+    assert.ok(!open[2]!.includes('`'), `${file}:${index + 1}: a backtick in the info string of a code block`);
     if (lang) {
       const [, marker, reason] = /^(\w+)?:?\s*(.*)$/.exec(open[2]!) ?? [];
       assert.ok(marker === undefined || MARKERS.has(marker), `${file}:${index + 1}: unknown marker "${marker}" (norun or nocheck)`);
