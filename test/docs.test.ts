@@ -30,7 +30,7 @@ const ENTRY_POINTS: Record<string, string> = {
 
 const MARKERS = new Set(['norun', 'nocheck']);
 
-export interface CodeBlock {
+interface CodeBlock {
   /** The markdown file, relative to the repository root. */
   file: string;
   /** 1-based line of the block's first code line. */
@@ -47,7 +47,7 @@ function documents(): string[] {
 
 const LANGS: Record<string, 'js' | 'ts'> = { js: 'js', javascript: 'js', ts: 'ts', typescript: 'ts' };
 
-export function codeBlocks(file: string, text: string): CodeBlock[] {
+function codeBlocks(file: string, text: string): CodeBlock[] {
   const lines = text.split('\n');
   const blocks: CodeBlock[] = [];
   for (let index = 0; index < lines.length; index++) {
@@ -271,7 +271,7 @@ describe('links of the README and the guides', () => {
 });
 
 /** Link targets outside code and comments: `[text](target)`, `![alt](target)` and `<a href="target">`. */
-export function linkTargets(markdown: string): string[] {
+function linkTargets(markdown: string): string[] {
   const prose = markdown.replace(/^```[\s\S]*?^```/gm, '').replace(/<!--[\s\S]*?-->/g, '').replace(/`[^`\n]*`/g, '');
   const targets = [...prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((match) => match[1]!);
   targets.push(...[...prose.matchAll(/<a\s[^>]*href="([^"]+)"/g)].map((match) => match[1]!));
@@ -279,7 +279,7 @@ export function linkTargets(markdown: string): string[] {
 }
 
 /** The anchors GitHub gives a file's headings (github-slugger's rule, duplicates numbered). */
-export function headingAnchors(markdown: string): Set<string> {
+function headingAnchors(markdown: string): Set<string> {
   const seen = new Map<string, number>();
   const anchors = new Set<string>();
   const prose = markdown.replace(/^```[\s\S]*?^```/gm, '');
