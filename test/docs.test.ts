@@ -20,13 +20,15 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Inside the repository, so that `socket.io` and the other packages resolve from the blocks. */
 const WORK = join(ROOT, 'node_modules', '.cache', 'sockjwt-docs');
 
-/** What a block imports as `sockjwt…`, mapped to the sources the package is built from. */
-const ENTRY_POINTS: Record<string, string> = {
-  sockjwt: 'src/index.js',
-  'sockjwt/client': 'src/client/index.js',
-  'sockjwt/redis': 'src/redis/index.js',
-  'sockjwt/metrics': 'src/metrics/index.js',
-};
+const EXPORTS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown> }).exports;
+
+/** What a block imports as `sockjwt` or `sockjwt/<name>`: the source of that entry point, src/<name>/index.ts. */
+function entryPointSource(specifier: string): string | undefined {
+  const subpath = specifier === 'sockjwt' ? '.' : `./${specifier.slice('sockjwt/'.length)}`;
+  if (!(subpath in EXPORTS)) return undefined;
+  const source = subpath === '.' ? 'src/index.ts' : `src/${subpath.slice(2).split('/')[0]}/index.ts`;
+  return existsSync(join(ROOT, source)) ? source.replace(/\.ts$/, '.js') : undefined;
+}
 
 const MARKERS = new Set(['norun', 'nocheck']);
 
@@ -71,9 +73,9 @@ function codeBlocks(file: string, text: string): CodeBlock[] {
 
 /** The block as a module of its own, its `sockjwt` imports pointing at src/. */
 function moduleSource(block: CodeBlock, at: string): string {
-  const code = block.code.replace(/(from\s+|import\s*\(\s*)'(sockjwt(?:\/[a-z]+)?)'/g, (_match, lead: string, name: string) => {
-    const target = ENTRY_POINTS[name];
-    assert.ok(target, `${block.file}:${block.line}: imports ${name}, which is no entry point of sockjwt`);
+  const code = block.code.replace(/(from\s+|import\s*\(\s*)'(sockjwt(?:\/[a-z/-]+)?)'/g, (_match, lead: string, name: string) => {
+    const target = entryPointSource(name);
+    assert.ok(target, `${block.file}:${block.line}: imports ${name}, which is no entry point of sockjwt (package.json exports)`);
     return `${lead}'${relative(dirname(at), join(ROOT, target)).replaceAll('\\', '/')}'`;
   });
   return `${code}\nexport {};\n`;
