@@ -13,7 +13,7 @@ import { privatePostgres } from './postgres-support.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const guide = readFileSync(new URL('../docs/postgres.md', import.meta.url), 'utf8');
-const blocks = (language: string) => [...guide.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((match) => match[1]!);
+const blocks = (language: string) => [...guide.matchAll(new RegExp('```' + language + '(?: [^\\n]*)?\\n([\\s\\S]*?)```', 'g'))].map((match) => match[1]!);
 const words = (sql: string) => sql.replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')').trim();
 
 describe('docs/postgres.md', { timeout: 60_000 }, () => {

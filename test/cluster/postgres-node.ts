@@ -11,7 +11,8 @@ url.searchParams.set('application_name', `sockjwt-node-${process.pid}`);
 const cluster = new PostgresCluster(io, {
   connectionString: url.toString(),
   tableName: prefix,
-  commandTimeoutMs: 500,
+  // As node.ts: a check on a live PostgreSQL may take over 500 ms on a loaded machine.
+  commandTimeoutMs: 1500,
   // Nodes hear of each other within a second, not the adapter's default five.
   adapter: { heartbeatInterval: 1000, heartbeatTimeout: 5000, channelPrefix: `${prefix}_io` },
   logger,
