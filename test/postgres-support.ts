@@ -40,6 +40,17 @@ function runAs(): { uid: number; gid: number } | undefined {
   return { uid, gid };
 }
 
+/** Whether any process of the group is left (signal 0 checks without sending anything). */
+function processGroupAlive(group: number): boolean {
+  try {
+    process.kill(group, 0);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
 /** A PostgreSQL server of the caller's own; `started: false` leaves it to `start()`. */
 export async function privatePostgres(t: Cleanup, { started = true } = {}): Promise<PostgresProcess> {
   const bin = binDir();
@@ -56,16 +67,22 @@ export async function privatePostgres(t: Cleanup, { started = true } = {}): Prom
     if (!server || server.exitCode !== null || server.signalCode !== null) return;
     const exited = once(server, 'exit');
     // Its own process group: the backends die with the postmaster, as on a crash of the machine.
-    process.kill(-server.pid!, 'SIGKILL');
+    const group = -server.pid!;
+    process.kill(group, 'SIGKILL');
     await exited;
+    // The postmaster's exit is not its backends': one still attached to the shared memory makes the
+    // next postmaster refuse to start ("pre-existing shared memory block is still in use").
+    await until(async () => (processGroupAlive(group) ? 'backends of the killed server still running' : true), 15_000, 20);
   };
   const start = async () => {
     // fsync off: a killed process loses nothing the kernel has; only a power cut would.
     const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'];
-    server = spawn(join(bin, 'postgres'), args, { stdio: 'ignore', detached: true, ...user });
+    server = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, ...user });
     server.on('error', () => {}); // shows as the connection below failing
+    let log = '';
+    server.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-2000)));
     await until(async () => {
-      if (server!.exitCode !== null) throw new Error(`postgres exited (${server!.exitCode})`);
+      if (server!.exitCode !== null) throw new Error(`postgres exited (${server!.exitCode}): ${log.trim()}`);
       await query('SELECT 1');
       return true;
     }, 15_000, 50);
