@@ -1,7 +1,7 @@
 import type { Server } from 'socket.io';
 import { within } from '../util/deadline.js';
 import { DEFAULT_RETENTION_MS, normalRef, normalRule, ruleCovers } from '../revocation/revocation-store.js';
-import { commandRunner, type CommandRunner, type RedisCommandClient } from './command-client.js';
+import { commandRunner, requireOpen, type CommandRunner, type RedisCommandClient } from './command-client.js';
 import { hashTagged } from './key-layout.js';
 import { listenForNotices, type NoticeChannel } from './notice-channel.js';
 import type { RevocationStore, StoredRule, TokenQuery } from '../types.js';
@@ -9,8 +9,9 @@ import type { RevocationStore, StoredRule, TokenQuery } from '../types.js';
 export interface RedisRevocationStoreOptions {
   /**
    * A node-redis client or cluster (`createClient`, `createCluster`), or an ioredis client or
-   * cluster (`new Redis(…)`, also with `sentinels`; `new Redis.Cluster(…)`), connected or
-   * connecting. The store never closes it.
+   * cluster (`new Redis(…)`, also with `sentinels`; `new Redis.Cluster(…)`). A node-redis client
+   * must be connected or connecting (`connect()` called), else the constructor throws a TypeError;
+   * an ioredis client made with `lazyConnect` is connected by the store. The store never closes it.
    */
   client: RedisCommandClient;
   /**
@@ -32,7 +33,7 @@ export interface RedisRevocationStoreOptions {
   commandTimeoutMs?: number;
   /**
    * A connection of the store's own to listen on (e.g. `client.duplicate()`, connected or
-   * connecting; never closed by the store). With it, a revocation is announced by Redis itself,
+   * connecting, as for `client`; never closed by the store). With it, a revocation is announced by Redis itself,
    * in the same script that stores it: a node that dies right after storing a rule can no
    * longer take its announcement down with it. Without it, announcements go through `io`'s
    * adapter (`serverSideEmit`), sent by the revoking node after the rule is stored.
@@ -99,6 +100,8 @@ export class RedisRevocationStore implements RevocationStore {
     this.keyBase = hashTagged(this.keyPrefix);
     this.retentionMs = positive(options.retentionMs, 'retentionMs') ?? DEFAULT_RETENTION_MS;
     this.commandTimeoutMs = positive(options.commandTimeoutMs, 'commandTimeoutMs') ?? 1000;
+    requireOpen(options.client, 'client');
+    if (options.subscriber !== undefined) requireOpen(options.subscriber, 'subscriber');
     this.stopWatchingReady = this.client.onReady(() => this.announceMissedRules());
     this.noticeChannel = `${this.keyBase}notices`;
     this.notices = options.subscriber === undefined ? undefined : listenForNotices(options.subscriber, this.noticeChannel, (message) => this.hear(parse(message)));
