@@ -111,8 +111,9 @@ export class RedisRevocationStore implements RevocationStore {
   }
 
   async add(given: StoredRule): Promise<void> {
-    const rule = normalRule(given);
-    const ttlMs = Math.ceil(rule.expiresAt - Date.now());
+    const now = Date.now();
+    const rule = normalRule(given, now);
+    const ttlMs = Math.ceil(rule.expiresAt - now);
     if (ttlMs <= 0) return;
     const [key, value] = 'jti' in rule ? [this.jtiKey(rule.jti), 0] : [this.subKey(rule.sub), rule.issuedBefore];
     const notice: RevocationNotice = { keyPrefix: this.keyPrefix, rule };
