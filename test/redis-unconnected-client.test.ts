@@ -84,7 +84,7 @@ describe('an unconnected client', { timeout: 30_000 }, () => {
     client.disconnect();
     assert.equal(client.status, 'end');
     assert.throws(() => new RedisRevocationStore({ client }), /"client" is an ioredis client that was closed/);
-    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true, shardedSubscribers: true });
     cluster.disconnect();
     assert.throws(() => new RedisCluster(new Server(), { client: cluster }), /"client" is an ioredis client that was closed/);
   });

@@ -77,6 +77,17 @@ export function requireOpen(client: RedisCommandClient, option: string): void {
   }
 }
 
+/** A Redis Cluster client: node-redis `createCluster`, or an ioredis `Cluster`. */
+export function isClusterClient(client: RedisCommandClient): boolean {
+  const kind = clientKind(client);
+  return kind === 'node-redis-cluster' || (kind === 'ioredis' && (client as { startupNodes?: unknown }).startupNodes !== undefined);
+}
+
+/** An ioredis Cluster made without `shardedSubscribers`: its SSUBSCRIBE never reaches the shards. */
+export function lacksShardedSubscribers(client: RedisCommandClient): boolean {
+  return clientKind(client) === 'ioredis' && isClusterClient(client) && (client as { options?: { shardedSubscribers?: boolean } }).options?.shardedSubscribers !== true;
+}
+
 export function commandRunner(client: RedisCommandClient): CommandRunner {
   const kind = clientKind(client);
   if (kind === undefined) throw new TypeError('sockjwt/redis: "client" must be a node-redis client or cluster, or an ioredis client or cluster');

@@ -1,7 +1,7 @@
 import { createAdapter, createShardedAdapter, type RedisAdapterOptions } from '@socket.io/redis-adapter';
 import { createClient, createCluster } from 'redis';
 import type { Server } from 'socket.io';
-import { requireOpen, type RedisCommandClient } from './command-client.js';
+import { lacksShardedSubscribers, requireOpen, type RedisCommandClient } from './command-client.js';
 import { connectionOf, type Connection } from './connection.js';
 import { subscribingWhenReady, withHandledRejections } from './guarded-client.js';
 import { RedisRevocationStore } from './redis-revocation-store.js';
@@ -94,8 +94,8 @@ export class RedisCluster {
   private adapterFailureReported = false;
 
   constructor(io: Server, options: RedisClusterOptions = {}) {
-    if (isSharded(options.adapter) && options.client !== undefined && lacksShardedSubscribers(options.client)) {
-      throw new TypeError('sockjwt/redis: the sharded adapter on an ioredis Cluster needs its option `shardedSubscribers: true` (else its SSUBSCRIBE never reaches the shards)');
+    if (options.client !== undefined && lacksShardedSubscribers(options.client)) {
+      throw new TypeError('sockjwt/redis: an ioredis Cluster needs its option `shardedSubscribers: true`: revocation notices (and the sharded adapter) use SSUBSCRIBE, which never reaches the shards without it');
     }
     if (options.client !== undefined) requireOpen(options.client, 'client');
     this.logger = options.logger ?? consoleLogger;
@@ -170,12 +170,6 @@ export class RedisCluster {
 
 function isSharded(choice: RedisClusterOptions['adapter']): choice is ShardedAdapterChoice {
   return typeof choice === 'object' && 'sharded' in choice && choice.sharded === true;
-}
-
-/** An ioredis Cluster made without `shardedSubscribers`: its SSUBSCRIBE would go nowhere. */
-function lacksShardedSubscribers(client: RedisCommandClient): boolean {
-  const candidate = client as { startupNodes?: unknown; options?: { shardedSubscribers?: boolean } };
-  return 'status' in client && candidate.startupNodes !== undefined && candidate.options?.shardedSubscribers !== true;
 }
 
 /** The client sockjwt makes (and so closes) when none is given. */

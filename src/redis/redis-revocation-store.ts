@@ -1,7 +1,7 @@
 import type { Server } from 'socket.io';
 import { within } from '../util/deadline.js';
 import { DEFAULT_RETENTION_MS, normalRef, normalRule, ruleCovers } from '../revocation/revocation-store.js';
-import { commandRunner, requireOpen, type CommandRunner, type RedisCommandClient } from './command-client.js';
+import { commandRunner, isClusterClient, requireOpen, type CommandRunner, type RedisCommandClient } from './command-client.js';
 import { hashTagged } from './key-layout.js';
 import { listenForNotices, type NoticeChannel } from './notice-channel.js';
 import type { RevocationStore, StoredRule, TokenQuery } from '../types.js';
@@ -52,14 +52,17 @@ interface RevocationNotice {
 /**
  * Keeps the later cut-off and the longer life of two rules for one key, atomically:
  * a revocation must never be weakened by another that arrives after it. Then announces it,
- * in the same step, so that a stored rule is always an announced one.
+ * in the same step, so that a stored rule is always an announced one. On a Redis Cluster
+ * (ARGV[5] = '1') by SPUBLISH, on the shard holding the key and the channel (one hash tag);
+ * a shard without sharded pub/sub (Redis before 7) PUBLISHes, as its subscribers SUBSCRIBE.
  */
 const KEEP_STRONGER_RULE = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local value = math.max(current, tonumber(ARGV[1]))
 local ttl = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[2]))
 redis.call('SET', KEYS[1], tostring(value), 'PX', ttl)
-redis.call('PUBLISH', ARGV[3], ARGV[4])
+local sent = ARGV[5] == '1' and redis.pcall('SPUBLISH', ARGV[3], ARGV[4])
+if not sent or (type(sent) == 'table' and sent.err) then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return ttl`;
 
 /**
@@ -89,6 +92,8 @@ export class RedisRevocationStore implements RevocationStore {
   private readonly onNotice = (notice: unknown) => this.hear(notice);
   private readonly stopWatchingReady: () => void;
   private readonly noticeChannel: string;
+  /** On a Redis Cluster notices go by sharded pub/sub (notice-channel.ts says why). */
+  private readonly sharded: boolean;
   private readonly notices: NoticeChannel | undefined;
   /** Resolves once the store listens for announcements (at once without a `subscriber`). */
   readonly listening: Promise<void>;
@@ -104,6 +109,7 @@ export class RedisRevocationStore implements RevocationStore {
     if (options.subscriber !== undefined) requireOpen(options.subscriber, 'subscriber');
     this.stopWatchingReady = this.client.onReady(() => this.announceMissedRules());
     this.noticeChannel = `${this.keyBase}notices`;
+    this.sharded = isClusterClient(options.client);
     this.notices = options.subscriber === undefined ? undefined : listenForNotices(options.subscriber, this.noticeChannel, (message) => this.hear(parse(message)));
     this.notices?.onReady(() => this.announceMissedRules());
     this.listening = this.notices?.ready ?? Promise.resolve();
@@ -117,7 +123,7 @@ export class RedisRevocationStore implements RevocationStore {
     if (ttlMs <= 0) return;
     const [key, value] = 'jti' in rule ? [this.jtiKey(rule.jti), 0] : [this.subKey(rule.sub), rule.issuedBefore];
     const notice: RevocationNotice = { keyPrefix: this.keyPrefix, rule };
-    await this.command(['EVAL', KEEP_STRONGER_RULE, '1', key, String(value), String(ttlMs), this.noticeChannel, JSON.stringify(notice)], key);
+    await this.command(['EVAL', KEEP_STRONGER_RULE, '1', key, String(value), String(ttlMs), this.noticeChannel, JSON.stringify(notice), this.sharded ? '1' : '0'], key);
     this.notify(rule);
     // Other nodes hear it from Redis when they listen there; else from the revoking node, through the adapter.
     if (this.notices === undefined) this.io?.serverSideEmit(REVOCATION_EVENT, notice);
