@@ -8,6 +8,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { PostgresRevocationStore, type PostgresRevocationStoreOptions } from '../src/postgres/index.js';
 import { findRulesSql, sweepSql, tableNames } from '../src/postgres/schema.js';
+import { MAX_RULE_LIFETIME_MS, storedRule } from '../src/revocation/revocation-store.js';
 import type { StoredRule } from '../src/types.js';
 import { privatePostgres, type PostgresProcess } from './postgres-support.js';
 import { nowSeconds } from './support.js';
@@ -154,6 +155,24 @@ describe('PostgresRevocationStore', { timeout: 60_000 }, () => {
     assert.throws(() => new PostgresRevocationStore({} as never), TypeError);
     assert.throws(() => new PostgresRevocationStore({ pool, commandTimeoutMs: 0 }), RangeError);
     assert.throws(() => new PostgresRevocationStore({ pool, retentionMs: -1 }), RangeError);
+  });
+
+  test('a huge exp (1e15 s, 1e308 s, Infinity given directly) is stored and announced, kept MAX_RULE_LIFETIME_MS, as in the other stores', async (t) => {
+    const { store, tableName } = await storeOn(t);
+    const { store: other } = await storeOn(t, { tableName });
+    const heard: StoredRule[] = [];
+    other.subscribe((rule) => heard.push(rule));
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    const start = Date.now();
+    await store.add(storedRule({ jti: a, exp: 1e15 }, store.retentionMs, Date.now()));
+    await store.add(storedRule({ sub: b, exp: 1e308 }, store.retentionMs, Date.now()));
+    await store.add({ jti: c, expiresAt: Infinity });
+    assert.deepEqual([await store.isRevoked({ jti: a }), await store.isRevoked({ sub: b, iat: 0 }), await store.isRevoked({ jti: c })], [true, true, true]);
+    const kept = await server.query<{ expires_at_ms: string }>(`SELECT expires_at_ms FROM ${tableName}`);
+    assert.equal(kept.length, 3);
+    for (const { expires_at_ms } of kept) assert.ok(Number(expires_at_ms) >= start + MAX_RULE_LIFETIME_MS && Number(expires_at_ms) <= Date.now() + MAX_RULE_LIFETIME_MS, `expires_at_ms ${expires_at_ms}`);
+    while (heard.length < 3) await nextRule(other);
+    for (const rule of heard) assert.ok(rule.expiresAt >= start + MAX_RULE_LIFETIME_MS && rule.expiresAt <= Date.now() + MAX_RULE_LIFETIME_MS);
   });
 
   test('another store on the table hears each rule, announced by PostgreSQL at commit; a rule too large to announce is read back', async (t) => {

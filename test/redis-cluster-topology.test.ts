@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, test, type TestContext } from 'node:test';
 import { Cluster } from 'ioredis';
 import { createCluster } from 'redis';
-import { RedisRevocationStore } from '../src/redis/index.js';
+import { Server } from 'socket.io';
+import { RedisCluster, RedisRevocationStore } from '../src/redis/index.js';
 import { clientsOf, startNode, untilMeshed } from './cluster/nodes.js';
 import { uniquePrefix } from './redis-support.js';
 import { ask, redisCluster, type RedisClusterTopology } from './redis-topologies.js';
@@ -66,6 +67,53 @@ describe('Redis Cluster (3 masters)', { timeout: 90_000 }, () => {
     viaNodeRedis.close();
     assert.equal(ioredis.status, 'ready', 'closing the store leaves the application’s client open');
     assert.equal(nodeRedis.isReady, true);
+  });
+
+  for (const shards of ['Redis 7', 'no sharded pub/sub'] as const) {
+    test(`revocation notices between stores on node-redis and ioredis clusters: ${shards === 'Redis 7' ? 'sharded pub/sub (SSUBSCRIBE), nothing classic' : 'classic pub/sub where the shards refuse SPUBLISH and SSUBSCRIBE'}`, async (t: TestContext) => {
+      // Redis before 7 has neither command; renaming them away gives a Redis 7 the same answers.
+      const cluster = await redisCluster(t, 3, shards === 'Redis 7' ? [] : ['--rename-command', 'SPUBLISH', '', '--rename-command', 'SSUBSCRIBE', '', '--rename-command', 'SUNSUBSCRIBE', '']);
+      const keyPrefix = uniquePrefix();
+      const nodeRedis = createCluster({ rootNodes: [{ url: cluster.urls[0]! }] });
+      const nodeRedisNotices = nodeRedis.duplicate();
+      const ioredis = new Cluster([{ host: '127.0.0.1', port: cluster.masters[1]!.port }], { shardedSubscribers: true });
+      const ioredisNotices = ioredis.duplicate();
+      for (const client of [nodeRedis, nodeRedisNotices, ioredis, ioredisNotices]) client.on('error', () => {});
+      await Promise.all([nodeRedis.connect(), nodeRedisNotices.connect()]);
+      t.after(async () => {
+        for (const client of [ioredis, ioredisNotices]) client.disconnect();
+        for (const client of [nodeRedis, nodeRedisNotices]) await client.close();
+      });
+      const stores = [
+        new RedisRevocationStore({ client: nodeRedis, subscriber: nodeRedisNotices, keyPrefix }),
+        new RedisRevocationStore({ client: ioredis, subscriber: ioredisNotices, keyPrefix }),
+      ];
+      await Promise.all(stores.map((store) => store.listening));
+      const channel = `{${keyPrefix}}notices`;
+      const sum = async (command: string) => {
+        const answers = await Promise.all(cluster.urls.map((url) => ask<[string, number]>(url, ['PUBSUB', command, channel])));
+        return answers.reduce((total, [, count]) => total + Number(count), 0);
+      };
+      assert.deepEqual({ sharded: await sum('SHARDNUMSUB'), classic: await sum('NUMSUB') }, shards === 'Redis 7' ? { sharded: 2, classic: 0 } : { sharded: 0, classic: 2 });
+      for (const [from, to] of [[0, 1], [1, 0]] as const) {
+        const jti = randomUUID();
+        const heard = new Promise<string>((resolve) => stores[to]!.subscribe((rule) => 'jti' in rule && rule.jti === jti && resolve(rule.jti)));
+        await stores[from]!.add({ jti, expiresAt: Date.now() + 30_000 });
+        assert.equal(await heard, jti);
+      }
+      for (const store of stores) store.close();
+    });
+  }
+
+  test('an ioredis Cluster without shardedSubscribers is refused as a subscriber, and by RedisCluster whatever the adapter', () => {
+    const lacking = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
+    const node = createCluster({ rootNodes: [{ url: 'redis://127.0.0.1:1' }] });
+    node.on('error', () => {});
+    node.connect().catch(() => {});
+    assert.throws(() => new RedisRevocationStore({ client: node, subscriber: lacking }), /"subscriber" is an ioredis Cluster without its option `shardedSubscribers: true`/);
+    assert.throws(() => new RedisCluster(new Server(), { client: lacking, adapter: false }), /shardedSubscribers: true/);
+    lacking.disconnect();
+    node.destroy();
   });
 
   test('three nodes on the sharded adapter (node-redis and ioredis clusters): cross-node revocation, fetchSockets() claims, expiry', async (t: TestContext) => {

@@ -31,7 +31,7 @@ describe('ioredis', { timeout: 60_000 }, () => {
     assert.equal(client.status, 'ready');
   });
 
-  test('an ioredis client not connected: a check fails at once', async () => {
+  test('an ioredis client still connecting: a check fails at once', async () => {
     const client = new Redis(SHARED_REDIS_URL, { lazyConnect: true });
     const store = new RedisRevocationStore({ client, keyPrefix: uniquePrefix() });
     await assert.rejects(store.isRevoked({ sub: 'erin' }), /not connected/);

@@ -5,7 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { createClient } from 'redis';
 import { RedisRevocationStore } from '../src/redis/index.js';
+import { MAX_RULE_LIFETIME_MS, storedRule } from '../src/revocation/revocation-store.js';
+import type { StoredRule } from '../src/types.js';
 import { sharedRedis, SHARED_REDIS_URL, uniquePrefix } from './redis-support.js';
+import { freePort } from './redis-topologies.js';
 
 const inSeconds = (ms: number) => Math.floor(ms / 1000);
 
@@ -57,16 +60,36 @@ test('a later, weaker rule neither moves the cut-off back nor shortens the life'
   assert.ok((await client.pTTL(`{${keyPrefix}}sub:dan`)) > 50_000);
 });
 
+test('a huge exp (1e15 s, 1e308 s, Infinity given directly) is stored and announced, kept MAX_RULE_LIFETIME_MS', async (t) => {
+  const { store, client, keyPrefix } = await storeOn(t);
+  const heard: StoredRule[] = [];
+  store.subscribe((rule) => heard.push(rule));
+  const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+  const start = Date.now();
+  await store.add(storedRule({ jti: a, exp: 1e15 }, store.retentionMs, Date.now()));
+  await store.add(storedRule({ sub: b, exp: 1e308 }, store.retentionMs, Date.now()));
+  await store.add({ jti: c, expiresAt: Infinity });
+  assert.deepEqual([await store.isRevoked({ jti: a }), await store.isRevoked({ sub: b, iat: 0 }), await store.isRevoked({ jti: c })], [true, true, true]);
+  for (const key of [`{${keyPrefix}}jti:${a}`, `{${keyPrefix}}sub:${b}`, `{${keyPrefix}}jti:${c}`]) {
+    const ttl = await client.pTTL(key);
+    assert.ok(ttl <= MAX_RULE_LIFETIME_MS && ttl >= MAX_RULE_LIFETIME_MS - (Date.now() - start) - 1000, `${key}: TTL ${ttl} ms`);
+  }
+  assert.equal(heard.length, 3);
+  for (const rule of heard) assert.ok(rule.expiresAt >= start + MAX_RULE_LIFETIME_MS && rule.expiresAt <= Date.now() + MAX_RULE_LIFETIME_MS);
+});
+
 test('a rule whose tokens have expired is not stored', async (t) => {
   const { store, client, keyPrefix } = await storeOn(t);
   await store.add({ jti: 'old', expiresAt: Date.now() - 1 });
   assert.equal(await client.exists(`{${keyPrefix}}jti:old`), 0);
 });
 
-test('with Redis unreachable a check fails at once instead of waiting for it', async () => {
-  const client = createClient({ url: SHARED_REDIS_URL });
+test('with Redis unreachable a check fails at once instead of waiting for it', async (t) => {
+  const client = createClient({ url: `redis://127.0.0.1:${await freePort()}` }); // nothing listens there
   client.on('error', () => {});
-  const store = new RedisRevocationStore({ client, keyPrefix: uniquePrefix() }); // never connected
+  client.connect().catch(() => {});
+  t.after(() => client.destroy());
+  const store = new RedisRevocationStore({ client, keyPrefix: uniquePrefix() });
   const started = performance.now();
   await assert.rejects(store.isRevoked({ sub: 'erin' }), /not connected/);
   await assert.rejects(store.add({ sub: 'erin', issuedBefore: Date.now(), expiresAt: Date.now() + 1000 }), /not connected/);

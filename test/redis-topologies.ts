@@ -119,8 +119,8 @@ export interface RedisClusterTopology {
   urls: string[];
 }
 
-/** Three masters, slots split by `redis-cli --cluster create`, no replicas. */
-export async function redisCluster(t: Cleanup, size = 3): Promise<RedisClusterTopology> {
+/** Three masters, slots split by `redis-cli --cluster create`, no replicas; `serverArgs` go to each redis-server. */
+export async function redisCluster(t: Cleanup, size = 3, serverArgs: string[] = []): Promise<RedisClusterTopology> {
   requireBinary('redis-cli');
   const dir = workDir(t, 'cluster');
   const masters: RedisProcess[] = [];
@@ -130,7 +130,7 @@ export async function redisCluster(t: Cleanup, size = 3): Promise<RedisClusterTo
       await redisProcess(t, 'redis-server', (port) => [
         '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
         '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-port', String(busPort),
-        '--cluster-node-timeout', '2000',
+        '--cluster-node-timeout', '2000', ...serverArgs,
       ]),
     );
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryRevocationStore } from '../src/index.js';
-import { storedRule } from '../src/revocation/revocation-store.js';
+import { MAX_RULE_LIFETIME_MS, storedRule } from '../src/revocation/revocation-store.js';
 import type { StoredRule } from '../src/types.js';
 
 function clock(start = 1_800_000_000_000) {
@@ -33,6 +33,21 @@ describe('MemoryRevocationStore', () => {
     assert.equal(store.isRevoked({ sub: 'bob', iat: second - 1 }), false);
     time.now += store.retentionMs + 1;
     assert.equal(store.isRevoked({ sub: 'ann', iat: second - 1 }), false);
+  });
+
+  it('keeps a rule for a huge exp (1e15 s, 1e308 s, Infinity given directly) MAX_RULE_LIFETIME_MS, as the Redis store does', () => {
+    const { time, now } = clock();
+    const store = new MemoryRevocationStore({ now });
+    const heard: StoredRule[] = [];
+    store.subscribe((rule) => heard.push(rule));
+    store.add(storedRule({ jti: 'a', exp: 1e15 }, store.retentionMs, time.now));
+    store.add(storedRule({ sub: 'ann', exp: 1e308 }, store.retentionMs, time.now));
+    store.add({ jti: 'b', expiresAt: Infinity });
+    assert.deepEqual(heard.map((rule) => rule.expiresAt), Array(3).fill(time.now + MAX_RULE_LIFETIME_MS));
+    time.now += MAX_RULE_LIFETIME_MS - 1;
+    assert.deepEqual([store.isRevoked({ jti: 'a' }), store.isRevoked({ jti: 'b' }), store.isRevoked({ sub: 'ann', iat: 0 })], [true, true, true]);
+    time.now += 1;
+    assert.deepEqual([store.isRevoked({ jti: 'a' }), store.isRevoked({ jti: 'b' }), store.isRevoked({ sub: 'ann', iat: 0 })], [false, false, false]);
   });
 
   it('normalises numeric ids itself (a public class: a direct caller may pass numbers)', () => {

@@ -1,8 +1,8 @@
 // Bundles the page's TypeScript (client/main.ts) into dist/app.js with esbuild.
 //
 // The page imports `sockjwt/client` like any app would. esbuild resolves it through this
-// package's own "exports" with the "browser" condition, to dist/client.browser.js: the
-// published browser build, socket.io-client included. So `npm run build` comes first.
+// package's own "exports" to dist/client.js, which imports socket.io-client from node_modules:
+// one copy of it in the page. So `npm run build` comes first.
 import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -10,8 +10,8 @@ import { build } from 'esbuild';
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 export async function buildClient(): Promise<void> {
-  if (!existsSync(here('../../dist/client.browser.js'))) {
-    throw new Error('examples/chat: dist/client.browser.js is missing; run `npm run build` first (npm start does)');
+  if (!existsSync(here('../../dist/client.js'))) {
+    throw new Error('examples/chat: dist/client.js is missing; run `npm run build` first (npm start does)');
   }
   rmSync(here('dist/app.js.map'), { force: true }); // left by an older build
   await build({

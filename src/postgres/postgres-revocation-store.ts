@@ -122,8 +122,8 @@ export class PostgresRevocationStore implements RevocationStore {
   }
 
   async add(given: StoredRule): Promise<void> {
-    const rule = normalRule(given);
     const now = Date.now();
+    const rule = normalRule(given, now);
     if (rule.expiresAt <= now) return;
     const [kind, id, issuedBefore] = 'jti' in rule ? (['jti', rule.jti, 0] as const) : (['sub', rule.sub, rule.issuedBefore] as const);
     const digest = digestOf(kind, id);

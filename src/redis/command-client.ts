@@ -58,6 +58,36 @@ export function clientKind(client: unknown): ClientKind | undefined {
   return 'nodeByAddress' in candidate ? 'node-redis-cluster' : 'node-redis';
 }
 
+/**
+ * Makes sure an app's client will answer. A node-redis client or cluster never `connect()`ed (or
+ * closed) sends nothing, so it is refused here; sockjwt does not connect it, since the app's own
+ * `connect()` afterwards would throw ('Socket already opened'). An ioredis client made with
+ * `lazyConnect` is started: ioredis connects such a client on its first command anyway.
+ */
+export function requireOpen(client: RedisCommandClient, option: string): void {
+  const kind = clientKind(client);
+  if (kind === 'ioredis') {
+    const ioredis = client as IoredisLike & { connect(): Promise<unknown> };
+    if (ioredis.status === 'end') throw new TypeError(`sockjwt/redis: "${option}" is an ioredis client that was closed (status "end")`);
+    if (ioredis.status === 'wait') ioredis.connect().catch(() => {}); // lazyConnect; failures reach 'error', ioredis retries
+    return;
+  }
+  if (kind !== undefined && (client as { isOpen?: boolean }).isOpen !== true) {
+    throw new TypeError(`sockjwt/redis: "${option}" is a node-redis client that is not connected: call its connect() before handing it over (sockjwt never connects or closes a client it did not make)`);
+  }
+}
+
+/** A Redis Cluster client: node-redis `createCluster`, or an ioredis `Cluster`. */
+export function isClusterClient(client: RedisCommandClient): boolean {
+  const kind = clientKind(client);
+  return kind === 'node-redis-cluster' || (kind === 'ioredis' && (client as { startupNodes?: unknown }).startupNodes !== undefined);
+}
+
+/** An ioredis Cluster made without `shardedSubscribers`: its SSUBSCRIBE never reaches the shards. */
+export function lacksShardedSubscribers(client: RedisCommandClient): boolean {
+  return clientKind(client) === 'ioredis' && isClusterClient(client) && (client as { options?: { shardedSubscribers?: boolean } }).options?.shardedSubscribers !== true;
+}
+
 export function commandRunner(client: RedisCommandClient): CommandRunner {
   const kind = clientKind(client);
   if (kind === undefined) throw new TypeError('sockjwt/redis: "client" must be a node-redis client or cluster, or an ioredis client or cluster');

@@ -1,7 +1,7 @@
 import { createAdapter, createShardedAdapter, type RedisAdapterOptions } from '@socket.io/redis-adapter';
 import { createClient, createCluster } from 'redis';
 import type { Server } from 'socket.io';
-import type { RedisCommandClient } from './command-client.js';
+import { lacksShardedSubscribers, requireOpen, type RedisCommandClient } from './command-client.js';
 import { connectionOf, type Connection } from './connection.js';
 import { subscribingWhenReady, withHandledRejections } from './guarded-client.js';
 import { RedisRevocationStore } from './redis-revocation-store.js';
@@ -28,8 +28,10 @@ export interface RedisClusterOptions {
   clusterNodes?: string[];
   /**
    * Your own client instead of `url`: node-redis (`createClient`, `createCluster`) or
-   * ioredis (`new Redis(…)`, with `sentinels` for Sentinel; `new Redis.Cluster(…)`). It is
-   * duplicated for the adapter's subscriptions; sockjwt closes the duplicate, never your client.
+   * ioredis (`new Redis(…)`, with `sentinels` for Sentinel; `new Redis.Cluster(…)`). A node-redis
+   * client must be connected or connecting (`connect()` called), else the constructor throws a
+   * TypeError; an ioredis client made with `lazyConnect` is connected here. It is duplicated for
+   * the adapter's subscriptions; sockjwt closes the duplicate, never your client.
    */
   client?: RedisCommandClient;
   /**
@@ -92,9 +94,10 @@ export class RedisCluster {
   private adapterFailureReported = false;
 
   constructor(io: Server, options: RedisClusterOptions = {}) {
-    if (isSharded(options.adapter) && options.client !== undefined && lacksShardedSubscribers(options.client)) {
-      throw new TypeError('sockjwt/redis: the sharded adapter on an ioredis Cluster needs its option `shardedSubscribers: true` (else its SSUBSCRIBE never reaches the shards)');
+    if (options.client !== undefined && lacksShardedSubscribers(options.client)) {
+      throw new TypeError('sockjwt/redis: an ioredis Cluster needs its option `shardedSubscribers: true`: revocation notices (and the sharded adapter) use SSUBSCRIBE, which never reaches the shards without it');
     }
+    if (options.client !== undefined) requireOpen(options.client, 'client');
     this.logger = options.logger ?? consoleLogger;
     this.ownsClient = options.client === undefined;
     this.connection = connectionOf(options.client ?? ownClient(options));
@@ -105,6 +108,9 @@ export class RedisCluster {
     // The store rechecks when its own connection returns; the adapter's may return later.
     this.subscriber?.watch(() => {}, () => this.revocationStore.announceMissedRules());
     this.notices.watch(() => {}, () => {}); // failures show on the command connection; the store rechecks on its return
+    // Connecting before the store is made: it takes only clients that are open.
+    const commandsReady = this.connection.open(true);
+    const noticesReady = this.notices.open(true);
     this.revocationStore = new RedisRevocationStore({
       client: this.connection.client,
       io,
@@ -115,7 +121,7 @@ export class RedisCluster {
     });
     const subscriberReady = this.subscriber?.open(true);
     if (this.subscriber && subscriberReady) this.installAdapter(io, this.subscriber, typeof options.adapter === 'object' ? options.adapter : {}, subscriberReady);
-    this.ready = Promise.all([this.connection.open(this.ownsClient), subscriberReady, this.notices.open(true), this.revocationStore.listening]).then(() => {});
+    this.ready = Promise.all([commandsReady, subscriberReady, noticesReady, this.revocationStore.listening]).then(() => {});
   }
 
   /** True while the command connection is up. */
@@ -164,12 +170,6 @@ export class RedisCluster {
 
 function isSharded(choice: RedisClusterOptions['adapter']): choice is ShardedAdapterChoice {
   return typeof choice === 'object' && 'sharded' in choice && choice.sharded === true;
-}
-
-/** An ioredis Cluster made without `shardedSubscribers`: its SSUBSCRIBE would go nowhere. */
-function lacksShardedSubscribers(client: RedisCommandClient): boolean {
-  const candidate = client as { startupNodes?: unknown; options?: { shardedSubscribers?: boolean } };
-  return 'status' in client && candidate.startupNodes !== undefined && candidate.options?.shardedSubscribers !== true;
 }
 
 /** The client sockjwt makes (and so closes) when none is given. */

@@ -1,7 +1,7 @@
 import type { Server } from 'socket.io';
 import { within } from '../util/deadline.js';
 import { DEFAULT_RETENTION_MS, isStoredRule, normalRef, normalRule, ruleCovers } from '../revocation/revocation-store.js';
-import { commandRunner, type CommandRunner, type RedisCommandClient } from './command-client.js';
+import { commandRunner, isClusterClient, requireOpen, type CommandRunner, type RedisCommandClient } from './command-client.js';
 import { hashTagged } from './key-layout.js';
 import { listenForNotices, type NoticeChannel } from './notice-channel.js';
 import type { RevocationStore, StoredRule, TokenQuery } from '../types.js';
@@ -9,8 +9,9 @@ import type { RevocationStore, StoredRule, TokenQuery } from '../types.js';
 export interface RedisRevocationStoreOptions {
   /**
    * A node-redis client or cluster (`createClient`, `createCluster`), or an ioredis client or
-   * cluster (`new Redis(…)`, also with `sentinels`; `new Redis.Cluster(…)`), connected or
-   * connecting. The store never closes it.
+   * cluster (`new Redis(…)`, also with `sentinels`; `new Redis.Cluster(…)`). A node-redis client
+   * must be connected or connecting (`connect()` called), else the constructor throws a TypeError;
+   * an ioredis client made with `lazyConnect` is connected by the store. The store never closes it.
    */
   client: RedisCommandClient;
   /**
@@ -32,7 +33,7 @@ export interface RedisRevocationStoreOptions {
   commandTimeoutMs?: number;
   /**
    * A connection of the store's own to listen on (e.g. `client.duplicate()`, connected or
-   * connecting; never closed by the store). With it, a revocation is announced by Redis itself,
+   * connecting, as for `client`; never closed by the store). With it, a revocation is announced by Redis itself,
    * in the same script that stores it: a node that dies right after storing a rule can no
    * longer take its announcement down with it. Without it, announcements go through `io`'s
    * adapter (`serverSideEmit`), sent by the revoking node after the rule is stored.
@@ -51,14 +52,17 @@ interface RevocationNotice {
 /**
  * Keeps the later cut-off and the longer life of two rules for one key, atomically:
  * a revocation must never be weakened by another that arrives after it. Then announces it,
- * in the same step, so that a stored rule is always an announced one.
+ * in the same step, so that a stored rule is always an announced one. On a Redis Cluster
+ * (ARGV[5] = '1') by SPUBLISH, on the shard holding the key and the channel (one hash tag);
+ * a shard without sharded pub/sub (Redis before 7) PUBLISHes, as its subscribers SUBSCRIBE.
  */
 const KEEP_STRONGER_RULE = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local value = math.max(current, tonumber(ARGV[1]))
 local ttl = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[2]))
 redis.call('SET', KEYS[1], tostring(value), 'PX', ttl)
-redis.call('PUBLISH', ARGV[3], ARGV[4])
+local sent = ARGV[5] == '1' and redis.pcall('SPUBLISH', ARGV[3], ARGV[4])
+if not sent or (type(sent) == 'table' and sent.err) then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return ttl`;
 
 /**
@@ -88,6 +92,8 @@ export class RedisRevocationStore implements RevocationStore {
   private readonly onNotice = (notice: unknown) => this.hear(notice);
   private readonly stopWatchingReady: () => void;
   private readonly noticeChannel: string;
+  /** On a Redis Cluster notices go by sharded pub/sub (notice-channel.ts says why). */
+  private readonly sharded: boolean;
   private readonly notices: NoticeChannel | undefined;
   /** Resolves once the store listens for announcements (at once without a `subscriber`). */
   readonly listening: Promise<void>;
@@ -99,8 +105,11 @@ export class RedisRevocationStore implements RevocationStore {
     this.keyBase = hashTagged(this.keyPrefix);
     this.retentionMs = positive(options.retentionMs, 'retentionMs') ?? DEFAULT_RETENTION_MS;
     this.commandTimeoutMs = positive(options.commandTimeoutMs, 'commandTimeoutMs') ?? 1000;
+    requireOpen(options.client, 'client');
+    if (options.subscriber !== undefined) requireOpen(options.subscriber, 'subscriber');
     this.stopWatchingReady = this.client.onReady(() => this.announceMissedRules());
     this.noticeChannel = `${this.keyBase}notices`;
+    this.sharded = isClusterClient(options.client);
     this.notices = options.subscriber === undefined ? undefined : listenForNotices(options.subscriber, this.noticeChannel, (message) => this.hear(parse(message)));
     this.notices?.onReady(() => this.announceMissedRules());
     this.listening = this.notices?.ready ?? Promise.resolve();
@@ -108,12 +117,13 @@ export class RedisRevocationStore implements RevocationStore {
   }
 
   async add(given: StoredRule): Promise<void> {
-    const rule = normalRule(given);
-    const ttlMs = Math.ceil(rule.expiresAt - Date.now());
+    const now = Date.now();
+    const rule = normalRule(given, now);
+    const ttlMs = Math.ceil(rule.expiresAt - now);
     if (ttlMs <= 0) return;
     const [key, value] = 'jti' in rule ? [this.jtiKey(rule.jti), 0] : [this.subKey(rule.sub), rule.issuedBefore];
     const notice: RevocationNotice = { keyPrefix: this.keyPrefix, rule };
-    await this.command(['EVAL', KEEP_STRONGER_RULE, '1', key, String(value), String(ttlMs), this.noticeChannel, JSON.stringify(notice)], key);
+    await this.command(['EVAL', KEEP_STRONGER_RULE, '1', key, String(value), String(ttlMs), this.noticeChannel, JSON.stringify(notice), this.sharded ? '1' : '0'], key);
     this.notify(rule);
     // Other nodes hear it from Redis when they listen there; else from the revoking node, through the adapter.
     if (this.notices === undefined) this.io?.serverSideEmit(REVOCATION_EVENT, notice);

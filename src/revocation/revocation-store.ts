@@ -4,10 +4,17 @@ import type { MemoryRevocationStoreOptions, RevocationRule, RevocationStore, Sto
 const DEFAULT_MAX_ENTRIES = 100_000;
 export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * The longest a rule is kept, in every store: 1e14 ms, about 3,170 years. A token whose `exp`
+ * lies further away (1e15 s, or 1e308 s, which is Infinity in ms) is revoked for that long.
+ * Redis refuses a TTL from 1e17 ms on (its scripts write such numbers in exponent form).
+ */
+export const MAX_RULE_LIFETIME_MS = 1e14;
+
 /** Resolves a rule as given to `revoke()` into the stored form. */
 export function storedRule(rule: RevocationRule, retentionMs: number, now: number): StoredRule {
   if (typeof rule !== 'object' || rule === null) throw new TypeError('sockjwt: revoke() expects { jti } or { sub }');
-  const expiresAt = rule.exp === undefined ? now + retentionMs : finiteNumber(rule.exp, 'exp') * 1000;
+  const expiresAt = Math.min(rule.exp === undefined ? now + retentionMs : finiteNumber(rule.exp, 'exp') * 1000, now + MAX_RULE_LIFETIME_MS);
   if ('jti' in rule && rule.jti !== undefined) return { jti: identity(rule.jti, 'jti'), expiresAt };
   if ('sub' in rule && rule.sub !== undefined) {
     const issuedBefore = rule.issuedBefore === undefined ? now : finiteNumber(+rule.issuedBefore, 'issuedBefore');
@@ -20,8 +27,10 @@ export function storedRule(rule: RevocationRule, retentionMs: number, now: numbe
  * The stores are public classes: whoever calls them directly may name ids with numbers, which
  * `revoke()` and sockjwt's own references never do. Both are brought to the one normal form
  * (identity.ts) here, so 42 and "42" stay one identity; strings, the usual case, are not copied.
+ * A rule living longer than MAX_RULE_LIFETIME_MS from `now` is cut to it.
  */
-export function normalRule(rule: StoredRule): StoredRule {
+export function normalRule(given: StoredRule, now: number): StoredRule {
+  const rule = given.expiresAt > now + MAX_RULE_LIFETIME_MS ? { ...given, expiresAt: now + MAX_RULE_LIFETIME_MS } : given;
   if ('jti' in rule) return typeof rule.jti === 'string' ? rule : { ...rule, jti: identity(rule.jti, 'jti') };
   return typeof rule.sub === 'string' ? rule : { ...rule, sub: identity(rule.sub, 'sub') };
 }
@@ -82,8 +91,9 @@ export class MemoryRevocationStore implements RevocationStore {
   }
 
   add(given: StoredRule): void {
-    const rule = normalRule(given);
-    if (rule.expiresAt <= this.now()) return;
+    const now = this.now();
+    const rule = normalRule(given, now);
+    if (rule.expiresAt <= now) return;
     if ('jti' in rule) this.byJti.set(rule.jti, Math.max(rule.expiresAt, this.byJti.get(rule.jti) ?? 0));
     else this.bySub.set(rule.sub, mergeSubjectRule(this.bySub.get(rule.sub), rule));
     if (this.size > this.maxEntries) this.makeRoom();

@@ -126,7 +126,9 @@ class ChatSession {
     this.socket.on('joined', (room, messages) => {
       this.joined.add(room);
       this.history.set(room, [...messages]);
-      if (room === this.room) this.renderRoom();
+      if (room !== this.room) return;
+      setNotice(ui.roomNotice, '');
+      this.renderRoom();
     });
     this.socket.on('message', (message) => {
       const kept = this.history.get(message.room) ?? [];
@@ -145,6 +147,7 @@ class ChatSession {
   async selectRoom(room: string): Promise<void> {
     this.room = room;
     for (const button of ui.roomButtons) button.setAttribute('aria-pressed', String(button.dataset['room'] === room));
+    setNotice(ui.roomNotice, '');
     this.renderRoom();
     if (this.joined.has(room)) return;
     setNotice(ui.roomNotice, `Joining #${room}…`);
@@ -153,13 +156,16 @@ class ChatSession {
     if (answer.ok) {
       this.joined.add(room);
       this.history.set(room, [...answer.history]);
+      setNotice(ui.roomNotice, '');
       this.renderRoom();
     } else {
       setNotice(ui.roomNotice, `#${room} is closed to you: ${refusalText(answer)}`, 'refused');
     }
   }
 
+  /** The notice shows the last send's refusal until the next send or room change; others' messages leave it. */
   async send(text: string): Promise<boolean> {
+    setNotice(ui.roomNotice, '');
     const answer = await this.ask((socket) => socket.emitWithAck('message', { room: this.room, text }));
     if (!answer.ok) setNotice(ui.roomNotice, `Not sent: ${refusalText(answer)}`, 'refused');
     return answer.ok;
@@ -258,7 +264,6 @@ class ChatSession {
 
   private renderRoom(): void {
     const joined = this.joined.has(this.room);
-    if (joined) setNotice(ui.roomNotice, '');
     ui.messageInput.disabled = !joined || this.ended;
     ui.messageForm.querySelector('button')!.disabled = !joined || this.ended;
     const messages = this.history.get(this.room) ?? [];
@@ -365,7 +370,9 @@ ui.messageForm.addEventListener('submit', async (event) => {
   event.preventDefault();
   const text = ui.messageInput.value.trim();
   if (!current || text === '') return;
-  if (await current.send(text)) ui.messageInput.value = '';
+  // Cleared now, not when the answer comes: by then the box may hold the next message.
+  ui.messageInput.value = '';
+  if (!(await current.send(text)) && ui.messageInput.value === '') ui.messageInput.value = text;
 });
 
 for (const button of ui.roomButtons) button.addEventListener('click', () => void current?.selectRoom(button.dataset['room']!));

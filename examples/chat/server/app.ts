@@ -97,7 +97,7 @@ export async function createChatServer(config: ChatServerConfig): Promise<ChatSe
 
   const app = createHttpApp({ users, accessTokens, refreshTokens, limits, publicDir: PUBLIC_DIR, bundleDir: BUNDLE_DIR, log, ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }) });
   const httpServer = createServer(app);
-  // serveClient: false, the page's bundle carries socket.io-client (inside sockjwt/client).
+  // serveClient: false, the page's bundle carries socket.io-client (the peer of sockjwt/client).
   const io: ChatIo = new Server(httpServer, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
   await config.configureIo?.(io);
   const cluster = config.cluster?.(io);
