@@ -8,8 +8,9 @@ const BUDGET = {
    * 359 kB when the budget was set (2026-12-01, source maps are two thirds of it); then issue 17
    * (OpenID discovery, several issuers) +32 kB and issue 16 (Redis Cluster, Sentinel, ioredis) +27 kB
    * landed the same day: 422 kB, reviewed (no dependency bundled by accident). ~10 % headroom again.
+   * Issue 25 (sockjwt/nest, importing the main entry rather than bundling it) 447.4 → 461.8 kB.
    */
-  packedBytes: 460_000,
+  packedBytes: 500_000,
   /** dist/client.browser.js, socket.io-client included: measured 52 KB. */
   browserBundleBytes: 60_000,
 };
