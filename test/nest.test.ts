@@ -1,90 +1,17 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import { describe, it, type TestContext } from 'node:test';
-import type { INestApplication } from '@nestjs/common';
+import { describe, it } from 'node:test';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
-import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
-import { SockjwtIoAdapter, SockjwtModule, SockjwtService, type SockjwtModuleOptions } from '../src/nest/index.js';
+import { SockjwtModule, SockjwtService } from '../src/nest/index.js';
 import { ChatGateway, Journal, LobbyGateway } from './nest/gateways.js';
-import { authenticateWithAck, connected, MODES, next, nowSeconds, refusal, SECRET, sign, signRaw, type Ack, type Mode, type WireError } from './support.js';
+import { listen, NAMESPACES, nestApp, noneToken, refusedWith } from './nest/support.js';
+import { authenticateWithAck, connected, MODES, next, nowSeconds, sign, signRaw, type Ack, type WireError } from './support.js';
 
 /**
  * sockjwt/nest end to end: a real Nest app (two gateways, '/' and '/chat') behind
  * SockjwtIoAdapter, on port 0, reached by the real socket.io-client.
  */
-
-const NAMESPACES = ['/', '/chat'] as const;
-
-interface NestHarness {
-  app: INestApplication;
-  journal: Journal;
-  connect(namespace: string, token?: string): ClientSocket;
-  /** Connects and authenticates in the mode's way; resolves once the gateway's handleConnection has run for it. */
-  login(namespace: string, token: string): Promise<ClientSocket>;
-}
-
-function moduleOptions(mode: Mode, extra: Partial<SockjwtModuleOptions> = {}): SockjwtModuleOptions {
-  return (mode === 'handshake' ? { secret: SECRET, algorithms: ['HS256'], handshake: true, ...extra } : { secret: SECRET, algorithms: ['HS256'], ...extra }) as SockjwtModuleOptions;
-}
-
-async function listen(t: TestContext, app: INestApplication, journal: Journal, mode: Mode): Promise<NestHarness> {
-  app.useWebSocketAdapter(new SockjwtIoAdapter(app));
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  const clients: ClientSocket[] = [];
-  t.after(async () => {
-    for (const client of clients) client.disconnect();
-    await app.close();
-  });
-  const connect = (namespace: string, token?: string) => {
-    const auth = mode === 'handshake' && token !== undefined ? { auth: { token } } : {};
-    const client = connectClient(`http://127.0.0.1:${port}${namespace}`, { transports: ['websocket'], reconnection: false, forceNew: true, ...auth });
-    clients.push(client);
-    return client;
-  };
-  const login = async (namespace: string, token: string) => {
-    const admitted = next<[{ socketId: string }]>(journal, 'connection');
-    const client = connect(namespace, token);
-    await connected(client);
-    if (mode === 'message') {
-      const ack = await authenticateWithAck(client, token);
-      assert.equal(ack.ok, true, `authenticate refused: ${ack.data?.reason}`);
-    }
-    const [entry] = await admitted;
-    assert.equal(entry.socketId, client.id);
-    return client;
-  };
-  return { app, journal, connect, login };
-}
-
-async function nestApp(t: TestContext, mode: Mode, extra: Partial<SockjwtModuleOptions> = {}): Promise<NestHarness> {
-  const journal = new Journal();
-  const moduleRef = await Test.createTestingModule({
-    imports: [SockjwtModule.forRoot(moduleOptions(mode, extra))],
-    providers: [{ provide: Journal, useValue: journal }, LobbyGateway, ChatGateway],
-  }).compile();
-  return listen(t, moduleRef.createNestApplication({ logger: false }), journal, mode);
-}
-
-/** How a refused token ends, in the mode's way: `connect_error` or `unauthorized`. */
-async function refusedWith(h: NestHarness, mode: Mode, namespace: string, token: string): Promise<WireError['data']> {
-  const client = h.connect(namespace, token);
-  if (mode === 'handshake') return (await refusal(client)).data;
-  await connected(client);
-  const gone = next(client, 'disconnect');
-  const [error, ack] = (await Promise.all([next<[WireError, (() => void) | undefined]>(client, 'unauthorized'), client.emit('authenticate', { token })]))[0];
-  ack?.(); // the client has read the refusal: the server may disconnect now
-  await gone;
-  return error.data;
-}
-
-const noneToken = (): string => {
-  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ sub: 'mallory', exp: nowSeconds() + 3600 })}.`;
-};
 
 for (const mode of MODES) {
   describe(`sockjwt/nest, ${mode} mode`, () => {
