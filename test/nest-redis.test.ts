@@ -39,7 +39,7 @@ async function node(t: TestContext, mode: Mode, url: string, keyPrefix: string):
 let redis: RedisProcess;
 const stopRedis: (() => unknown)[] = [];
 before(async () => {
-  redis = await plainRedis({ after: (stop) => void stopRedis.push(stop) });
+  redis = await plainRedis({ after: (stop) => void stopRedis.push(stop as () => unknown) });
 });
 after(async () => {
   for (const stop of stopRedis) await stop();

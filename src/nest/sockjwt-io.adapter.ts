@@ -38,6 +38,16 @@ export class SockjwtIoAdapter extends IoAdapter {
     return target;
   }
 
+  /**
+   * `IoAdapter.createIOServer`, re-declared without its socket.io types, so a subclass (Nest's
+   * documented RedisIoAdapter) may name the app's own `ServerOptions` and `Server` even where
+   * `@nestjs/platform-socket.io` pins a second copy of socket.io, whose declarations
+   * TypeScript would not match with the app's.
+   */
+  override createIOServer(port: number, options?: any): any {
+    return super.createIOServer(port, options);
+  }
+
   /** Binds the gateway to admitted sockets only: `connection` in handshake mode, `authenticated` in message mode. */
   override bindClientConnect(server: any, callback: Function): void {
     server.on(this.sockjwt().admissionEvent, callback);

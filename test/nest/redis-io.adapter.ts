@@ -10,7 +10,7 @@ import { SockjwtIoAdapter } from '../../src/nest/index.js';
  */
 export class RedisIoAdapter extends SockjwtIoAdapter {
   private adapterConstructor: ReturnType<typeof createAdapter> | undefined;
-  private readonly clients: ReturnType<typeof createClient>[] = [];
+  private readonly clients: { close(): Promise<unknown> }[] = [];
 
   constructor(app: INestApplicationContext, private readonly url: string) {
     super(app);
