@@ -15,6 +15,8 @@ export const NAMESPACES = ['/', '/chat'] as const;
 export interface NestHarness {
   app: INestApplication;
   journal: Journal;
+  /** http://127.0.0.1:<port> */
+  url: string;
   connect(namespace: string, token?: string): ClientSocket;
   /** Connects and authenticates in the mode's way; resolves once the gateway's handleConnection has run for it. */
   login(namespace: string, token: string): Promise<ClientSocket>;
@@ -51,7 +53,7 @@ export async function listen(t: TestContext, app: INestApplication, journal: Jou
     assert.equal(entry.socketId, client.id);
     return client;
   };
-  return { app, journal, connect, login };
+  return { app, journal, url: `http://127.0.0.1:${port}`, connect, login };
 }
 
 /** Built by @nestjs/testing. `sockjwt`: SockjwtModule.forRoot/forRootAsync, default forRoot in the mode; `adapter`: default SockjwtIoAdapter. */
