@@ -1,11 +1,22 @@
 import { applyDecorators, Catch, UseFilters, UseGuards, type ArgumentsHost, type CanActivate, type ExceptionFilter, type ExecutionContext } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
-import { ackRefusal, UnauthorizedError } from '../index.js';
+import { ackRefusal, eventRefusal, type UnauthorizedError } from '../index.js';
 import type { ClaimPredicate, JwtClaims } from '../index.js';
 import { claimsOf } from './claims-of.js';
 
-/** A handler refused by `ClaimsGuard`; carries sockjwt's refusal (`forbidden` / `claim_required`). */
+/**
+ * A handler refused by `ClaimsGuard`; carries sockjwt's refusal (`forbidden` / `claim_required`).
+ * Without `ClaimsRefusalFilter`, Nest's own filter emits it as an `exception` event.
+ *
+ * @example
+ * ```ts
+ * @Catch(ClaimsRefusedException)
+ * class MyFilter implements ExceptionFilter {
+ *   catch(exception: ClaimsRefusedException) { logger.warn(exception.refusal.data); }
+ * }
+ * ```
+ */
 export class ClaimsRefusedException extends WsException {
   constructor(readonly refusal: UnauthorizedError) {
     super(ackRefusal(refusal));
@@ -16,6 +27,14 @@ export class ClaimsRefusedException extends WsException {
  * Judges the socket's current claims with a predicate of the shape of sockjwt's `guards`:
  * `(claims, event) => boolean`. A socket without claims, a predicate that throws or returns
  * anything but `true`, refuses. Use it through `@RequireClaims()`, which also answers the client.
+ *
+ * @example
+ * ```ts
+ * @UseGuards(new ClaimsGuard<MyClaims>((claims) => claims.role === 'admin'))
+ * @UseFilters(new ClaimsRefusalFilter())
+ * @SubscribeMessage('admin:kick')
+ * kick() {}
+ * ```
  */
 export class ClaimsGuard<C = JwtClaims> implements CanActivate {
   constructor(private readonly allows: ClaimPredicate<C>) {}
@@ -25,7 +44,7 @@ export class ClaimsGuard<C = JwtClaims> implements CanActivate {
     const event = String(ws.getPattern());
     const claims = claimsOf(ws.getClient<Socket>()) as C | undefined;
     if (claims !== undefined && this.judge(claims, event)) return true;
-    throw new ClaimsRefusedException(new UnauthorizedError('forbidden', 'claim_required', `event "${event}" requires claims this token does not have`));
+    throw new ClaimsRefusedException(eventRefusal(event));
   }
 
   private judge(claims: C, event: string): boolean {
@@ -40,7 +59,14 @@ export class ClaimsGuard<C = JwtClaims> implements CanActivate {
 /**
  * Answers a refused event as sockjwt's own guards do: the acknowledgement, if the client asked
  * for one, receives `{ ok: false, message, data: { code: 'forbidden', reason: 'claim_required' } }`;
- * nothing else reaches the client.
+ * nothing else reaches the client. `@RequireClaims()` applies it with the guard.
+ *
+ * @example
+ * ```ts
+ * @UseFilters(new ClaimsRefusalFilter())
+ * @WebSocketGateway()
+ * export class AdminGateway {}
+ * ```
  */
 export class ClaimsRefusalFilter implements ExceptionFilter<ClaimsRefusedException> {
   catch(exception: ClaimsRefusedException, host: ArgumentsHost): void {
