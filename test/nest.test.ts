@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { SockjwtModule, SockjwtService } from '../src/nest/index.js';
-import { ChatGateway, Journal, LobbyGateway } from './nest/gateways.js';
+import { ChatGateway, Journal, LobbyGateway, SecondChatGateway } from './nest/gateways.js';
 import { listen, NAMESPACES, nestApp, noneToken, refusedWith } from './nest/support.js';
 import { authenticateWithAck, connected, MODES, next, nowSeconds, sign, signRaw, type Ack, type WireError } from './support.js';
 
@@ -120,6 +120,21 @@ describe('sockjwt/nest, message mode', () => {
     const [entry] = await admitted;
     assert.deepEqual([entry.socketId, entry.sub], [client.id, 'alice']);
   });
+});
+
+describe('two gateways on one namespace', () => {
+  for (const mode of MODES) {
+    it(`installs sockjwt once, and each gateway sees the socket once (${mode} mode)`, async (t) => {
+      const h = await nestApp(t, mode, { gateways: [ChatGateway, SecondChatGateway] });
+      const second = next<[{ socketId: string }]>(h.journal, 'connection');
+      const client = await h.login('/chat', sign({ sub: 'alice', name: 'Alice' }));
+      assert.equal((await second)[0].socketId, client.id);
+      assert.equal(h.app.get(SockjwtService).sessionCount, 1);
+      assert.equal((await authenticateWithAck(client, sign({ sub: 'alice', name: 'Again' }))).ok, true);
+      assert.deepEqual(await client.timeout(3000).emitWithAck('whoami', {}), { sub: 'alice', name: 'Again' });
+      assert.deepEqual(h.journal.entries.filter((entry) => entry.hook === 'connection').map((entry) => entry.namespace).sort(), ['/chat', '/chat (second gateway)']);
+    });
+  }
 });
 
 describe('SockjwtModule.forRootAsync', () => {

@@ -96,3 +96,9 @@ export class ChatGateway extends RecordingGateway {
   protected readonly namespace = '/chat';
 }
 decorate(ChatGateway, undefined, [WebSocketGateway({ namespace: '/chat' })]);
+
+/** A second gateway on '/chat': Nest asks the adapter for that namespace again. */
+export class SecondChatGateway extends RecordingGateway {
+  protected readonly namespace = '/chat (second gateway)';
+}
+decorate(SecondChatGateway, undefined, [WebSocketGateway({ namespace: '/chat' })]);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
-import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import type { INestApplication, ModuleMetadata, Type } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
@@ -58,11 +58,11 @@ export async function listen(t: TestContext, app: INestApplication, journal: Jou
 }
 
 /** Built by @nestjs/testing. `sockjwt`: SockjwtModule.forRoot/forRootAsync, default forRoot in the mode; `adapter`: default SockjwtIoAdapter. */
-export async function nestApp(t: TestContext, mode: Mode, build: { extra?: Partial<SockjwtModuleOptions>; sockjwt?: NonNullable<ModuleMetadata['imports']>[number]; adapter?: (app: INestApplication) => Promise<SockjwtIoAdapter>; httpAdapter?: AbstractHttpAdapter } = {}): Promise<NestHarness> {
+export async function nestApp(t: TestContext, mode: Mode, build: { extra?: Partial<SockjwtModuleOptions>; sockjwt?: NonNullable<ModuleMetadata['imports']>[number]; adapter?: (app: INestApplication) => Promise<SockjwtIoAdapter>; httpAdapter?: AbstractHttpAdapter; gateways?: Type[] } = {}): Promise<NestHarness> {
   const journal = new Journal();
   const moduleRef = await Test.createTestingModule({
     imports: [build.sockjwt ?? SockjwtModule.forRoot(moduleOptions(mode, build.extra))],
-    providers: [{ provide: Journal, useValue: journal }, LobbyGateway, ChatGateway],
+    providers: [{ provide: Journal, useValue: journal }, ...(build.gateways ?? [LobbyGateway, ChatGateway])],
   }).compile();
   const app = build.httpAdapter ? moduleRef.createNestApplication(build.httpAdapter, { logger: false }) : moduleRef.createNestApplication({ logger: false });
   return listen(t, app, journal, mode, await build.adapter?.(app));
