@@ -58,6 +58,16 @@ describe('the built package (npm run build)', () => {
     }
   });
 
+  it('sockjwt/nest imports as ESM and CJS; the core never loads Nest', () => {
+    const probe = `typeof SockjwtModule + ' ' + typeof SockjwtIoAdapter + ' ' + typeof Claims`;
+    assert.equal(run(['--input-type=module', '-e', `import { SockjwtModule, SockjwtIoAdapter, Claims } from 'sockjwt/nest'; console.log(${probe})`]), 'function function function');
+    assert.equal(run(['-e', `const { SockjwtModule, SockjwtIoAdapter, Claims } = require('sockjwt/nest'); console.log(${probe})`]), 'function function function');
+    for (const file of ['dist/index.js', 'dist/index.cjs']) {
+      const code = readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
+      assert.doesNotMatch(code, /@nestjs\//, `${file} loads Nest code`);
+    }
+  });
+
   it('sockjwt/client/browser is one self-contained ESM file for browsers', () => {
     const code = readFileSync(new URL('../dist/client.browser.js', import.meta.url), 'utf8');
     assert.doesNotMatch(code, /\bimport\s*[^(]*from\s*['"]|require\(|node:/);

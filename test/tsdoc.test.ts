@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import ts from 'typescript';
 
-const ENTRY_POINTS = ['src/index.ts', 'src/client/index.ts', 'src/redis/index.ts', 'src/postgres/index.ts', 'src/metrics/index.ts'];
+const ENTRY_POINTS = ['src/index.ts', 'src/client/index.ts', 'src/redis/index.ts', 'src/postgres/index.ts', 'src/metrics/index.ts', 'src/nest/index.ts'];
 
 function exportedWithoutExample(): string[] {
   const program = ts.createProgram(ENTRY_POINTS, { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, strict: true, noEmit: true });

@@ -89,6 +89,22 @@ export function roomRefusal(socket: Socket<any, any, any, any>, room: string): U
   return gateOf(socket as Socket)?.roomRefusal(room) as UnauthorizedError | undefined;
 }
 
+/**
+ * The refusal sockjwt's guards give an event the socket's claims do not allow (`forbidden`,
+ * `claim_required`), for a guard of the app's own (sockjwt/nest's `@RequireClaims()` uses it)
+ * to answer the client the same way.
+ *
+ * @example
+ * ```ts
+ * socket.on('admin:kick', (id, ack) => {
+ *   if (!isAdmin(socket)) return ack(ackRefusal(eventRefusal('admin:kick'))); // { ok: false, message, data: { code: 'forbidden', reason: 'claim_required' } }
+ * });
+ * ```
+ */
+export function eventRefusal(event: string): UnauthorizedError {
+  return refuse.claimRequired('event', event);
+}
+
 /** After a refresh, rooms the new claims no longer allow are left. */
 export function leaveForbiddenRooms(socket: Socket, guards: CompiledGuards | undefined, claims: unknown): void {
   if (!guards || guards.rooms.length === 0) return;
