@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
  */
 
 const guide = readFileSync(new URL('../docs/nest.md', import.meta.url), 'utf8');
-const blocks = [...guide.matchAll(/```ts\n\/\/ ((?:examples|test)\/\S+)\n([\s\S]*?)```/g)].map(([, path, code]) => ({ path: path!, code: code! }));
+const blocks = [...guide.matchAll(/```ts[^\n]*\n\/\/ ((?:examples|test)\/\S+)\n([\s\S]*?)```/g)].map(([, path, code]) => ({ path: path!, code: code! }));
 
 describe('docs/nest.md', () => {
   it('has code blocks taken from tested files', () => {
