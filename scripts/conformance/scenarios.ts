@@ -337,6 +337,24 @@ const sessionLimit: Scenario = {
   },
 };
 
+const sessionCap: Scenario = {
+  name: 'session-cap',
+  behaviours: ['stops-refreshing-at-session-cap'],
+  async run(run) {
+    // 60 s tokens, a 4 s cap on the socket's life: the first refresh (at half of 4 s) is accepted
+    // but moves nothing, so the client refreshes no more until the session_limit drop (section 8.2).
+    // A client that halves the remaining life refreshes again at 3 s, and at 4 s.
+    run.install({ maxSessionMs: 4000 });
+    run.tokens = () => run.sign('conformance', 60);
+    const first = await run.until('admitted', FIRST_CONTACT_MS);
+    if (!first) return unreached(this.behaviours, 'never authenticated');
+    const dropped = await run.until('dropped', DEADLINE_MS, (entry) => entry.reason === 'session_limit');
+    if (!dropped) return unreached(this.behaviours, 'the server never dropped the socket at its session limit');
+    const refreshes = run.log.slice(0, run.log.indexOf(dropped)).filter((entry) => entry.kind === 'authenticate' && entry.socket === first.socket).length;
+    return [verdict('stops-refreshing-at-session-cap', refreshes <= 1, `${refreshes} refreshes before the session_limit drop`)];
+  },
+};
+
 const notYetValid: Scenario = {
   name: 'not-yet-valid',
   behaviours: ['reconnects-after-not-yet-valid', 'backs-off-after-not-yet-valid'],
@@ -440,6 +458,7 @@ export const SCENARIOS: readonly Scenario[] = [
   connectionLost,
   serverDisconnect,
   sessionLimit,
+  sessionCap,
   notYetValid,
   tokenSourceDown,
   messageTimeout,

@@ -45,7 +45,10 @@ export interface ClientSessionEvents {
 
 type Timer = ReturnType<typeof setTimeout>;
 
-/** No refresh sooner than this after the previous one, whatever the token says. */
+/**
+ * No refresh sooner than this after the previous one, whatever the token says; and a refresh
+ * that moved the end by less than this did not extend the life (docs/protocol.md §8.2).
+ */
 const MIN_REFRESH_DELAY_MS = 1000;
 /** Back-off never grows past this. */
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -64,6 +67,15 @@ interface LifetimeNotice {
 
 /** `refusalsAtSend`: `unauthorized` events handled before the `authenticate` went out (see `accepted`). */
 type AuthenticateResult = { ok: true; notice: LifetimeNotice; refusalsAtSend: number } | { ok: false; error: SessionError };
+
+/**
+ * Whether a refresh moved the server's end (`after`, on `monotonic()`) at least MIN_REFRESH_DELAY_MS
+ * past where it was (`before`). Less is a capped life (maxSessionMs) or the same token again; the
+ * margin absorbs the two answers' different transit times.
+ */
+function extendsLife(before: number | null, after: number | null): boolean {
+  return before === null || after === null || after - before >= MIN_REFRESH_DELAY_MS;
+}
 
 /** A clock that only moves forward: the deadline must not move when the wall clock is set. */
 const monotonic = (): number => globalThis.performance?.now() ?? Date.now();
@@ -106,6 +118,11 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
   /** Counts handshake attempts: a token that comes after its attempt was superseded is not sent. */
   private attempt = 0;
   private closed = false;
+  /**
+   * An accepted refresh moved the end by less than MIN_REFRESH_DELAY_MS: the life is capped
+   * (a server's maxSessionMs), so no refresh is scheduled on this connection until the drop.
+   */
+  private lifeCapped = false;
 
   constructor(private readonly settings: ClientSessionSettings) {
     super();
@@ -184,9 +201,10 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     // The socket was lost meanwhile: an `authenticate` emitted now would be buffered by
     // socket.io-client and sent, stale, on the next connection. That one gets its own token.
     if (!current()) return false;
+    const endBefore = this.deadline;
     const result = await this.sendAuthenticate(token);
     if (!current()) return false;
-    if (result.ok) this.accepted(token, true, result.notice, { refusalsAtSend: result.refusalsAtSend });
+    if (result.ok) this.accepted(token, true, result.notice, { refusalsAtSend: result.refusalsAtSend, endBefore });
     else this.refreshFailed(result.error);
     return result.ok;
   }
@@ -197,6 +215,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
 
   private async onConnect(): Promise<void> {
     const connection = ++this.connection;
+    this.lifeCapped = false;
     if (this.settings.mode === 'handshake') {
       // Scheduled from exp on this clock for now; told to the app with the server's lifetime.
       this.accepted(this.lastToken, false, undefined, { announce: false });
@@ -340,13 +359,20 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
    * acceptance is applied (it runs after the acknowledgement's promise settles, so later packets may
    * come first), is a drop about to disconnect the socket: its reason is kept for that disconnect.
    * `announce: false`: handshake mode's connection, told to the app once the server's notice came.
+   * `endBefore`: a refresh's deadline when it was sent, to tell whether it extended the life.
    */
-  private accepted(token: string | undefined, refreshed: boolean, notice: LifetimeNotice | undefined, { refusalsAtSend, announce = true }: { refusalsAtSend?: number; announce?: boolean } = {}): void {
+  private accepted(
+    token: string | undefined,
+    refreshed: boolean,
+    notice: LifetimeNotice | undefined,
+    { refusalsAtSend, announce = true, endBefore }: { refusalsAtSend?: number; announce?: boolean; endBefore?: number | null } = {},
+  ): void {
     this.failures = 0;
     if (refusalsAtSend === undefined || refusalsAtSend === this.refusals) this.lastError = undefined;
     this.clearRetryTimer();
     this.announceConnection(); // a connection's own, if still held, comes first
     const expiresInMs = this.setLifetime(token, notice);
+    if (refreshed && !extendsLife(endBefore ?? null, this.deadline)) this.lifeCapped = true;
     if (announce) this.emit('authenticated', { exp: this.exp, expiresInMs, refreshed });
     this.scheduleRefresh();
   }
@@ -366,7 +392,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
 
   private scheduleRefresh(): void {
     this.clearRefreshTimer();
-    if (this.deadline === null || !this.usable()) return;
+    if (this.deadline === null || this.lifeCapped || !this.usable()) return;
     const delay = Math.max(refreshDelay(this.deadline - monotonic(), this.settings.refreshLeadMs), MIN_REFRESH_DELAY_MS);
     this.refreshTimer = setTimeout(() => void this.refresh(), delay);
   }

@@ -79,6 +79,7 @@ class SessionBase:
         self._stopped = None
         self._expiry = p.Expiry()
         self._server_disconnected = False
+        self._life_capped = False  # a refresh did not extend the life: no refresh until the drop
         # The helper reconnects itself, with a new token each time; python-socketio's own
         # reconnection would resend the old one.
         client.reconnection = False

@@ -47,7 +47,8 @@ CONNECT_REFUSED = 'connect_refused'      # a connect_error that is not sockjwt's
 MIN_RETRY_DELAY_S = 0.25  # no refusal is retried sooner, except the first after expired / session_limit
 MAX_RETRY_DELAY_S = 30.0
 # No refresh is scheduled sooner (protocol.md 8.2): a lifetime capped by maxSessionMs, which no
-# refresh moves, would otherwise halve into a storm of refreshes until the drop.
+# refresh moves, would otherwise halve into a storm of refreshes until the drop. A refresh that
+# moved the end by less than this did not extend the life: no more refreshes until the drop.
 MIN_REFRESH_DELAY_S = 1.0
 
 
@@ -158,6 +159,16 @@ class Expiry:
         exp = answer.get('exp', token_exp(token) if token else None)
         stated_never = 'expiresInMs' in answer and answer['expiresInMs'] is None
         return cls(exp, answer.get('expiresInMs'), never_dropped=stated_never)
+
+    def extends(self, previous):
+        """Whether this end is at least MIN_REFRESH_DELAY_S past `previous` (the Expiry a refresh replaced).
+
+        Less is a life capped by the server (maxSessionMs) or the same token again; the margin
+        absorbs the two answers' different transit times.
+        """
+        if previous is None or previous._deadline is None or self._deadline is None:
+            return True
+        return self._deadline - previous._deadline >= MIN_REFRESH_DELAY_S
 
     @property
     def never(self):

@@ -148,6 +148,7 @@ class AsyncSession(SessionBase):
         except TokenFailure as error:
             return Outcome(Outcome.TOKEN_FAILED, detail=str(error), retryable=error.retryable)
         self._server_disconnected = False
+        self._life_capped = False
         self._late_refusals = []
         try:
             await self.client.connect(self.url, auth=self._auth(token), namespaces=[self.namespace], wait=False, **self.connect_options)
@@ -235,11 +236,13 @@ class AsyncSession(SessionBase):
             if not error.retryable:  # signed out: stop now, not at expiry
                 return Outcome(Outcome.TOKEN_FAILED, detail=str(error), authenticated=True, retryable=False), False, None
             return None, False, None
+        before = self._expiry
         answer = await self._authenticate(token)
         if isinstance(answer, Outcome):
             return answer, False, None
         if isinstance(answer, dict) and answer.get('ok') is True:
             await self._accept(answer, token, refreshed=True)
+            self._life_capped = not self._expiry.extends(before)
             return None, True, None
         refusal = p.refusal_from(answer) or p.Refusal('timeout', 'unknown', 'no answer to authenticate')
         if answer is not None and not self._saw_refusal:
@@ -352,6 +355,8 @@ class AsyncSession(SessionBase):
         await self._notify('authenticated', {'exp': self._expiry.exp, 'expires_in_s': self._expiry.remaining_s(), 'refreshed': refreshed})
 
     def _refresh_at(self):
+        if self._life_capped:  # a refresh did not extend the life: none until the drop (protocol.md 8.2)
+            return None
         delay = self._expiry.refresh_in_s(self.refresh_lead_s)
         return None if delay is None else time.monotonic() + delay
 

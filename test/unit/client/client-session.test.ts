@@ -588,6 +588,20 @@ describe('ClientSession (unit, fake socket and clock)', () => {
       assert.equal(h.socket.disconnects, 0);
     });
 
+    it('→ live, capped: a refresh that did not move the end by 1 s (maxSessionMs) ends refreshing until the drop; the next connection refreshes again', async (t) => {
+      const h = setup(t, { mode: 'handshake' });
+      await h.liveHandshake({ expiresInMs: 4000 });
+      await h.expectRefreshBetween(2000, 2000);
+      await acceptRefresh(h, 2000); // the same end: the server's cap, not the token, decides it
+      assert.deepEqual(h.authenticated.at(-1), { exp: START_S + 2 + 3600, expiresInMs: 2000, refreshed: true });
+      await h.tick(60_000);
+      assert.equal(h.authenticates(), 1, 'no refresh after one that did not extend the life');
+      await drop(h, 'session_limit');
+      await h.expectConnectBetween(0, 0);
+      await h.liveHandshake({ expiresInMs: 4000 });
+      await h.expectRefreshBetween(2000, 2000);
+    });
+
     it('→ retry: a refusal with a retry-refresh reason (internal) is tried again after the back-off, on the same socket', async (t) => {
       const h = setup(t, { mode: 'handshake' });
       await h.liveHandshake({ expiresInMs: 60_000 });
