@@ -55,10 +55,10 @@ describe('the Python client helper (clients/python) against a real sockjwt serve
     const checks = JSON.parse(result.stdout) as Record<string, unknown>;
     // A get_token that never answers: 3 calls (the first, then max_retries = 2), each cut at 0.3 s, then a stop.
     const sync = checks['sync_token_timeout'] as { reason: string; calls: number; seconds: number };
-    assert.deepEqual([sync.reason, sync.calls], ['token_unavailable', 3]);
+    assert.deepEqual([sync.reason, sync.calls], ['token_timeout', 3]);
     assert.ok(sync.seconds >= 0.3 * 3 + 0.25 + 0.5 && sync.seconds < 5, `stopped after ${sync.seconds} s`);
     const asyncio = checks['async_token_timeout'] as { reason: string; seconds: number };
-    assert.equal(asyncio.reason, 'token_unavailable');
+    assert.equal(asyncio.reason, 'token_timeout');
     assert.ok(asyncio.seconds >= 0.3 * 2 + 0.25 && asyncio.seconds < 5, `stopped after ${asyncio.seconds} s`);
     // get_token raising an error with retryable = False (signed out): one call, then a stop, as in sockjwt/client.
     assert.deepEqual(checks['sync_signed_out'], { reason: 'token_unavailable', calls: 1 });

@@ -306,7 +306,7 @@ const connectionLost: Scenario = {
 
 const serverDisconnect: Scenario = {
   name: 'server-disconnect',
-  behaviours: ['no-reconnect-after-server-disconnect'],
+  behaviours: ['no-reconnect-after-server-disconnect', 'reports-server-disconnect'],
   async run(run) {
     run.install();
     run.tokens = () => run.sign('conformance', 60);
@@ -316,9 +316,26 @@ const serverDisconnect: Scenario = {
     run.socket(first.socket)?.disconnect(); // the application's decision: no `unauthorized`
     await run.ended(STOP_CAP_MS);
     const retried = run.after('token', mark).length + run.after('attempt', mark).length;
-    return [verdict('no-reconnect-after-server-disconnect', retried === 0, retried === 0 ? 'stayed away' : `${retried} token fetches / attempts afterwards`)];
+    const stopped = run.entries('stopped')[0];
+    return [
+      verdict('no-reconnect-after-server-disconnect', retried === 0, retried === 0 ? 'stayed away' : `${retried} token fetches / attempts afterwards`),
+      verdict('reports-server-disconnect', stopped?.reason === 'server_disconnect', stopped ? `reported "${stopped.reason}"` : 'reported nothing'),
+    ];
   },
 };
+
+/** Another middleware of the application refuses: a connect_error without sockjwt's data (section 8.4, `connect_refused`). */
+const connectRefused = stopScenario('connect-refused', 'connect_refused', async (run) => {
+  run.install();
+  run.tokens = () => run.sign('conformance', 60);
+  run.nsp.use((_socket, next) => {
+    // Logged as a refusal of stage 'app': no sockjwt reason, the app's own middleware said no.
+    run.record({ kind: 'refused', t: Date.now(), stage: 'app', reason: 'connect_refused' });
+    next(new Error('not allowed here'));
+  });
+  const refused = await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.stage === 'app');
+  return refused && run.log.indexOf(refused) + 1;
+});
 
 const sessionLimit: Scenario = {
   name: 'session-limit',
@@ -457,6 +474,7 @@ export const SCENARIOS: readonly Scenario[] = [
   subjectMismatch,
   connectionLost,
   serverDisconnect,
+  connectRefused,
   sessionLimit,
   sessionCap,
   notYetValid,

@@ -146,7 +146,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     socket.on('unauthorized', (wire: unknown, ack?: unknown) => this.onUnauthorized(wire, ack));
     socket.on('authenticated', (notice: unknown) => this.onLifetimeNotice(notice));
     socket.on('disconnect', (reason) => this.onDisconnect(reason));
-    socket.io.on('reconnect_failed', () => this.stop(new ClientSessionError('connect_failed', 'socket.io-client gave up reconnecting')));
+    socket.io.on('reconnect_failed', () => this.stop(new ClientSessionError('connection_lost', 'socket.io-client gave up reconnecting')));
   }
 
   /**
@@ -241,7 +241,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     // socket.active: socket.io-client is retrying by itself (a transport error, not a refusal).
     if (this.socket.active || this.stoppedWith || this.closed) return;
     const refusal = toUnauthorizedError(error.data);
-    if (!refusal) return this.stop(new ClientSessionError('connect_failed', `connection refused: ${error.message}`, { cause: error, retryable: false }));
+    if (!refusal) return this.stop(new ClientSessionError('connect_refused', `connection refused: ${error.message}`, { cause: error, retryable: false }));
     this.lastError = refusal;
     this.emit('unauthorized', refusal);
     this.retryOrStop(refusal);
@@ -286,10 +286,10 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     if (this.stoppedWith || this.closed) return;
     if (reason === 'io client disconnect') return;
     if (reason === 'io server disconnect') {
-      return this.retryOrStop(this.lastError ?? new ClientSessionError('disconnected', 'disconnected by the server', { retryable: false }), true);
+      return this.retryOrStop(this.lastError ?? new ClientSessionError('server_disconnect', 'disconnected by the server', { retryable: false }), true);
     }
     // A lost transport: socket.io-client reconnects by itself, unless its reconnection is off.
-    if (!this.socket.active) this.stop(new ClientSessionError('disconnected', `connection lost (${reason})`, { retryable: false }));
+    if (!this.socket.active) this.stop(new ClientSessionError('connection_lost', `connection lost (${reason})`, { retryable: false }));
   }
 
   /** Gives up this connection attempt, without sending anything, and tries again later. */

@@ -17,9 +17,10 @@ class TokenFailure(Exception):
     user signed out, e.g. `SignedOut`): trying again is pointless, the helper stops at once.
     """
 
-    def __init__(self, message, retryable=True):
+    def __init__(self, message, retryable=True, reason=p.TOKEN_UNAVAILABLE):
         super().__init__(message)
         self.retryable = retryable
+        self.reason = reason  # token_unavailable, or token_timeout when get_token ran out of time
 
 
 def token_failure(error):
@@ -37,8 +38,9 @@ class Outcome:
     NOT_SOCKJWT = 'not_sockjwt'  # a connect_error from another middleware
     CLOSED = 'closed'
 
-    def __init__(self, kind, refusal=None, detail='', authenticated=False, retryable=True):
+    def __init__(self, kind, refusal=None, detail='', authenticated=False, retryable=True, reason=None):
         self.kind = kind
+        self.reason = reason  # TOKEN_FAILED: token_unavailable or token_timeout
         self.refusal = refusal
         self.detail = detail
         self.retryable = retryable  # TOKEN_FAILED: False when get_token said not to try again
@@ -125,7 +127,7 @@ class SessionBase:
         failures += 1
         if outcome.kind == Outcome.TOKEN_FAILED:
             if not outcome.retryable or failures > self.max_retries:
-                return 'stop', p.SessionStopped(p.TOKEN_UNAVAILABLE, outcome.detail)
+                return 'stop', p.SessionStopped(outcome.reason or p.TOKEN_UNAVAILABLE, outcome.detail)
             return 'retry', max(p.backoff_s(failures, self.retry_delay_s), p.MIN_RETRY_DELAY_S), failures, lost
         refusal = outcome.refusal
         if p.on_connect_or_drop(refusal.reason) == p.STOP:

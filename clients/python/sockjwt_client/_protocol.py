@@ -39,10 +39,15 @@ REASONS = {
     'identity_required': (STOP, KEEP),
 }
 
-# Reasons of the helper itself, never sent by a server.
-TOKEN_UNAVAILABLE = 'token_unavailable'  # get_token failed or timed out max_retries times in a row
-SERVER_DISCONNECT = 'server_disconnect'  # the server disconnected without saying why (the app's decision)
+# Reasons of the helper itself, never sent by a server: the vocabulary of docs/protocol.md 8.4,
+# shared with sockjwt/client.
+TOKEN_UNAVAILABLE = 'token_unavailable'  # get_token raised or gave no string, max_retries + 1 times in a row (or SignedOut)
+TOKEN_TIMEOUT = 'token_timeout'          # ... the last of those failures was token_timeout_s running out
+ACK_TIMEOUT = 'ack_timeout'              # the server did not answer authenticate within ack_timeout_s
 CONNECT_REFUSED = 'connect_refused'      # a connect_error that is not sockjwt's (another middleware)
+SERVER_DISCONNECT = 'server_disconnect'  # the server disconnected without saying why (the app's decision)
+CONNECTION_LOST = 'connection_lost'      # the transport is gone for good (this helper always reconnects: unused)
+HELPER_REASONS = (TOKEN_UNAVAILABLE, TOKEN_TIMEOUT, ACK_TIMEOUT, CONNECT_REFUSED, SERVER_DISCONNECT, CONNECTION_LOST)
 
 MIN_RETRY_DELAY_S = 0.25  # no refusal is retried sooner, except the first after expired / session_limit
 MAX_RETRY_DELAY_S = 30.0
@@ -98,6 +103,11 @@ def refusal_from(payload):
     retry_after_s = retry_after_ms / 1000 if isinstance(retry_after_ms, (int, float)) and retry_after_ms > 0 else None
     message = data.get('message') if isinstance(data.get('message'), str) else data['code']
     return Refusal(reason, data['code'], message, retry_after_s, data)
+
+
+def no_answer(ack_timeout_s):
+    """An `authenticate` the server did not answer in time: acted on like `internal` (back off, retry)."""
+    return Refusal(ACK_TIMEOUT, ACK_TIMEOUT, f'the server did not answer authenticate within {ack_timeout_s} s')
 
 
 def on_connect_or_drop(reason):

@@ -146,7 +146,7 @@ class AsyncSession(SessionBase):
         try:
             token = await self._fetch_token()
         except TokenFailure as error:
-            return Outcome(Outcome.TOKEN_FAILED, detail=str(error), retryable=error.retryable)
+            return Outcome(Outcome.TOKEN_FAILED, detail=str(error), retryable=error.retryable, reason=error.reason)
         self._server_disconnected = False
         self._life_capped = False
         self._late_refusals = []
@@ -165,8 +165,10 @@ class AsyncSession(SessionBase):
             if isinstance(answer, Outcome):
                 return answer
             if not (isinstance(answer, dict) and answer.get('ok') is True):
-                refusal = p.refusal_from(answer) or p.Refusal('timeout', 'unknown', 'no answer to authenticate')
-                if not self._saw_refusal:
+                refusal = p.refusal_from(answer)
+                if refusal is None:
+                    refusal = p.no_answer(self.ack_timeout_s)
+                elif not self._saw_refusal:
                     await self._notify('unauthorized', refusal)
                 return Outcome(Outcome.REFUSED, refusal)
         # Handshake mode: the server's `authenticated` (expiresInMs) may have come before `connect`.
@@ -234,7 +236,7 @@ class AsyncSession(SessionBase):
             token = await self._fetch_token()
         except TokenFailure as error:
             if not error.retryable:  # signed out: stop now, not at expiry
-                return Outcome(Outcome.TOKEN_FAILED, detail=str(error), authenticated=True, retryable=False), False, None
+                return Outcome(Outcome.TOKEN_FAILED, detail=str(error), authenticated=True, retryable=False, reason=error.reason), False, None
             return None, False, None
         before = self._expiry
         answer = await self._authenticate(token)
@@ -244,7 +246,7 @@ class AsyncSession(SessionBase):
             await self._accept(answer, token, refreshed=True)
             self._life_capped = not self._expiry.extends(before)
             return None, True, None
-        refusal = p.refusal_from(answer) or p.Refusal('timeout', 'unknown', 'no answer to authenticate')
+        refusal = p.refusal_from(answer) or p.no_answer(self.ack_timeout_s)
         if answer is not None and not self._saw_refusal:
             self._late_refusals.append(refusal.reason)
             await self._notify('unauthorized', refusal)
@@ -343,7 +345,7 @@ class AsyncSession(SessionBase):
             else:
                 token = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, self._get_token), self.token_timeout_s)
         except asyncio.TimeoutError:
-            raise TokenFailure(f'get_token did not answer within {self.token_timeout_s} s') from None
+            raise TokenFailure(f'get_token did not answer within {self.token_timeout_s} s', reason=p.TOKEN_TIMEOUT) from None
         except asyncio.CancelledError:
             raise
         except Exception as error:

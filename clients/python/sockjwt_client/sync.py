@@ -132,7 +132,7 @@ class Session(SessionBase):
         try:
             token = self._fetch_token()
         except TokenFailure as error:
-            return Outcome(Outcome.TOKEN_FAILED, detail=str(error), retryable=error.retryable)
+            return Outcome(Outcome.TOKEN_FAILED, detail=str(error), retryable=error.retryable, reason=error.reason)
         self._server_disconnected = False
         self._life_capped = False
         self._late_refusals = []
@@ -151,8 +151,10 @@ class Session(SessionBase):
             if isinstance(answer, Outcome):
                 return answer
             if not (isinstance(answer, dict) and answer.get('ok') is True):
-                refusal = p.refusal_from(answer) or p.Refusal('timeout', 'unknown', 'no answer to authenticate')
-                if not self._saw_refusal:
+                refusal = p.refusal_from(answer)
+                if refusal is None:
+                    refusal = p.no_answer(self.ack_timeout_s)
+                elif not self._saw_refusal:
                     self._notify('unauthorized', refusal)
                 return Outcome(Outcome.REFUSED, refusal)
         # Handshake mode: the server's `authenticated` (expiresInMs) may have come before `connect`.
@@ -223,7 +225,7 @@ class Session(SessionBase):
             token = self._fetch_token()
         except TokenFailure as error:
             if not error.retryable:  # signed out: stop now, not at expiry
-                return Outcome(Outcome.TOKEN_FAILED, detail=str(error), authenticated=True, retryable=False), False, None
+                return Outcome(Outcome.TOKEN_FAILED, detail=str(error), authenticated=True, retryable=False, reason=error.reason), False, None
             return None, False, None
         before = self._expiry
         answer = self._authenticate(token)
@@ -233,7 +235,7 @@ class Session(SessionBase):
             self._accept(answer, token, refreshed=True)
             self._life_capped = not self._expiry.extends(before)
             return None, True, None
-        refusal = p.refusal_from(answer) or p.Refusal('timeout', 'unknown', 'no answer to authenticate')
+        refusal = p.refusal_from(answer) or p.no_answer(self.ack_timeout_s)
         if answer is not None and not self._saw_refusal:
             self._late_refusals.append(refusal.reason)
             self._notify('unauthorized', refusal)
@@ -347,7 +349,7 @@ class Session(SessionBase):
 
         threading.Thread(target=call, name='sockjwt-get-token', daemon=True).start()
         if not finished.wait(self.token_timeout_s):
-            raise TokenFailure(f'get_token did not answer within {self.token_timeout_s} s')
+            raise TokenFailure(f'get_token did not answer within {self.token_timeout_s} s', reason=p.TOKEN_TIMEOUT)
         if 'error' in box:
             raise token_failure(box['error'])
         return self._check_token(box.get('token'))

@@ -485,13 +485,13 @@ describe('ClientSession (unit, fake socket and clock)', () => {
       assert.deepEqual(h.stopped, []);
     });
 
-    it('a connect_error that is not sockjwt’s → stopped (connect_failed)', async (t) => {
+    it('a connect_error that is not sockjwt’s → stopped (connect_refused)', async (t) => {
       const h = setup(t, { mode: 'handshake' });
       await h.handshake();
       h.socket.refuse(undefined, 'not allowed by the app');
       assert.deepEqual(h.unauthorized, []);
       assert.equal(h.stopped.length, 1);
-      assert.equal(h.stopped[0]!.reason, 'connect_failed');
+      assert.equal(h.stopped[0]!.reason, 'connect_refused');
       assert.match(h.stopped[0]!.message, /not allowed by the app/);
     });
 
@@ -789,12 +789,12 @@ describe('ClientSession (unit, fake socket and clock)', () => {
       await h.expectConnectBetween(0, 0);
     });
 
-    it('a server disconnect without unauthorized (the app’s) → stopped (disconnected), no reconnection', async (t) => {
+    it('a server disconnect without unauthorized (the app’s) → stopped (server_disconnect), no reconnection', async (t) => {
       const h = setup(t, { mode: 'handshake' });
       await h.liveHandshake();
       h.socket.serverDisconnect();
       assert.equal(h.stopped.length, 1);
-      assert.equal(h.stopped[0]!.reason, 'disconnected');
+      assert.equal(h.stopped[0]!.reason, 'server_disconnect');
       assert.ok(h.stopped[0] instanceof ClientSessionError);
       assert.match(h.stopped[0].message, /disconnected by the server/);
       await h.tick(60_000);
@@ -817,12 +817,12 @@ describe('ClientSession (unit, fake socket and clock)', () => {
     });
 
     for (const reason of ['transport close', 'ping timeout', 'transport error']) {
-      it(`transport lost (${reason}) with reconnection off → stopped (disconnected), the reason reported`, async (t) => {
+      it(`transport lost (${reason}) with reconnection off → stopped (connection_lost), the reason reported`, async (t) => {
         const h = setup(t, { mode: 'handshake' });
         await h.liveHandshake();
         h.socket.lose(reason, { reconnecting: false });
         assert.equal(h.stopped.length, 1);
-        assert.equal(h.stopped[0]!.reason, 'disconnected');
+        assert.equal(h.stopped[0]!.reason, 'connection_lost');
         assert.equal(h.stopped[0]!.message, `connection lost (${reason})`);
       });
     }
@@ -837,14 +837,14 @@ describe('ClientSession (unit, fake socket and clock)', () => {
       assert.equal(h.authenticates(), 0);
     });
 
-    it('socket.io-client gives up reconnecting (reconnect_failed) → stopped (connect_failed)', async (t) => {
+    it('socket.io-client gives up reconnecting (reconnect_failed) → stopped (connection_lost)', async (t) => {
       const h = setup(t, { mode: 'handshake' });
       await h.liveHandshake();
       h.socket.lose('transport close', { reconnecting: true });
       h.socket.io.emit('reconnect_failed');
       assert.deepEqual(
         h.stopped.map((error) => error.reason),
-        ['connect_failed'],
+        ['connection_lost'],
       );
       assert.equal(h.socket.disconnects, 1, 'the socket.io-client socket is shut');
     });
