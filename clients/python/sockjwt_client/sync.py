@@ -116,6 +116,7 @@ class Session(SessionBase):
         failures = lost = 0
         while not self._closed.is_set():
             outcome = self._connection()
+            self._teardown()  # at once, not after the back-off: the server may be waiting for this end
             if outcome.kind == Outcome.CLOSED or self._closed.is_set():
                 return
             decision = self._after(outcome, failures, lost)
@@ -370,6 +371,15 @@ class Session(SessionBase):
         except Exception:  # already gone
             pass
         self.client.connected = False
+        # A server that closed the websocket (a graceful restart) leaves python-engineio (4.x)
+        # disconnected with the TCP connection still open: its disconnect() does nothing then, and
+        # the server waits 30 s (ws's close timeout) for this end. Close it here.
+        transport = getattr(getattr(self.client, 'eio', None), 'ws', None)
+        if transport is not None and getattr(transport, 'sock', None) is not None:
+            try:
+                transport.shutdown()
+            except Exception:  # already closed
+                pass
 
     def _stop(self, error):
         if self._stopped is None:
