@@ -152,23 +152,24 @@ class Expiry:
     `exp`), so no refresh is needed, whatever `exp` says (`never_dropped`).
     """
 
-    def __init__(self, exp=None, expires_in_ms=None, never_dropped=False):
+    def __init__(self, exp=None, expires_in_ms=None, never_dropped=False, clock=time.monotonic, wall=time.time):
         self.exp = exp
-        self._deadline = None  # time.monotonic() at which the server drops the socket
+        self._clock = clock
+        self._deadline = None  # clock() at which the server drops the socket
         if never_dropped:
             pass
         elif isinstance(expires_in_ms, (int, float)) and not isinstance(expires_in_ms, bool):
-            self._deadline = time.monotonic() + expires_in_ms / 1000
+            self._deadline = clock() + expires_in_ms / 1000
         elif isinstance(exp, (int, float)) and not isinstance(exp, bool):
-            self._deadline = time.monotonic() + (exp - time.time())
+            self._deadline = clock() + (exp - wall())
 
     @classmethod
-    def from_answer(cls, answer, token):
+    def from_answer(cls, answer, token, clock=time.monotonic, wall=time.time):
         """From an acknowledgement or `authenticated` payload; the token's own `exp` when it says nothing."""
         answer = answer if isinstance(answer, dict) else {}
         exp = answer.get('exp', token_exp(token) if token else None)
         stated_never = 'expiresInMs' in answer and answer['expiresInMs'] is None
-        return cls(exp, answer.get('expiresInMs'), never_dropped=stated_never)
+        return cls(exp, answer.get('expiresInMs'), never_dropped=stated_never, clock=clock, wall=wall)
 
     def extends(self, previous):
         """Whether this end is at least MIN_REFRESH_DELAY_S past `previous` (the Expiry a refresh replaced).
@@ -185,7 +186,7 @@ class Expiry:
         return self._deadline is None
 
     def remaining_s(self):
-        return None if self._deadline is None else self._deadline - time.monotonic()
+        return None if self._deadline is None else self._deadline - self._clock()
 
     def refresh_in_s(self, lead_s):
         """remaining - min(lead, remaining / 2): the lead before expiry, never before half the life left, never under 1 s."""
