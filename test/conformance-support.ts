@@ -44,7 +44,7 @@ export const key = (r: Result) => `${r.mode}/${r.scenario}/${r.behaviour}`;
 export const ALL_BEHAVIOURS = ['handshake', 'message'].reduce((count, mode) => count + SCENARIOS.reduce((n, scenario) => n + behavioursOf(scenario, mode).length, 0), 0);
 
 /** A naive client (plain socket.io-client, one token, no handling) passes only these, in each mode. */
-export const NAIVE_PASSES = ['connect/connects', 'expiry/keeps-socket-until-expiry', 'revoked/stops-on-revoked', 'bad-signature/stops-on-bad-signature', 'connection-lost/reconnects-after-connection-lost', 'server-disconnect/no-reconnect-after-server-disconnect', 'session-cap/stops-refreshing-at-session-cap', 'connect-refused/stops-on-connect-refused'];
+export const NAIVE_PASSES = ['connect/connects', 'expiry/keeps-socket-until-expiry', 'revoked/stops-on-revoked', 'bad-signature/stops-on-bad-signature', 'connection-lost/reconnects-after-connection-lost', 'server-disconnect/no-reconnect-after-server-disconnect', 'session-cap/stops-refreshing-at-session-cap', 'connect-refused/stops-on-connect-refused', 'connection-lost-repeatedly/lost-connections-not-counted'];
 
 /** What the naive client gets wrong in both modes, as the verdicts word it. */
 export const NAIVE_MISTAKES = {

@@ -257,6 +257,37 @@ const transient: Scenario = {
   },
 };
 
+const transientRepeated: Scenario = {
+  name: 'transient-repeated',
+  behaviours: ['backs-off-exponentially', 'connects-after-transients'],
+  async run(run) {
+    // The revocation check fails three times in a row: the n-th retry waits retryDelay × 2^(n−1)
+    // (section 8.5). Judged by lower bounds only, with the smallest retryDelay allowed (250 ms).
+    const outages = 3;
+    let checks = 0;
+    run.install({
+      logger: { warn() {}, info() {}, debug() {} }, // the outage is staged: no process warning
+      isRevoked: () => {
+        if (checks++ < outages) throw new Error('revocation store down');
+        return false;
+      },
+    });
+    run.tokens = () => run.sign('conformance', 60);
+    const admitted = await run.until('admitted', FIRST_CONTACT_MS + outages * DEADLINE_MS);
+    const refusals = run.entries('refused').filter((entry) => entry.reason === 'revocation_unavailable');
+    const waits = refusals.slice(0, outages).map((refused, index) => {
+      const next = run.after('attempt', run.log.indexOf(refused) + 1)[0];
+      return { floor: 250 * 2 ** index, waited: next === undefined ? undefined : next.t - refused.t };
+    });
+    const short = waits.filter(({ floor, waited }) => waited === undefined || waited < floor);
+    const described = waits.map(({ waited }) => (waited === undefined ? 'never' : ms(waited))).join(', ');
+    return [
+      verdict('backs-off-exponentially', refusals.length >= outages && short.length === 0, refusals.length < outages ? `${refusals.length} refusals, ${outages} expected` : `retried ${described} after each refusal (at least 250, 500, 1000 ms)`),
+      verdict('connects-after-transients', admitted !== undefined, admitted ? `connected after ${refusals.length} refusals` : 'never connected'),
+    ];
+  },
+};
+
 const subjectMismatch: Scenario = {
   name: 'subject-mismatch',
   behaviours: ['keeps-after-refused-refresh', 'reconnects-after-expiry'],
@@ -301,6 +332,27 @@ const connectionLost: Scenario = {
       verdict('reconnects-after-connection-lost', again !== undefined, again ? `connected again ${ms(again.t - cut)} after the cut` : 'never connected again'),
       verdict('fresh-token-on-reconnect', fetched, fetched ? 'asked the token endpoint before reconnecting' : again ? 'reconnected with the token it already had' : 'never reconnected'),
     ];
+  },
+};
+
+const connectionLostRepeatedly: Scenario = {
+  name: 'connection-lost-repeatedly',
+  behaviours: ['lost-connections-not-counted'],
+  async run(run) {
+    // The transport is cut under each of 6 connections in a row, more than the default maxRetries
+    // (5): transport failures do not count against it (section 8.5), so a 7th connection follows.
+    const cuts = 6;
+    run.install();
+    run.tokens = () => run.sign('conformance', 60);
+    let last = await run.until('admitted', FIRST_CONTACT_MS);
+    if (!last) return unreached(this.behaviours, 'never authenticated');
+    for (let cut = 1; cut <= cuts; cut++) {
+      const previous: string = last.socket;
+      run.socket(previous)?.conn.close();
+      last = await run.until('admitted', DEADLINE_MS, (entry) => !run.entries('disconnect').some((ended) => ended.socket === entry.socket) && entry.socket !== previous);
+      if (!last) return [verdict('lost-connections-not-counted', false, `no connection after cut ${cut}`)];
+    }
+    return [verdict('lost-connections-not-counted', true, `connected again after each of ${cuts} cuts`)];
   },
 };
 
@@ -471,8 +523,10 @@ export const SCENARIOS: readonly Scenario[] = [
   badSignature,
   rateLimited,
   transient,
+  transientRepeated,
   subjectMismatch,
   connectionLost,
+  connectionLostRepeatedly,
   serverDisconnect,
   connectRefused,
   sessionLimit,

@@ -327,7 +327,10 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     if (error instanceof ClientSessionError && !error.retryable) return this.stop(error);
     if (!isRefreshRetryable(error)) return this.clearRefreshTimer();
     if (error instanceof UnauthorizedError) this.lastError = error;
-    if (++this.failures > this.settings.maxRetries || this.deadline === null) return;
+    // rate_limited without retryAfterMs: an earlier authenticate (one whose answer timed out here) is
+    // still pending on the server; tried again later, not counted (docs/protocol.md §8.5).
+    const counted = !(error instanceof UnauthorizedError && error.reason === 'rate_limited' && error.data.retryAfterMs === undefined);
+    if ((counted && ++this.failures > this.settings.maxRetries) || this.deadline === null) return;
     const delay = this.backOff(error);
     if (delay >= this.deadline - monotonic()) return;
     this.clearRefreshTimer();
@@ -336,7 +339,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
 
   /** retryDelayMs, doubled with each consecutive failure up to 30 s, stretched by jitter; never below what the server asked. */
   private backOff(error: SessionError): number {
-    const base = Math.min(this.settings.retryDelayMs * 2 ** (this.failures - 1), MAX_RETRY_DELAY_MS);
+    const base = Math.min(this.settings.retryDelayMs * 2 ** (Math.max(this.failures, 1) - 1), MAX_RETRY_DELAY_MS);
     return Math.max(Math.round(base * (1 + JITTER * Math.random())), retryAfter(error));
   }
 

@@ -298,7 +298,8 @@ class Core:
         if not refreshing:
             return [*actions, *self._refused(refusal or self._no_answer())]
         if refusal is not None and refusal.reason == 'rate_limited' and refusal.retry_after_s is None:
-            refusal = None  # another authenticate was pending: simply try again later
+            # Another authenticate (one that timed out here) is still pending: try again later, uncounted.
+            return [*actions, *self._refresh_failed(None, counted=False)]
         return [*actions, *self._refresh_failed(refusal)]
 
     # ------------------------------------------------------------------ the timer
@@ -362,15 +363,20 @@ class Core:
         info = {'exp': self.expiry.exp, 'expires_in_s': self.expiry.remaining_s(), 'refreshed': refreshed}
         return [Notify('authenticated', info)]
 
-    def _refresh_failed(self, refusal):
-        """A refresh in place failed; the current token holds. Retried while it lasts and retries remain."""
+    def _refresh_failed(self, refusal, counted=True):
+        """A refresh in place failed; the current token holds. Retried while it lasts and retries remain.
+
+        Counted in the one count of consecutive failures (protocol.md 8.5), which outlives the drop;
+        a refusal whose row says keep is not counted: it ends refreshing instead.
+        """
         self.phase = LIVE
-        self._failures += 1
         actions = self._settle_waiter(False)
         if refusal is not None and p.on_refused_refresh(refusal.reason) == p.KEEP:
             self.deadline = None  # keep the socket until the server drops it
             return actions
-        delay = max(p.backoff_s(self._failures, self.settings.retry_delay_s), p.MIN_RETRY_DELAY_S)
+        if counted:
+            self._failures += 1
+        delay = max(p.backoff_s(max(self._failures, 1), self.settings.retry_delay_s), p.MIN_RETRY_DELAY_S)
         if refusal is not None and refusal.retry_after_s:
             delay = max(delay, refusal.retry_after_s)
         remaining = self.expiry.remaining_s()

@@ -338,6 +338,19 @@ class CoreTest(unittest.TestCase):
         core.acked(sent.seq, {'ok': False, **refusal('rate_limited', 2500)})
         self.assertEqual(core.deadline - self.clock.mono, 2.5)
 
+    def test_refreshing_keep_and_pending_rate_limited_are_not_counted(self):
+        core = self.core(max_retries=1)  # either one counted, the drop would be the second failure: a stop
+        self.live_handshake(core, notice={'expiresInMs': 60_000})
+        sent = self.refresh_sent(core)
+        core.acked(sent.seq, {'ok': False, **refusal('rate_limited')})  # no retryAfterMs: the first is pending
+        self.assertEqual((core.phase, core.deadline - self.clock.mono), (c.LIVE, 1.0))
+        sent = self.refresh_sent(core)
+        core.acked(sent.seq, {'ok': False, **refusal('subject_mismatch')})
+        core.unauthorized(refusal('expired'))
+        core.disconnected(True)
+        self.assertIsNone(core.stopped, 'the drop is the first counted failure: reconnect now')
+        self.assertEqual((core.phase, core.deadline), (c.BACKING_OFF, self.clock.mono))
+
     def test_refreshing_no_answer_is_retried_as_ack_timeout(self):
         core = self.core(ack_timeout_s=3)
         self.live_handshake(core, notice={'expiresInMs': 60_000})

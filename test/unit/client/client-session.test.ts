@@ -626,6 +626,16 @@ describe('ClientSession (unit, fake socket and clock)', () => {
       await h.expectRefreshBetween(8000, 8000);
     });
 
+    it('→ retry, uncounted: rate_limited without retryAfterMs (an earlier authenticate still pending) is tried again even with maxRetries 0', async (t) => {
+      const h = setup(t, { mode: 'handshake', maxRetries: 0 });
+      await h.liveHandshake({ expiresInMs: 60_000 });
+      await h.tick(30_000);
+      await refuseRefresh(h, 'rate_limited');
+      await h.expectRefreshBetween(1000, 1250);
+      await acceptRefresh(h, 60_000);
+      assert.deepEqual(h.stopped, []);
+    });
+
     it('→ keep: subject_mismatch ends refreshing in place; the socket stays and nothing stops', async (t) => {
       const h = setup(t, { mode: 'handshake' });
       await h.liveHandshake({ expiresInMs: 60_000 });
