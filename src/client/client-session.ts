@@ -45,11 +45,14 @@ export interface ClientSessionEvents {
 
 type Timer = ReturnType<typeof setTimeout>;
 
-/**
- * No refresh sooner than this after the previous one, whatever the token says; and a refresh
- * that moved the end by less than this did not extend the life (docs/protocol.md §8.2).
- */
+/** No refresh sooner than this after the previous one, whatever the token says. */
 const MIN_REFRESH_DELAY_MS = 1000;
+/**
+ * A refresh that moved the end by less than this did not extend the life (docs/protocol.md §8.2).
+ * Refreshes come at least MIN_REFRESH_DELAY_MS apart and `exp` has whole seconds, so a real
+ * extension is about 1 s or more; half of that absorbs the two answers' different transit times.
+ */
+const MIN_EXTENSION_MS = 500;
 /** Back-off never grows past this. */
 const MAX_RETRY_DELAY_MS = 30_000;
 /** Each back-off is stretched by up to this fraction at random, so clients dropped together do not come back together. */
@@ -69,12 +72,11 @@ interface LifetimeNotice {
 type AuthenticateResult = { ok: true; notice: LifetimeNotice; refusalsAtSend: number } | { ok: false; error: SessionError };
 
 /**
- * Whether a refresh moved the server's end (`after`, on `monotonic()`) at least MIN_REFRESH_DELAY_MS
- * past where it was (`before`). Less is a capped life (maxSessionMs) or the same token again; the
- * margin absorbs the two answers' different transit times.
+ * Whether a refresh moved the server's end (`after`, on `monotonic()`) at least MIN_EXTENSION_MS
+ * past where it was (`before`). Less is a capped life (maxSessionMs) or the same token again.
  */
 function extendsLife(before: number | null, after: number | null): boolean {
-  return before === null || after === null || after - before >= MIN_REFRESH_DELAY_MS;
+  return before === null || after === null || after - before >= MIN_EXTENSION_MS;
 }
 
 /** A clock that only moves forward: the deadline must not move when the wall clock is set. */
@@ -119,7 +121,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
   private attempt = 0;
   private closed = false;
   /**
-   * An accepted refresh moved the end by less than MIN_REFRESH_DELAY_MS: the life is capped
+   * An accepted refresh moved the end by less than MIN_EXTENSION_MS: the life is capped
    * (a server's maxSessionMs), so no refresh is scheduled on this connection until the drop.
    */
   private lifeCapped = false;

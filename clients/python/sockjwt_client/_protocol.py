@@ -52,9 +52,12 @@ HELPER_REASONS = (TOKEN_UNAVAILABLE, TOKEN_TIMEOUT, ACK_TIMEOUT, CONNECT_REFUSED
 MIN_RETRY_DELAY_S = 0.25  # no refusal is retried sooner, except the first after expired / session_limit
 MAX_RETRY_DELAY_S = 30.0
 # No refresh is scheduled sooner (protocol.md 8.2): a lifetime capped by maxSessionMs, which no
-# refresh moves, would otherwise halve into a storm of refreshes until the drop. A refresh that
-# moved the end by less than this did not extend the life: no more refreshes until the drop.
+# refresh moves, would otherwise halve into a storm of refreshes until the drop.
 MIN_REFRESH_DELAY_S = 1.0
+# A refresh that moved the end by less than this did not extend the life: no more refreshes until
+# the drop. Refreshes come at least 1 s apart and `exp` has whole seconds, so a real extension is
+# about 1 s or more; half of that absorbs the two answers' different transit times.
+MIN_EXTENSION_S = 0.5
 
 
 class Refusal(Exception):
@@ -172,14 +175,13 @@ class Expiry:
         return cls(exp, answer.get('expiresInMs'), never_dropped=stated_never, clock=clock, wall=wall)
 
     def extends(self, previous):
-        """Whether this end is at least MIN_REFRESH_DELAY_S past `previous` (the Expiry a refresh replaced).
+        """Whether this end is at least MIN_EXTENSION_S past `previous` (the Expiry a refresh replaced).
 
-        Less is a life capped by the server (maxSessionMs) or the same token again; the margin
-        absorbs the two answers' different transit times.
+        Less is a life capped by the server (maxSessionMs) or the same token again.
         """
         if previous is None or previous._deadline is None or self._deadline is None:
             return True
-        return self._deadline - previous._deadline >= MIN_REFRESH_DELAY_S
+        return self._deadline - previous._deadline >= MIN_EXTENSION_S
 
     @property
     def never(self):

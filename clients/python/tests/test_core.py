@@ -302,6 +302,13 @@ class CoreTest(unittest.TestCase):
         self.live_handshake_again(core, {'expiresInMs': 4000})
         self.assertEqual(core.deadline - self.clock.mono, 2.0, 'the next connection refreshes again')
 
+    def test_refreshing_to_live_an_end_moved_by_1_s_is_an_extension(self):
+        core = self.core()
+        self.live_handshake(core, notice={'expiresInMs': 3000})
+        sent = self.refresh_sent(core)
+        core.acked(sent.seq, {'ok': True, 'expiresInMs': 2500})  # from +3 s to +4 s: whole-second exp
+        self.assertEqual(core.deadline - self.clock.mono, 1.25)
+
     def live_handshake_again(self, core, notice):
         self.fetch(core)
         core.authenticated(notice)

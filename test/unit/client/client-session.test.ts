@@ -602,6 +602,14 @@ describe('ClientSession (unit, fake socket and clock)', () => {
       await h.expectRefreshBetween(2000, 2000);
     });
 
+    it('→ live: a refresh that moved the end by 1 s (3 s tokens with whole-second exp, 1.5 s apart) is an extension: refreshing goes on', async (t) => {
+      const h = setup(t, { mode: 'handshake' });
+      await h.liveHandshake({ expiresInMs: 3000 });
+      await h.expectRefreshBetween(1500, 1500);
+      await acceptRefresh(h, 2500); // the end moved from +3 s to +4 s
+      await h.expectRefreshBetween(1250, 1250);
+    });
+
     it('→ retry: a refusal with a retry-refresh reason (internal) is tried again after the back-off, on the same socket', async (t) => {
       const h = setup(t, { mode: 'handshake' });
       await h.liveHandshake({ expiresInMs: 60_000 });
