@@ -37,6 +37,7 @@ class Session(DriverBase):
         super().__init__(client, url, get_token, **options)
         self._done = threading.Event()
         self._thread = None
+        self._heard_disconnect = False  # the connection's end was reported by python-socketio
 
     # ------------------------------------------------------------------ public
 
@@ -74,6 +75,11 @@ class Session(DriverBase):
 
     def _post(self, event, *args):
         self._events.put((event, args))
+
+    def _dispatch(self, event, args):
+        if event == 'disconnected' or (event == 'connected' and not self.client.connected):
+            self._heard_disconnect = True
+        return super()._dispatch(event, args)
 
     def _run(self):
         try:
@@ -146,13 +152,22 @@ class Session(DriverBase):
             pass  # the namespace is going away: its 'disconnect' event ends this attempt
 
     def _teardown(self):
+        # After a disconnect python-socketio reported, its engine is ending the connection on its
+        # own threads: a disconnect() from here would race them. Shut the transport and wait for them.
+        heard, self._heard_disconnect = self._heard_disconnect, False
+        if not heard:
+            self._disconnect_client()
+        self._close_transport()
+        self._join_engine_tasks()
+        if heard:
+            self._disconnect_client()  # the engine is down: this only resets the client's state
+        self.client.connected = False
+
+    def _disconnect_client(self):
         try:
             self.client.disconnect()
         except Exception:  # already gone
             pass
-        self.client.connected = False
-        self._close_transport()
-        self._join_engine_tasks()
 
     def _join_engine_tasks(self):
         """Waits for python-engineio's read and write loops of the connection just torn down.
