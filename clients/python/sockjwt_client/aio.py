@@ -88,6 +88,14 @@ class AsyncSession(DriverBase):
             self._core.stopped = self._core.stopped or c.p.SessionStopped('internal', f'sockjwt_client: {error!r}')
         finally:
             await self._teardown()
+            self._refuse_pending_refreshes()
+
+    def _refuse_pending_refreshes(self):
+        """refresh() calls that reached the queue after the session ended resolve False."""
+        while not self._events.empty():
+            event, args = self._events.get_nowait()
+            if event == 'refresh_requested' and not args[0].done():
+                args[0].set_result(False)
 
     async def _perform(self, actions):
         for action in actions:
@@ -102,7 +110,7 @@ class AsyncSession(DriverBase):
             elif isinstance(action, c.Notify):
                 await self._notify(action.event, action.value)
             elif isinstance(action, c.Resolve):
-                if not action.waiter.done():  # an app's await that was cancelled
+                if not action.waiter.done():  # the application may have cancelled its await
                     action.waiter.set_result(action.value)
             elif isinstance(action, c.Finished):
                 self._finished = True

@@ -122,7 +122,8 @@ class Session(DriverBase):
             elif isinstance(action, c.Notify):
                 self._notify(action.event, action.value)
             elif isinstance(action, c.Resolve):
-                action.waiter.set_result(action.value)
+                if not action.waiter.done():  # the application may have cancelled its future
+                    action.waiter.set_result(action.value)
             elif isinstance(action, c.Finished):
                 self._done.set()
 
