@@ -160,11 +160,11 @@ describe("socketio-jwt drop-in: new UnauthorizedError(code, { message })", () =>
   });
 });
 
-describe('socketio-jwt drop-in: the messages README promises to keep', () => {
-  it('every message in the README table is one src/errors/refusals.ts still builds, word for word', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+describe('socketio-jwt drop-in: the messages docs/reference.md promises to keep', () => {
+  it('every message in the table of stable messages is one src/errors/refusals.ts still builds, word for word', () => {
+    const readme = readFileSync(new URL('../docs/reference.md', import.meta.url), 'utf8');
     const start = readme.indexOf('| message | code / reason | wording of |');
-    assert.ok(start >= 0, 'README has the table of stable messages');
+    assert.ok(start >= 0, 'docs/reference.md has the table of stable messages');
     const rows = readme.slice(start).split('\n').slice(2);
     const messages = rows.slice(0, rows.findIndex((row) => !row.startsWith('|'))).map((row) => /^\| `([^`]+)` \|/.exec(row)?.[1]);
     assert.ok(messages.length >= 10 && messages.every(Boolean), 'each row starts with a message in backticks');

@@ -7,15 +7,15 @@ import { signingKey, signJose, type SigningKey } from './key-support.js';
 import { startIdentityProvider, warnings, type IdentityProvider } from './issuer-support.js';
 import { connected, refusal, startServer, type Harness } from './support.js';
 
-const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const GUIDE = readFileSync(new URL('../docs/identity-providers.md', import.meta.url), 'utf8');
 
 const PLACEHOLDERS = ['YOUR_TENANT', 'KEYCLOAK_HOST', 'REALM', 'REGION', 'USER_POOL_ID', 'APP_CLIENT_ID', 'TENANT_ID', 'API_CLIENT_ID', 'PROJECT_ID', 'PROJECT_REF'];
 
-/** The ```js block under `#### <heading>` in the README: the recipe as a user copies it. */
+/** The ```js block under `#### <heading>` in docs/identity-providers.md: the recipe as a user copies it. */
 function recipe(heading: string): string {
-  const start = README.indexOf(`\n#### ${heading}\n`);
-  assert.ok(start >= 0, `README has a recipe "${heading}"`);
-  const block = /```js\n([\s\S]*?)```/.exec(README.slice(start));
+  const start = GUIDE.indexOf(`\n#### ${heading}\n`);
+  assert.ok(start >= 0, `docs/identity-providers.md has a recipe "${heading}"`);
+  const block = /```js\n([\s\S]*?)```/.exec(GUIDE.slice(start));
   assert.ok(block, `the recipe "${heading}" has a js block`);
   return block[1]!;
 }
@@ -57,7 +57,7 @@ async function tenant(t: TestContext, path: string, key: SigningKey): Promise<{ 
   return { idp, iss: idp.issuer(path) };
 }
 
-describe('README recipes, run as written against tokens shaped like each provider', () => {
+describe('identity provider recipes (docs/identity-providers.md), run as written against tokens shaped like each provider', () => {
   it('Auth0: aud array, azp, namespaced roles; the issuer ends with a slash', async (t) => {
     const key = signingKey('RS256', 'auth0-key');
     const idp = await startIdentityProvider(t, { '': [key] });

@@ -5,13 +5,14 @@ import { ERROR_CODES, ERROR_REASONS } from '../src/index.js';
 import { CODES_BY_REASON } from '../src/errors/refusals.js';
 import { OPTION_NAMES } from '../src/config/parse-options.js';
 
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+// The option, code and reason tables live in the options and errors guide.
+const reference = readFileSync(new URL('../docs/reference.md', import.meta.url), 'utf8');
 
 /** First-column names of the markdown table whose header starts with `| <first> |`. */
 function tableNames(first: string): string[] {
-  const start = readme.indexOf(`| ${first} |`);
-  assert.ok(start >= 0, `README has a table headed "${first}"`);
-  const rows = readme.slice(start).split('\n').slice(2);
+  const start = reference.indexOf(`| ${first} |`);
+  assert.ok(start >= 0, `docs/reference.md has a table headed "${first}"`);
+  const rows = reference.slice(start).split('\n').slice(2);
   const names: string[] = [];
   for (const row of rows) {
     if (!row.startsWith('|')) break;
@@ -21,7 +22,7 @@ function tableNames(first: string): string[] {
   return names;
 }
 
-describe('README stays true to the code', () => {
+describe('the options and errors reference (docs/reference.md) stays true to the code', () => {
   it('the option table lists every option, and only those', () => {
     assert.deepEqual(tableNames('option').sort(), [...OPTION_NAMES].sort());
   });
@@ -32,10 +33,10 @@ describe('README stays true to the code', () => {
     assert.deepEqual(tableNames('reason').sort(), [...ERROR_REASONS].sort());
   });
   it('the reason table gives each reason the codes src/errors/refusals.ts builds it with', () => {
-    const start = readme.indexOf('| reason | code |');
-    assert.ok(start >= 0, 'README has a reason table with a code column');
+    const start = reference.indexOf('| reason | code |');
+    assert.ok(start >= 0, 'docs/reference.md has a reason table with a code column');
     const documented: Record<string, string[]> = {};
-    for (const row of readme.slice(start).split('\n').slice(2)) {
+    for (const row of reference.slice(start).split('\n').slice(2)) {
       if (!row.startsWith('|')) break;
       const [, reason, codes] = row.split('|').map((cell) => cell.trim());
       documented[reason!.replaceAll('`', '')] = [...codes!.matchAll(/`([a-z_]+)`/g)].map((match) => match[1]!);

@@ -25,6 +25,19 @@ async function streamsNode(t: TestContext, streamName: string, options: { handsh
 }
 
 /**
+ * Resolves once `io`'s adapter counts two nodes. A node on the Streams adapter learns of the
+ * others from their heartbeats, read from Redis a round trip after it starts; until then its
+ * fetchSockets() asks nobody else and answers with its own sockets only.
+ */
+async function hearEachOther(io: { of(name: string): { adapter: { serverCount(): Promise<number> } } }): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await io.of('/').adapter.serverCount()) < 2) {
+    if (Date.now() > deadline) throw new Error('the two nodes never heard each other through the Streams adapter');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
  * A handshake whose query has an own `key`, which the real client cannot send (it copies the
  * query with Object.assign, where `__proto__` sets the prototype): raw engine.io polling frames.
  * Resolves with the socket.io packets received until a refusal (`44…` or `42["unauthorized"…`).
@@ -84,6 +97,7 @@ describe('the handshake shipped between nodes (Redis Streams adapter)', () => {
       const streamName = `sockjwt-test-${randomUUID()}`;
       const a = await streamsNode(t, streamName, { handshake: mode === 'handshake', required });
       const b = await streamsNode(t, streamName, { handshake: mode === 'handshake', required });
+      await hearEachOther(b.io);
       const token = sign({ sub: 'honest' });
       const honest = a.connect(token);
       await connected(honest);

@@ -67,7 +67,7 @@ function runChild(socketIo: string, files: string[]): Promise<ChildRun> {
   // Set when this file itself runs under `node --test`: the child would then report to us in
   // the runner's internal format instead of TAP.
   delete env.NODE_TEST_CONTEXT;
-  const args = ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=60000', '--test-reporter=tap', ...files];
+  const args = ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000', '--test-reporter=tap', ...files];
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -3,12 +3,12 @@ import type { ErrorCode, ErrorReason } from '../types.js';
 
 /**
  * Every refusal sockjwt can produce, built here and nowhere else, so the whole `code`/`reason`
- * contract reads in one file. The README's reason table is checked against `CODES_BY_REASON`
+ * contract reads in one file. The reason table of docs/reference.md is checked against `CODES_BY_REASON`
  * (test/readme.test.ts), and a test keeps `new UnauthorizedError(` out of the rest of `src/`.
  *
  * Messages that socketio-jwt's clients may match on keep jsonwebtoken's and socketio-jwt's texts
  * (`jwt expired`, `invalid signature`, `Server requires Authorization Header`, …): those are stable
- * (README, "Errors"; test/dropin.test.ts checks each still appears in this file word for word).
+ * (docs/reference.md, "Errors"; test/dropin.test.ts checks each still appears in this file word for word).
  */
 
 /** Which `code` each `reason` travels with. `rejected` also carries the app's own codes. */
