@@ -44,12 +44,14 @@ export const key = (r: Result) => `${r.mode}/${r.scenario}/${r.behaviour}`;
 export const ALL_BEHAVIOURS = ['handshake', 'message'].reduce((count, mode) => count + SCENARIOS.reduce((n, scenario) => n + behavioursOf(scenario, mode).length, 0), 0);
 
 /** A naive client (plain socket.io-client, one token, no handling) passes only these, in each mode. */
-export const NAIVE_PASSES = ['connect/connects', 'expiry/keeps-socket-until-expiry', 'revoked/stops-on-revoked', 'bad-signature/stops-on-bad-signature', 'connection-lost/reconnects-after-connection-lost', 'server-disconnect/no-reconnect-after-server-disconnect'];
+export const NAIVE_PASSES = ['connect/connects', 'expiry/keeps-socket-until-expiry', 'revoked/stops-on-revoked', 'bad-signature/stops-on-bad-signature', 'connection-lost/reconnects-after-connection-lost', 'server-disconnect/no-reconnect-after-server-disconnect', 'session-cap/stops-refreshing-at-session-cap', 'connect-refused/stops-on-connect-refused', 'connection-lost-repeatedly/lost-connections-not-counted'];
 
 /** What the naive client gets wrong in both modes, as the verdicts word it. */
 export const NAIVE_MISTAKES = {
   'refresh/refreshes-in-place': '0 refreshes on the first socket, 1 disconnects, 1 connections',
   'revoked/reports-revoked': 'reported nothing',
+  'server-disconnect/reports-server-disconnect': 'reported nothing',
+  'connect-refused/reports-connect-refused': 'reported nothing',
   'connection-lost/fresh-token-on-reconnect': 'reconnected with the token it already had',
   'transient/retries-after-transient': 'never connected',
   'token-source-down/no-attempt-without-token': '1 attempts without a token',

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
+import { Server } from 'socket.io';
 import { before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { authorize, type AuthorizeOptions } from '../src/index.js';
@@ -55,10 +60,10 @@ describe('the Python client helper (clients/python) against a real sockjwt serve
     const checks = JSON.parse(result.stdout) as Record<string, unknown>;
     // A get_token that never answers: 3 calls (the first, then max_retries = 2), each cut at 0.3 s, then a stop.
     const sync = checks['sync_token_timeout'] as { reason: string; calls: number; seconds: number };
-    assert.deepEqual([sync.reason, sync.calls], ['token_unavailable', 3]);
+    assert.deepEqual([sync.reason, sync.calls], ['token_timeout', 3]);
     assert.ok(sync.seconds >= 0.3 * 3 + 0.25 + 0.5 && sync.seconds < 5, `stopped after ${sync.seconds} s`);
     const asyncio = checks['async_token_timeout'] as { reason: string; seconds: number };
-    assert.equal(asyncio.reason, 'token_unavailable');
+    assert.equal(asyncio.reason, 'token_timeout');
     assert.ok(asyncio.seconds >= 0.3 * 2 + 0.25 && asyncio.seconds < 5, `stopped after ${asyncio.seconds} s`);
     // get_token raising an error with retryable = False (signed out): one call, then a stop, as in sockjwt/client.
     assert.deepEqual(checks['sync_signed_out'], { reason: 'token_unavailable', calls: 1 });
@@ -129,6 +134,55 @@ describe('the Python helper: lifetimes the server states (docs/protocol.md 3.2, 
       assert.equal(lines[0]!.event, 'authenticated');
       assert.equal(typeof lines[0]!.exp, 'number');
       assert.equal(lines[0]!.expires_in_s, null, 'no end, so no refresh is scheduled');
+    });
+  }
+});
+
+/**
+ * A sockjwt server (handshake mode) on `port` (0: a free one). `tokens` gets the `n` claim of each
+ * admitted token; `events` gets 'the helper ended its TCP connection' when a client's FIN arrives.
+ */
+async function restartableServer(port: number, tokens: number[], events: string[]) {
+  const http = createServer();
+  const io = new Server(http);
+  io.use(authorize({ secret: SECRET, handshake: true }) as never);
+  io.on('connection', (socket) => tokens.push((socket.data as { decoded_token: { n: number } }).decoded_token.n));
+  http.on('connection', (raw) => raw.once('end', () => events.push('the helper ended its TCP connection')));
+  http.listen(port, '127.0.0.1');
+  await once(http, 'listening');
+  return { io, port: (http.address() as AddressInfo).port };
+}
+
+describe('the Python helper across a graceful server restart (issue 24 #5)', () => {
+  before(() => assertPythonImports(HELPER_MODULES));
+
+  for (const flavour of ['sync', 'async'] as const) {
+    it(`${flavour}: io.close() ends because the helper closed its socket (not the server's 30 s close timer), and it reconnects to the restarted server with a fresh token`, async (t) => {
+      const tokens: number[] = [];
+      const events: string[] = [];
+      const first = await restartableServer(0, tokens, events);
+      const argv = [script('python/lifetime_client.py'), `http://127.0.0.1:${first.port}/`, flavour, 'handshake', SECRET, 'reconnected'];
+      const child = spawn(PYTHON, argv, { timeout: 60_000 });
+      let second: Awaited<ReturnType<typeof restartableServer>> | undefined;
+      t.after(async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await Promise.all([first.io.close(), second?.io.close()]);
+      });
+      const output = outputOf(child);
+      const lines = createInterface({ input: child.stdout });
+      const [line] = (await once(lines, 'line')) as [string];
+      assert.equal((JSON.parse(line) as HelperLine).event, 'authenticated');
+      // Graceful: socket.io closes every engine.io socket (a websocket close frame), then waits for
+      // the HTTP server's connections to end. ws destroys a connection whose peer never ends it
+      // only after 30 s; a helper that closes its transport ends it first.
+      await first.io.close();
+      events.push('io.close() resolved');
+      assert.deepEqual(events, ['the helper ended its TCP connection', 'io.close() resolved']);
+      second = await restartableServer(first.port, tokens, events);
+      const result = await output;
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(tokens.length, 2, `two connections, one per server: ${JSON.stringify(tokens)}`);
+      assert.ok(tokens[1]! > tokens[0]!, `a fresh token for the restarted server: ${JSON.stringify(tokens)}`);
     });
   }
 });

@@ -257,6 +257,37 @@ const transient: Scenario = {
   },
 };
 
+const transientRepeated: Scenario = {
+  name: 'transient-repeated',
+  behaviours: ['backs-off-exponentially', 'connects-after-transients'],
+  async run(run) {
+    // The revocation check fails three times in a row: the n-th retry waits retryDelay × 2^(n−1)
+    // (section 8.5). Judged by lower bounds only, with the smallest retryDelay allowed (250 ms).
+    const outages = 3;
+    let checks = 0;
+    run.install({
+      logger: { warn() {}, info() {}, debug() {} }, // the outage is staged: no process warning
+      isRevoked: () => {
+        if (checks++ < outages) throw new Error('revocation store down');
+        return false;
+      },
+    });
+    run.tokens = () => run.sign('conformance', 60);
+    const admitted = await run.until('admitted', FIRST_CONTACT_MS + outages * DEADLINE_MS);
+    const refusals = run.entries('refused').filter((entry) => entry.reason === 'revocation_unavailable');
+    const waits = refusals.slice(0, outages).map((refused, index) => {
+      const next = run.after('attempt', run.log.indexOf(refused) + 1)[0];
+      return { floor: 250 * 2 ** index, waited: next === undefined ? undefined : next.t - refused.t };
+    });
+    const short = waits.filter(({ floor, waited }) => waited === undefined || waited < floor);
+    const described = waits.map(({ waited }) => (waited === undefined ? 'never' : ms(waited))).join(', ');
+    return [
+      verdict('backs-off-exponentially', refusals.length >= outages && short.length === 0, refusals.length < outages ? `${refusals.length} refusals, ${outages} expected` : `retried ${described} after each refusal (at least 250, 500, 1000 ms)`),
+      verdict('connects-after-transients', admitted !== undefined, admitted ? `connected after ${refusals.length} refusals` : 'never connected'),
+    ];
+  },
+};
+
 const subjectMismatch: Scenario = {
   name: 'subject-mismatch',
   behaviours: ['keeps-after-refused-refresh', 'reconnects-after-expiry'],
@@ -304,9 +335,30 @@ const connectionLost: Scenario = {
   },
 };
 
+const connectionLostRepeatedly: Scenario = {
+  name: 'connection-lost-repeatedly',
+  behaviours: ['lost-connections-not-counted'],
+  async run(run) {
+    // The transport is cut under each of 6 connections in a row, more than the default maxRetries
+    // (5): transport failures do not count against it (section 8.5), so a 7th connection follows.
+    const cuts = 6;
+    run.install();
+    run.tokens = () => run.sign('conformance', 60);
+    let last = await run.until('admitted', FIRST_CONTACT_MS);
+    if (!last) return unreached(this.behaviours, 'never authenticated');
+    for (let cut = 1; cut <= cuts; cut++) {
+      const previous: string = last.socket;
+      run.socket(previous)?.conn.close();
+      last = await run.until('admitted', DEADLINE_MS, (entry) => !run.entries('disconnect').some((ended) => ended.socket === entry.socket) && entry.socket !== previous);
+      if (!last) return [verdict('lost-connections-not-counted', false, `no connection after cut ${cut}`)];
+    }
+    return [verdict('lost-connections-not-counted', true, `connected again after each of ${cuts} cuts`)];
+  },
+};
+
 const serverDisconnect: Scenario = {
   name: 'server-disconnect',
-  behaviours: ['no-reconnect-after-server-disconnect'],
+  behaviours: ['no-reconnect-after-server-disconnect', 'reports-server-disconnect'],
   async run(run) {
     run.install();
     run.tokens = () => run.sign('conformance', 60);
@@ -316,9 +368,26 @@ const serverDisconnect: Scenario = {
     run.socket(first.socket)?.disconnect(); // the application's decision: no `unauthorized`
     await run.ended(STOP_CAP_MS);
     const retried = run.after('token', mark).length + run.after('attempt', mark).length;
-    return [verdict('no-reconnect-after-server-disconnect', retried === 0, retried === 0 ? 'stayed away' : `${retried} token fetches / attempts afterwards`)];
+    const stopped = run.entries('stopped')[0];
+    return [
+      verdict('no-reconnect-after-server-disconnect', retried === 0, retried === 0 ? 'stayed away' : `${retried} token fetches / attempts afterwards`),
+      verdict('reports-server-disconnect', stopped?.reason === 'server_disconnect', stopped ? `reported "${stopped.reason}"` : 'reported nothing'),
+    ];
   },
 };
+
+/** Another middleware of the application refuses: a connect_error without sockjwt's data (section 8.4, `connect_refused`). */
+const connectRefused = stopScenario('connect-refused', 'connect_refused', async (run) => {
+  run.install();
+  run.tokens = () => run.sign('conformance', 60);
+  run.nsp.use((_socket, next) => {
+    // Logged as a refusal of stage 'app': no sockjwt reason, the app's own middleware said no.
+    run.record({ kind: 'refused', t: Date.now(), stage: 'app', reason: 'connect_refused' });
+    next(new Error('not allowed here'));
+  });
+  const refused = await run.until('refused', FIRST_CONTACT_MS, (entry) => entry.stage === 'app');
+  return refused && run.log.indexOf(refused) + 1;
+});
 
 const sessionLimit: Scenario = {
   name: 'session-limit',
@@ -334,6 +403,24 @@ const sessionLimit: Scenario = {
     if (!dropped) return unreached(this.behaviours, 'the server never dropped the socket at its session limit');
     const again = await freshReconnection(run, dropped, first.socket);
     return [verdict('reconnects-after-session-limit', again !== undefined, again ? `connected ${ms(again.t - dropped.t)} after the drop, with a new token` : 'no new connection with a new token after the drop')];
+  },
+};
+
+const sessionCap: Scenario = {
+  name: 'session-cap',
+  behaviours: ['stops-refreshing-at-session-cap'],
+  async run(run) {
+    // 60 s tokens, a 4 s cap on the socket's life: the first refresh (at half of 4 s) is accepted
+    // but moves nothing, so the client refreshes no more until the session_limit drop (section 8.2).
+    // A client that halves the remaining life refreshes again at 3 s, and at 4 s.
+    run.install({ maxSessionMs: 4000 });
+    run.tokens = () => run.sign('conformance', 60);
+    const first = await run.until('admitted', FIRST_CONTACT_MS);
+    if (!first) return unreached(this.behaviours, 'never authenticated');
+    const dropped = await run.until('dropped', DEADLINE_MS, (entry) => entry.reason === 'session_limit');
+    if (!dropped) return unreached(this.behaviours, 'the server never dropped the socket at its session limit');
+    const refreshes = run.log.slice(0, run.log.indexOf(dropped)).filter((entry) => entry.kind === 'authenticate' && entry.socket === first.socket).length;
+    return [verdict('stops-refreshing-at-session-cap', refreshes <= 1, `${refreshes} refreshes before the session_limit drop`)];
   },
 };
 
@@ -436,10 +523,14 @@ export const SCENARIOS: readonly Scenario[] = [
   badSignature,
   rateLimited,
   transient,
+  transientRepeated,
   subjectMismatch,
   connectionLost,
+  connectionLostRepeatedly,
   serverDisconnect,
+  connectRefused,
   sessionLimit,
+  sessionCap,
   notYetValid,
   tokenSourceDown,
   messageTimeout,

@@ -24,14 +24,17 @@ const RECONNECT_NOW: ReadonlySet<ErrorReason> = new Set(['expired', 'session_lim
 const REFRESH_RETRYABLE: ReadonlySet<ErrorReason> = new Set([...RETRYABLE].filter((reason) => reason !== 'session_limit'));
 
 /**
- * Why the helper itself (not the server's token check) could not go on:
+ * Why the helper itself (not the server's token check) could not go on; the vocabulary of
+ * docs/protocol.md §8.4, shared with the Python helper:
  * - `token_unavailable`: `getToken()` threw, rejected, or gave no string;
  * - `token_timeout`: `getToken()` did not settle within `getTokenTimeoutMs`;
  * - `ack_timeout`: the server did not answer an `authenticate` within `ackTimeoutMs`;
- * - `connect_failed`: the connection was refused without a sockjwt error, or socket.io-client gave up reconnecting;
- * - `disconnected`: the server disconnected the socket without saying why, or the transport was lost with reconnection off.
+ * - `connect_refused`: a `connect_error` that is not sockjwt's (another middleware of the app refused);
+ * - `server_disconnect`: the server disconnected the socket without `unauthorized` (the app's decision);
+ * - `connection_lost`: the transport was lost and socket.io-client will not reconnect (its
+ *   reconnection is off, or it gave up after `reconnectionAttempts`).
  */
-export type ClientErrorReason = 'token_unavailable' | 'token_timeout' | 'ack_timeout' | 'connect_failed' | 'disconnected';
+export type ClientErrorReason = 'token_unavailable' | 'token_timeout' | 'ack_timeout' | 'connect_refused' | 'server_disconnect' | 'connection_lost';
 
 /**
  * A failure of the client side of a session; `reason` says which, `cause` holds what was thrown.

@@ -47,6 +47,12 @@ type Timer = ReturnType<typeof setTimeout>;
 
 /** No refresh sooner than this after the previous one, whatever the token says. */
 const MIN_REFRESH_DELAY_MS = 1000;
+/**
+ * A refresh that moved the end by less than this did not extend the life (docs/protocol.md §8.2).
+ * Refreshes come at least MIN_REFRESH_DELAY_MS apart and `exp` has whole seconds, so a real
+ * extension is about 1 s or more; half of that absorbs the two answers' different transit times.
+ */
+const MIN_EXTENSION_MS = 500;
 /** Back-off never grows past this. */
 const MAX_RETRY_DELAY_MS = 30_000;
 /** Each back-off is stretched by up to this fraction at random, so clients dropped together do not come back together. */
@@ -64,6 +70,14 @@ interface LifetimeNotice {
 
 /** `refusalsAtSend`: `unauthorized` events handled before the `authenticate` went out (see `accepted`). */
 type AuthenticateResult = { ok: true; notice: LifetimeNotice; refusalsAtSend: number } | { ok: false; error: SessionError };
+
+/**
+ * Whether a refresh moved the server's end (`after`, on `monotonic()`) at least MIN_EXTENSION_MS
+ * past where it was (`before`). Less is a capped life (maxSessionMs) or the same token again.
+ */
+function extendsLife(before: number | null, after: number | null): boolean {
+  return before === null || after === null || after - before >= MIN_EXTENSION_MS;
+}
 
 /** A clock that only moves forward: the deadline must not move when the wall clock is set. */
 const monotonic = (): number => globalThis.performance?.now() ?? Date.now();
@@ -106,6 +120,11 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
   /** Counts handshake attempts: a token that comes after its attempt was superseded is not sent. */
   private attempt = 0;
   private closed = false;
+  /**
+   * An accepted refresh moved the end by less than MIN_EXTENSION_MS: the life is capped
+   * (a server's maxSessionMs), so no refresh is scheduled on this connection until the drop.
+   */
+  private lifeCapped = false;
 
   constructor(private readonly settings: ClientSessionSettings) {
     super();
@@ -129,7 +148,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     socket.on('unauthorized', (wire: unknown, ack?: unknown) => this.onUnauthorized(wire, ack));
     socket.on('authenticated', (notice: unknown) => this.onLifetimeNotice(notice));
     socket.on('disconnect', (reason) => this.onDisconnect(reason));
-    socket.io.on('reconnect_failed', () => this.stop(new ClientSessionError('connect_failed', 'socket.io-client gave up reconnecting')));
+    socket.io.on('reconnect_failed', () => this.stop(new ClientSessionError('connection_lost', 'socket.io-client gave up reconnecting')));
   }
 
   /**
@@ -184,9 +203,10 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     // The socket was lost meanwhile: an `authenticate` emitted now would be buffered by
     // socket.io-client and sent, stale, on the next connection. That one gets its own token.
     if (!current()) return false;
+    const endBefore = this.deadline;
     const result = await this.sendAuthenticate(token);
     if (!current()) return false;
-    if (result.ok) this.accepted(token, true, result.notice, { refusalsAtSend: result.refusalsAtSend });
+    if (result.ok) this.accepted(token, true, result.notice, { refusalsAtSend: result.refusalsAtSend, endBefore });
     else this.refreshFailed(result.error);
     return result.ok;
   }
@@ -197,6 +217,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
 
   private async onConnect(): Promise<void> {
     const connection = ++this.connection;
+    this.lifeCapped = false;
     if (this.settings.mode === 'handshake') {
       // Scheduled from exp on this clock for now; told to the app with the server's lifetime.
       this.accepted(this.lastToken, false, undefined, { announce: false });
@@ -222,7 +243,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     // socket.active: socket.io-client is retrying by itself (a transport error, not a refusal).
     if (this.socket.active || this.stoppedWith || this.closed) return;
     const refusal = toUnauthorizedError(error.data);
-    if (!refusal) return this.stop(new ClientSessionError('connect_failed', `connection refused: ${error.message}`, { cause: error, retryable: false }));
+    if (!refusal) return this.stop(new ClientSessionError('connect_refused', `connection refused: ${error.message}`, { cause: error, retryable: false }));
     this.lastError = refusal;
     this.emit('unauthorized', refusal);
     this.retryOrStop(refusal);
@@ -267,10 +288,10 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     if (this.stoppedWith || this.closed) return;
     if (reason === 'io client disconnect') return;
     if (reason === 'io server disconnect') {
-      return this.retryOrStop(this.lastError ?? new ClientSessionError('disconnected', 'disconnected by the server', { retryable: false }), true);
+      return this.retryOrStop(this.lastError ?? new ClientSessionError('server_disconnect', 'disconnected by the server', { retryable: false }), true);
     }
     // A lost transport: socket.io-client reconnects by itself, unless its reconnection is off.
-    if (!this.socket.active) this.stop(new ClientSessionError('disconnected', `connection lost (${reason})`, { retryable: false }));
+    if (!this.socket.active) this.stop(new ClientSessionError('connection_lost', `connection lost (${reason})`, { retryable: false }));
   }
 
   /** Gives up this connection attempt, without sending anything, and tries again later. */
@@ -308,7 +329,10 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
     if (error instanceof ClientSessionError && !error.retryable) return this.stop(error);
     if (!isRefreshRetryable(error)) return this.clearRefreshTimer();
     if (error instanceof UnauthorizedError) this.lastError = error;
-    if (++this.failures > this.settings.maxRetries || this.deadline === null) return;
+    // rate_limited without retryAfterMs: an earlier authenticate (one whose answer timed out here) is
+    // still pending on the server; tried again later, not counted (docs/protocol.md §8.5).
+    const counted = !(error instanceof UnauthorizedError && error.reason === 'rate_limited' && error.data.retryAfterMs === undefined);
+    if ((counted && ++this.failures > this.settings.maxRetries) || this.deadline === null) return;
     const delay = this.backOff(error);
     if (delay >= this.deadline - monotonic()) return;
     this.clearRefreshTimer();
@@ -317,7 +341,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
 
   /** retryDelayMs, doubled with each consecutive failure up to 30 s, stretched by jitter; never below what the server asked. */
   private backOff(error: SessionError): number {
-    const base = Math.min(this.settings.retryDelayMs * 2 ** (this.failures - 1), MAX_RETRY_DELAY_MS);
+    const base = Math.min(this.settings.retryDelayMs * 2 ** (Math.max(this.failures, 1) - 1), MAX_RETRY_DELAY_MS);
     return Math.max(Math.round(base * (1 + JITTER * Math.random())), retryAfter(error));
   }
 
@@ -340,13 +364,20 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
    * acceptance is applied (it runs after the acknowledgement's promise settles, so later packets may
    * come first), is a drop about to disconnect the socket: its reason is kept for that disconnect.
    * `announce: false`: handshake mode's connection, told to the app once the server's notice came.
+   * `endBefore`: a refresh's deadline when it was sent, to tell whether it extended the life.
    */
-  private accepted(token: string | undefined, refreshed: boolean, notice: LifetimeNotice | undefined, { refusalsAtSend, announce = true }: { refusalsAtSend?: number; announce?: boolean } = {}): void {
+  private accepted(
+    token: string | undefined,
+    refreshed: boolean,
+    notice: LifetimeNotice | undefined,
+    { refusalsAtSend, announce = true, endBefore }: { refusalsAtSend?: number; announce?: boolean; endBefore?: number | null } = {},
+  ): void {
     this.failures = 0;
     if (refusalsAtSend === undefined || refusalsAtSend === this.refusals) this.lastError = undefined;
     this.clearRetryTimer();
     this.announceConnection(); // a connection's own, if still held, comes first
     const expiresInMs = this.setLifetime(token, notice);
+    if (refreshed && !extendsLife(endBefore ?? null, this.deadline)) this.lifeCapped = true;
     if (announce) this.emit('authenticated', { exp: this.exp, expiresInMs, refreshed });
     this.scheduleRefresh();
   }
@@ -366,7 +397,7 @@ export class ClientSession extends Emitter<ClientSessionEvents, ClientSessionEve
 
   private scheduleRefresh(): void {
     this.clearRefreshTimer();
-    if (this.deadline === null || !this.usable()) return;
+    if (this.deadline === null || this.lifeCapped || !this.usable()) return;
     const delay = Math.max(refreshDelay(this.deadline - monotonic(), this.settings.refreshLeadMs), MIN_REFRESH_DELAY_MS);
     this.refreshTimer = setTimeout(() => void this.refresh(), delay);
   }

@@ -6,8 +6,9 @@ get_token mints tokens with PyJWT: `{sub, iat}` and no `exp` (the server's `maxA
 decides their life) unless SOCKJWT_TEST_EXP_S sets one. Prints one JSON line per helper event
 ({"event": "authenticated", "exp", "expires_in_s", "refreshed"}, {"event": "unauthorized",
 "reason"}, {"event": "stopped", "reason"}) and exits, closing the session, on the first of:
-`until` ('refreshed': an accepted in-place refresh; 'authenticated': the first acceptance),
-an `unauthorized`, or a stop.
+`until` ('refreshed': an accepted in-place refresh; 'authenticated': the first acceptance;
+'reconnected': the acceptance of a second connection), an `unauthorized`, or a stop. Each token
+carries `n`, the count of get_token calls, so the server can tell a fresh token from a reused one.
 
 signed-out-after-first: get_token raises SignedOut from its second call (the first refresh) on.
 
@@ -51,7 +52,7 @@ def get_token():
     if SIGNED_OUT_AFTER_FIRST and issued:
         raise SignedOut('the user signed out')
     issued.append(1)
-    claims = {'sub': 'python', 'iat': int(time.time())}
+    claims = {'sub': 'python', 'iat': int(time.time()), 'n': len(issued)}
     if EXP_S:
         claims['exp'] = int(time.time()) + int(EXP_S)
     return jwt.encode(claims, SECRET, algorithm='HS256')
@@ -63,9 +64,13 @@ def say(event, **fields):
 
 def watch(session, finished):
     """Prints the helper's events; calls finished() on the one that ends the run."""
+    connections = []
+
     def authenticated(info):
         say('authenticated', exp=info['exp'], expires_in_s=info['expires_in_s'], refreshed=info['refreshed'])
-        if UNTIL == 'authenticated' or info['refreshed']:
+        if not info['refreshed']:
+            connections.append(1)
+        if UNTIL == 'authenticated' or info['refreshed'] or (UNTIL == 'reconnected' and len(connections) == 2):
             finished()
 
     def unauthorized(refusal):

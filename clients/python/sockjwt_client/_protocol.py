@@ -39,16 +39,25 @@ REASONS = {
     'identity_required': (STOP, KEEP),
 }
 
-# Reasons of the helper itself, never sent by a server.
-TOKEN_UNAVAILABLE = 'token_unavailable'  # get_token failed or timed out max_retries times in a row
-SERVER_DISCONNECT = 'server_disconnect'  # the server disconnected without saying why (the app's decision)
+# Reasons of the helper itself, never sent by a server: the vocabulary of docs/protocol.md 8.4,
+# shared with sockjwt/client.
+TOKEN_UNAVAILABLE = 'token_unavailable'  # get_token raised or gave no string, max_retries + 1 times in a row (or SignedOut)
+TOKEN_TIMEOUT = 'token_timeout'          # ... the last of those failures was token_timeout_s running out
+ACK_TIMEOUT = 'ack_timeout'              # the server did not answer authenticate within ack_timeout_s
 CONNECT_REFUSED = 'connect_refused'      # a connect_error that is not sockjwt's (another middleware)
+SERVER_DISCONNECT = 'server_disconnect'  # the server disconnected without saying why (the app's decision)
+CONNECTION_LOST = 'connection_lost'      # the transport is gone for good (this helper always reconnects: unused)
+HELPER_REASONS = (TOKEN_UNAVAILABLE, TOKEN_TIMEOUT, ACK_TIMEOUT, CONNECT_REFUSED, SERVER_DISCONNECT, CONNECTION_LOST)
 
 MIN_RETRY_DELAY_S = 0.25  # no refusal is retried sooner, except the first after expired / session_limit
 MAX_RETRY_DELAY_S = 30.0
 # No refresh is scheduled sooner (protocol.md 8.2): a lifetime capped by maxSessionMs, which no
 # refresh moves, would otherwise halve into a storm of refreshes until the drop.
 MIN_REFRESH_DELAY_S = 1.0
+# A refresh that moved the end by less than this did not extend the life: no more refreshes until
+# the drop. Refreshes come at least 1 s apart and `exp` has whole seconds, so a real extension is
+# about 1 s or more; half of that absorbs the two answers' different transit times.
+MIN_EXTENSION_S = 0.5
 
 
 class Refusal(Exception):
@@ -99,6 +108,11 @@ def refusal_from(payload):
     return Refusal(reason, data['code'], message, retry_after_s, data)
 
 
+def no_answer(ack_timeout_s):
+    """An `authenticate` the server did not answer in time: acted on like `internal` (back off, retry)."""
+    return Refusal(ACK_TIMEOUT, ACK_TIMEOUT, f'the server did not answer authenticate within {ack_timeout_s} s')
+
+
 def on_connect_or_drop(reason):
     return REASONS.get(reason, REASONS['internal'])[0]
 
@@ -141,30 +155,40 @@ class Expiry:
     `exp`), so no refresh is needed, whatever `exp` says (`never_dropped`).
     """
 
-    def __init__(self, exp=None, expires_in_ms=None, never_dropped=False):
+    def __init__(self, exp=None, expires_in_ms=None, never_dropped=False, clock=time.monotonic, wall=time.time):
         self.exp = exp
-        self._deadline = None  # time.monotonic() at which the server drops the socket
+        self._clock = clock
+        self._deadline = None  # clock() at which the server drops the socket
         if never_dropped:
             pass
         elif isinstance(expires_in_ms, (int, float)) and not isinstance(expires_in_ms, bool):
-            self._deadline = time.monotonic() + expires_in_ms / 1000
+            self._deadline = clock() + expires_in_ms / 1000
         elif isinstance(exp, (int, float)) and not isinstance(exp, bool):
-            self._deadline = time.monotonic() + (exp - time.time())
+            self._deadline = clock() + (exp - wall())
 
     @classmethod
-    def from_answer(cls, answer, token):
+    def from_answer(cls, answer, token, clock=time.monotonic, wall=time.time):
         """From an acknowledgement or `authenticated` payload; the token's own `exp` when it says nothing."""
         answer = answer if isinstance(answer, dict) else {}
         exp = answer.get('exp', token_exp(token) if token else None)
         stated_never = 'expiresInMs' in answer and answer['expiresInMs'] is None
-        return cls(exp, answer.get('expiresInMs'), never_dropped=stated_never)
+        return cls(exp, answer.get('expiresInMs'), never_dropped=stated_never, clock=clock, wall=wall)
+
+    def extends(self, previous):
+        """Whether this end is at least MIN_EXTENSION_S past `previous` (the Expiry a refresh replaced).
+
+        Less is a life capped by the server (maxSessionMs) or the same token again.
+        """
+        if previous is None or previous._deadline is None or self._deadline is None:
+            return True
+        return self._deadline - previous._deadline >= MIN_EXTENSION_S
 
     @property
     def never(self):
         return self._deadline is None
 
     def remaining_s(self):
-        return None if self._deadline is None else self._deadline - time.monotonic()
+        return None if self._deadline is None else self._deadline - self._clock()
 
     def refresh_in_s(self, lead_s):
         """remaining - min(lead, remaining / 2): the lead before expiry, never before half the life left, never under 1 s."""

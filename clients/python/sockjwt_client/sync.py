@@ -1,4 +1,4 @@
-"""The helper for python-socketio's threaded `socketio.Client`."""
+"""The helper for python-socketio's threaded `socketio.Client`: a thread that drives the core."""
 import concurrent.futures
 import queue
 import threading
@@ -6,11 +6,15 @@ import time
 
 from socketio.exceptions import BadNamespaceError
 
-from . import _protocol as p
-from ._base import REASON_GRACE_S, Outcome, SessionBase, TokenFailure, token_failure
+from . import _core as c
+from ._base import DriverBase
+
+# Bounds the wait for python-engineio's loops after a teardown; they end within milliseconds once
+# the transport is shut (a websocket close waits up to 3 s for the server's close frame).
+ENGINE_TASK_JOIN_S = 5.0
 
 
-class Session(SessionBase):
+class Session(DriverBase):
     """Keeps one `socketio.Client` authenticated with a sockjwt server (docs/protocol.md).
 
     A fresh token from `get_token()` for every connection; an in-place refresh before it
@@ -22,25 +26,18 @@ class Session(SessionBase):
 
         sio = socketio.Client()
         session = Session(sio, 'https://chat.example.com', get_token=fetch_token)
+        session.on('stopped', lambda error: print('gave up:', error.reason))
         session.start()
-        session.wait()   # until it stops (session.stopped says why) or session.close()
 
     `get_token` is called on a worker thread, at most `token_timeout_s` is waited for it.
     """
 
     def __init__(self, client, url, get_token, **options):
-        super().__init__(client, url, get_token, **options)
         self._events = queue.Queue()
-        self._closed = threading.Event()
+        super().__init__(client, url, get_token, **options)
         self._done = threading.Event()
         self._thread = None
-        self._lock = threading.Lock()
-        self._acks = 0
-        # A refused refresh's `unauthorized` may be handled after its acknowledgement (each packet
-        # runs on its own thread): it must then not be taken for a drop.
-        self._late_refusals = []
-        self._saw_refusal = False
-        self._install_handlers()
+        self._heard_disconnect = False  # the connection's end was reported by python-socketio
 
     # ------------------------------------------------------------------ public
 
@@ -55,320 +52,135 @@ class Session(SessionBase):
     def wait(self, timeout=None):
         """Blocks until the helper stops or is closed; returns `stopped` (None after close())."""
         self._done.wait(timeout)
-        return self._stopped
+        return self.stopped
 
     def refresh(self):
         """Refreshes the token in place now. Returns a Future of True (accepted) or False."""
         future = concurrent.futures.Future()
-        if self._done.is_set():
+        if self._done.is_set() or self._thread is None:
             future.set_result(False)
         else:
-            self._events.put(('refresh_now', future))
+            self._post('refresh_requested', future)
         return future
 
     def close(self):
         """Disconnects for good: no refresh, retry or reconnection follows."""
-        self._closed.set()
-        self._events.put(('close', None))
-        self._teardown()
+        self._post('close')
+        self._teardown()  # unblocks a worker waiting on the client
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(self.token_timeout_s + self.ack_timeout_s)
+            self._thread.join(self.settings.token_timeout_s + self.settings.ack_timeout_s)
         self._done.set()
-
-    # ------------------------------------------------------------------ handlers (socketio's threads)
-
-    def _install_handlers(self):
-        ns = self.namespace
-        put = self._events.put
-        self.client.on('connect', lambda: put(('connect', None)), namespace=ns)
-        self.client.on('connect_error', lambda *args: put(('connect_error', args[0] if args else None)), namespace=ns)
-        self.client.on('disconnect', lambda: put(('disconnect', self._server_disconnected)), namespace=ns)
-        self.client.on('authenticated', lambda *args: put(('authenticated', args[0] if args else None)), namespace=ns)
-
-        def unauthorized(*args):
-            put(('unauthorized', args[0] if args else None))
-            return True  # the acknowledgement message mode asks for: the server may let go now
-
-        self.client.on('unauthorized', unauthorized, namespace=ns)
-        # python-socketio 5 reports a server's DISCONNECT and a lost transport alike; only the
-        # former must not be retried (docs/protocol.md section 6). Mark it on the way in.
-        handle = getattr(self.client, '_handle_disconnect', None)
-        if handle is not None:
-            def handle_disconnect(namespace, *rest):
-                if (namespace or '/') == ns:
-                    self._server_disconnected = True
-                return handle(namespace, *rest)
-
-            self.client._handle_disconnect = handle_disconnect
 
     # ------------------------------------------------------------------ the worker
 
+    def _post(self, event, *args):
+        self._events.put((event, args))
+
+    def _dispatch(self, event, args):
+        if event == 'disconnected' or (event == 'connected' and not self.client.connected):
+            self._heard_disconnect = True
+        return super()._dispatch(event, args)
+
     def _run(self):
         try:
-            self._loop()
+            self._perform(self._core.start())
+            while not self._done.is_set():
+                deadline = self._core.deadline
+                try:
+                    event, args = self._events.get(timeout=None if deadline is None else max(deadline - time.monotonic(), 0))
+                except queue.Empty:
+                    self._perform(self._core.timer_fired())
+                    continue
+                self._perform(self._dispatch(event, args))
         except Exception as error:  # a bug here must not leave wait() hanging
-            self._stop(p.SessionStopped('internal', f'sockjwt_client: {error!r}'))
+            self._core.stopped = self._core.stopped or c.p.SessionStopped('internal', f'sockjwt_client: {error!r}')
         finally:
             self._teardown()
             self._done.set()
+            self._refuse_pending_refreshes()
 
-    def _loop(self):
-        failures = lost = 0
-        while not self._closed.is_set():
-            outcome = self._connection()
-            if outcome.kind == Outcome.CLOSED or self._closed.is_set():
-                return
-            decision = self._after(outcome, failures, lost)
-            if decision[0] == 'stop':
-                return self._stop(decision[1])
-            _, delay, failures, lost = decision
-            if self._closed.wait(delay):
-                return
-
-    def _connection(self):
-        """One connection, from getting a token to its end."""
-        self._teardown()
-        self._drain()
-        try:
-            token = self._fetch_token()
-        except TokenFailure as error:
-            return Outcome(Outcome.TOKEN_FAILED, detail=str(error), retryable=error.retryable)
-        self._server_disconnected = False
-        self._late_refusals = []
-        try:
-            self.client.connect(self.url, auth=self._auth(token), namespaces=[self.namespace], wait=False, **self.connect_options)
-        except Exception as error:  # socketio.exceptions.ConnectionError: no transport
-            return self._outcome_of_connect_error(None, str(error))
-        event, data, notice = self._until_connected()
-        if event == 'connect_error':
-            return self._outcome_of_connect_error(data, 'connect_error')
-        if event != 'connect':
-            return Outcome(Outcome.CLOSED) if event == 'close' else Outcome(Outcome.LOST, detail=f'no connect ({event})')
-        answer = None
-        if self.mode == 'message':
-            answer = self._authenticate(token, live=False)
-            if isinstance(answer, Outcome):
-                return answer
-            if not (isinstance(answer, dict) and answer.get('ok') is True):
-                refusal = p.refusal_from(answer) or p.Refusal('timeout', 'unknown', 'no answer to authenticate')
-                if not self._saw_refusal:
-                    self._notify('unauthorized', refusal)
-                return Outcome(Outcome.REFUSED, refusal)
-        # Handshake mode: the server's `authenticated` (expiresInMs) may have come before `connect`.
-        return self._live(token, answer if self.mode == 'message' else notice)
-
-    def _until_connected(self):
-        """(event, data, notice): the end of a connection attempt, and an `authenticated` that came before it.
-
-        Each packet is handled on its own thread (or task): the server's `authenticated`, sent right
-        after CONNECT, can reach the queue first; it is kept, not thrown away.
-        """
-        deadline = time.monotonic() + self.connect_timeout_s
-        notice = None
-        while True:
-            event, data = self._next(max(deadline - time.monotonic(), 0), ('connect', 'connect_error', 'disconnect', 'authenticated'))
-            if event == 'connect' and not self.client.connected:
-                # python-socketio handles each packet on its own thread (task): a CONNECT answer
-                # handled after its transport closed announces a namespace whose disconnect was
-                # never announced (the client had no namespace yet when the transport closed).
-                return 'disconnect', self._server_disconnected, notice
-            if event != 'authenticated':
-                return event, data, notice
-            notice = data if isinstance(data, dict) else notice
-
-    def _live(self, token, answer):
-        """An accepted connection: refresh in place until it ends."""
-        self._accept(answer, token, refreshed=False)
-        refresh_failures = 0
-        refresh_at = self._refresh_at()
-        while True:
-            timeout = None if refresh_at is None else max(refresh_at - time.monotonic(), 0)
-            event, data = self._next(timeout, None)
-            if event == 'timeout' or event == 'refresh_now':
-                future = data if event == 'refresh_now' else None
-                outcome, accepted, refusal = self._refresh()
-                if future is not None:
-                    future.set_result(accepted)
-                if outcome is not None:
-                    return outcome
-                if accepted:
-                    refresh_failures = 0
-                    refresh_at = self._refresh_at()
-                else:
-                    refresh_failures += 1
-                    delay = self._refresh_retry_in(refresh_failures, refusal)
-                    refresh_at = None if delay is None else time.monotonic() + delay
-            elif event == 'authenticated' and isinstance(data, dict):
-                # Newer servers say how long this socket has (expiresInMs) right after connect.
-                # Reschedule whether or not a refresh was due: a token without exp gets its first
-                # deadline here when the server states one (maxAge, maxSessionMs).
-                self._expiry = p.Expiry.from_answer(data, token)
-                if refresh_failures == 0:
-                    refresh_at = self._refresh_at()
-            elif event == 'unauthorized':
-                refusal = p.refusal_from(data)
-                if refusal is not None and refusal.reason in self._late_refusals:
-                    self._late_refusals.remove(refusal.reason)
-                    continue
-                return self._dropped(refusal)
-            elif event == 'disconnect':
-                return self._ended(data)
-            elif event == 'close':
-                return Outcome(Outcome.CLOSED)
-
-    def _refresh(self):
-        """(outcome if the connection ended, accepted, refusal)."""
-        try:
-            token = self._fetch_token()
-        except TokenFailure as error:
-            if not error.retryable:  # signed out: stop now, not at expiry
-                return Outcome(Outcome.TOKEN_FAILED, detail=str(error), authenticated=True, retryable=False), False, None
-            return None, False, None
-        answer = self._authenticate(token)
-        if isinstance(answer, Outcome):
-            return answer, False, None
-        if isinstance(answer, dict) and answer.get('ok') is True:
-            self._accept(answer, token, refreshed=True)
-            return None, True, None
-        refusal = p.refusal_from(answer) or p.Refusal('timeout', 'unknown', 'no answer to authenticate')
-        if answer is not None and not self._saw_refusal:
-            self._late_refusals.append(refusal.reason)
-            self._notify('unauthorized', refusal)
-        if refusal.reason == 'rate_limited' and refusal.retry_after_s is None:
-            refusal = None  # another authenticate was pending: simply try again later
-        return None, False, refusal
-
-    def _authenticate(self, token, live=True):
-        """Sends `authenticate` and waits for its acknowledgement: the answer, None on timeout, or an Outcome."""
-        with self._lock:
-            self._acks += 1
-            seq = self._acks
-        try:
-            self.client.emit('authenticate', {'token': token}, namespace=self.namespace,
-                             callback=lambda *args: self._events.put(('ack', (seq, args[0] if args else None))))
-        except BadNamespaceError:
-            pass  # the namespace is going away: its 'disconnect' event ends this attempt below
-        deadline = time.monotonic() + self.ack_timeout_s
-        self._saw_refusal = False
-        seen = None  # the `unauthorized` received while waiting: it explains a disconnect that follows
-        while True:
-            event, data = self._next(max(deadline - time.monotonic(), 0), None)
-            if event == 'ack' and data[0] == seq:
-                return data[1]
-            if event == 'unauthorized':
-                refusal = p.refusal_from(data)
-                if refusal is not None:
-                    self._saw_refusal = True
-                    seen = refusal
-                    self._notify('unauthorized', refusal)
-            elif event == 'disconnect':
-                # `unauthorized`, then a disconnect and no answer: a drop during a refresh, or a
-                # message-mode timeout. The reason is already here: do not wait for another one.
-                if seen is not None:
-                    return Outcome(Outcome.REFUSED, seen, authenticated=live)
-                return self._ended(data)
-            elif event == 'close':
-                return Outcome(Outcome.CLOSED)
-            elif event == 'timeout':
-                return None
-            elif event == 'refresh_now':
-                data.set_result(False)
-
-    def _dropped(self, refusal):
-        """An `unauthorized` outside a refresh: the server is about to disconnect."""
-        if refusal is None:
-            return Outcome(Outcome.SERVER_DISCONNECT, authenticated=True)
-        self._notify('unauthorized', refusal)
-        self._next(REASON_GRACE_S, ('disconnect', 'close'))
-        return Outcome(Outcome.REFUSED, refusal, authenticated=True)
-
-    def _ended(self, server_disconnect):
-        """A disconnect: explained by an `unauthorized` that may still be on its way, or not."""
-        if not server_disconnect:
-            return Outcome(Outcome.LOST, authenticated=True)
-        event, data = self._next(REASON_GRACE_S, ('unauthorized', 'close'))
-        refusal = p.refusal_from(data) if event == 'unauthorized' else None
-        if refusal is None:
-            return Outcome(Outcome.CLOSED) if event == 'close' else Outcome(Outcome.SERVER_DISCONNECT, authenticated=True)
-        self._notify('unauthorized', refusal)
-        return Outcome(Outcome.REFUSED, refusal, authenticated=True)
-
-    def _outcome_of_connect_error(self, data, detail):
-        refusal = p.refusal_from(data)
-        if refusal is not None:
-            self._notify('unauthorized', refusal)
-            return Outcome(Outcome.REFUSED, refusal)
-        if data is None:
-            return Outcome(Outcome.LOST, detail=detail)
-        return Outcome(Outcome.NOT_SOCKJWT, detail=str(data.get('message', data)) if isinstance(data, dict) else str(data))
-
-    # ------------------------------------------------------------------ helpers
-
-    def _next(self, timeout, kinds):
-        """The next event (of `kinds`, or any); ('timeout', None) when none comes in time."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            remaining = None if deadline is None else max(deadline - time.monotonic(), 0)
-            try:
-                event, data = self._events.get(timeout=remaining)
-            except queue.Empty:
-                return 'timeout', None
-            if kinds is None or event in kinds or event == 'close':
-                return event, data
-            if event == 'refresh_now':
-                data.set_result(False)
-
-    def _drain(self):
+    def _refuse_pending_refreshes(self):
+        """refresh() calls that reached the queue after the session ended resolve False."""
         while True:
             try:
-                event, data = self._events.get_nowait()
+                event, args = self._events.get_nowait()
             except queue.Empty:
                 return
-            if event == 'refresh_now':
-                data.set_result(False)
-            elif event == 'close':
-                self._events.put((event, data))
-                return
+            if event == 'refresh_requested' and not args[0].done():
+                args[0].set_result(False)
 
-    def _fetch_token(self):
-        box = {}
-        finished = threading.Event()
+    def _perform(self, actions):
+        for action in actions:
+            if isinstance(action, c.FetchToken):
+                self._fetch_token(action.ticket)
+            elif isinstance(action, c.Connect):
+                self._connect(action.auth)
+            elif isinstance(action, c.SendAuthenticate):
+                self._send_authenticate(action)
+            elif isinstance(action, c.Teardown):
+                self._teardown()
+            elif isinstance(action, c.Notify):
+                self._notify(action.event, action.value)
+            elif isinstance(action, c.Resolve):
+                if not action.waiter.done():  # the application may have cancelled its future
+                    action.waiter.set_result(action.value)
+            elif isinstance(action, c.Finished):
+                self._done.set()
 
+    def _fetch_token(self, ticket):
         def call():
             try:
-                box['token'] = self._get_token()
+                token = self._get_token()
             except BaseException as error:  # reported, not raised on a stray thread
-                box['error'] = error
-            finally:
-                finished.set()
+                self._post('token_failed', ticket, c.token_failure(error))
+            else:
+                self._post('token_ready', ticket, token)
 
         threading.Thread(target=call, name='sockjwt-get-token', daemon=True).start()
-        if not finished.wait(self.token_timeout_s):
-            raise TokenFailure(f'get_token did not answer within {self.token_timeout_s} s')
-        if 'error' in box:
-            raise token_failure(box['error'])
-        return self._check_token(box.get('token'))
 
-    def _accept(self, answer, token, refreshed):
-        self._expiry = p.Expiry.from_answer(answer, token)
-        self._notify('authenticated', {'exp': self._expiry.exp, 'expires_in_s': self._expiry.remaining_s(), 'refreshed': refreshed})
+    def _connect(self, auth):
+        self._server_disconnected = False
+        try:
+            self.client.connect(self.url, wait=False, **self._connect_kwargs(auth))
+        except Exception as error:  # socketio.exceptions.ConnectionError: no transport
+            self._post('connect_error', None, str(error))
 
-    def _refresh_at(self):
-        delay = self._expiry.refresh_in_s(self.refresh_lead_s)
-        return None if delay is None else time.monotonic() + delay
+    def _send_authenticate(self, action):
+        try:
+            self.client.emit('authenticate', {'token': action.token}, namespace=self.namespace,
+                             callback=lambda *args: self._post('acked', action.seq, args[0] if args else None))
+        except BadNamespaceError:
+            pass  # the namespace is going away: its 'disconnect' event ends this attempt
 
     def _teardown(self):
+        # After a disconnect python-socketio reported, its engine is ending the connection on its
+        # own threads: a disconnect() from here would race them. Shut the transport and wait for them.
+        heard, self._heard_disconnect = self._heard_disconnect, False
+        if not heard:
+            self._disconnect_client()
+        self._close_transport()
+        self._join_engine_tasks()
+        if heard:
+            self._disconnect_client()  # the engine is down: this only resets the client's state
+        self.client.connected = False
+
+    def _disconnect_client(self):
         try:
             self.client.disconnect()
         except Exception:  # already gone
             pass
-        self.client.connected = False
 
-    def _stop(self, error):
-        if self._stopped is None:
-            self._stopped = error
-            self._teardown()
-            self._notify('stopped', error)
+    def _join_engine_tasks(self):
+        """Waits for python-engineio's read and write loops of the connection just torn down.
+
+        A loop still running when the next connect() replaces the engine's packet queue takes its
+        None from the old queue and calls task_done() on the new one ("task_done() called too many
+        times", a crash of the new connection's writer). The transport is shut, so they end at once.
+        """
+        eio = getattr(self.client, 'eio', None)
+        for task in (getattr(eio, 'read_loop_task', None), getattr(eio, 'write_loop_task', None)):
+            if isinstance(task, threading.Thread) and task is not threading.current_thread():
+                task.join(ENGINE_TASK_JOIN_S)
 
     def _notify(self, event, value):
         for callback in list(self._callbacks[event]):

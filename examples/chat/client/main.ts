@@ -229,7 +229,7 @@ class ChatSession {
       // getToken() failed: /auth/refresh said no (signed out, banned, the session's time is up, or too many refreshes).
       return { state: cause.status === 403 ? 'revoked' : 'expired', text: cause.message };
     }
-    if (error instanceof ClientSessionError && error.reason === 'connect_failed' && cause instanceof Error) {
+    if (error instanceof ClientSessionError && error.reason === 'connect_refused' && cause instanceof Error) {
       return { state: 'refused', text: `The server refused this connection: ${cause.message}` };
     }
     return { state: 'refused', text: `Disconnected: ${error.message}` };

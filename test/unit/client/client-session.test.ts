@@ -485,13 +485,13 @@ describe('ClientSession (unit, fake socket and clock)', () => {
       assert.deepEqual(h.stopped, []);
     });
 
-    it('a connect_error that is not sockjwt’s → stopped (connect_failed)', async (t) => {
+    it('a connect_error that is not sockjwt’s → stopped (connect_refused)', async (t) => {
       const h = setup(t, { mode: 'handshake' });
       await h.handshake();
       h.socket.refuse(undefined, 'not allowed by the app');
       assert.deepEqual(h.unauthorized, []);
       assert.equal(h.stopped.length, 1);
-      assert.equal(h.stopped[0]!.reason, 'connect_failed');
+      assert.equal(h.stopped[0]!.reason, 'connect_refused');
       assert.match(h.stopped[0]!.message, /not allowed by the app/);
     });
 
@@ -588,6 +588,28 @@ describe('ClientSession (unit, fake socket and clock)', () => {
       assert.equal(h.socket.disconnects, 0);
     });
 
+    it('→ live, capped: a refresh that did not move the end by 1 s (maxSessionMs) ends refreshing until the drop; the next connection refreshes again', async (t) => {
+      const h = setup(t, { mode: 'handshake' });
+      await h.liveHandshake({ expiresInMs: 4000 });
+      await h.expectRefreshBetween(2000, 2000);
+      await acceptRefresh(h, 2000); // the same end: the server's cap, not the token, decides it
+      assert.deepEqual(h.authenticated.at(-1), { exp: START_S + 2 + 3600, expiresInMs: 2000, refreshed: true });
+      await h.tick(60_000);
+      assert.equal(h.authenticates(), 1, 'no refresh after one that did not extend the life');
+      await drop(h, 'session_limit');
+      await h.expectConnectBetween(0, 0);
+      await h.liveHandshake({ expiresInMs: 4000 });
+      await h.expectRefreshBetween(2000, 2000);
+    });
+
+    it('→ live: a refresh that moved the end by 1 s (3 s tokens with whole-second exp, 1.5 s apart) is an extension: refreshing goes on', async (t) => {
+      const h = setup(t, { mode: 'handshake' });
+      await h.liveHandshake({ expiresInMs: 3000 });
+      await h.expectRefreshBetween(1500, 1500);
+      await acceptRefresh(h, 2500); // the end moved from +3 s to +4 s
+      await h.expectRefreshBetween(1250, 1250);
+    });
+
     it('→ retry: a refusal with a retry-refresh reason (internal) is tried again after the back-off, on the same socket', async (t) => {
       const h = setup(t, { mode: 'handshake' });
       await h.liveHandshake({ expiresInMs: 60_000 });
@@ -610,6 +632,16 @@ describe('ClientSession (unit, fake socket and clock)', () => {
       await h.tick(30_000);
       await refuseRefresh(h, 'rate_limited', 8000);
       await h.expectRefreshBetween(8000, 8000);
+    });
+
+    it('→ retry, uncounted: rate_limited without retryAfterMs (an earlier authenticate still pending) is tried again even with maxRetries 0', async (t) => {
+      const h = setup(t, { mode: 'handshake', maxRetries: 0 });
+      await h.liveHandshake({ expiresInMs: 60_000 });
+      await h.tick(30_000);
+      await refuseRefresh(h, 'rate_limited');
+      await h.expectRefreshBetween(1000, 1250);
+      await acceptRefresh(h, 60_000);
+      assert.deepEqual(h.stopped, []);
     });
 
     it('→ keep: subject_mismatch ends refreshing in place; the socket stays and nothing stops', async (t) => {
@@ -775,12 +807,12 @@ describe('ClientSession (unit, fake socket and clock)', () => {
       await h.expectConnectBetween(0, 0);
     });
 
-    it('a server disconnect without unauthorized (the app’s) → stopped (disconnected), no reconnection', async (t) => {
+    it('a server disconnect without unauthorized (the app’s) → stopped (server_disconnect), no reconnection', async (t) => {
       const h = setup(t, { mode: 'handshake' });
       await h.liveHandshake();
       h.socket.serverDisconnect();
       assert.equal(h.stopped.length, 1);
-      assert.equal(h.stopped[0]!.reason, 'disconnected');
+      assert.equal(h.stopped[0]!.reason, 'server_disconnect');
       assert.ok(h.stopped[0] instanceof ClientSessionError);
       assert.match(h.stopped[0].message, /disconnected by the server/);
       await h.tick(60_000);
@@ -803,12 +835,12 @@ describe('ClientSession (unit, fake socket and clock)', () => {
     });
 
     for (const reason of ['transport close', 'ping timeout', 'transport error']) {
-      it(`transport lost (${reason}) with reconnection off → stopped (disconnected), the reason reported`, async (t) => {
+      it(`transport lost (${reason}) with reconnection off → stopped (connection_lost), the reason reported`, async (t) => {
         const h = setup(t, { mode: 'handshake' });
         await h.liveHandshake();
         h.socket.lose(reason, { reconnecting: false });
         assert.equal(h.stopped.length, 1);
-        assert.equal(h.stopped[0]!.reason, 'disconnected');
+        assert.equal(h.stopped[0]!.reason, 'connection_lost');
         assert.equal(h.stopped[0]!.message, `connection lost (${reason})`);
       });
     }
@@ -823,14 +855,14 @@ describe('ClientSession (unit, fake socket and clock)', () => {
       assert.equal(h.authenticates(), 0);
     });
 
-    it('socket.io-client gives up reconnecting (reconnect_failed) → stopped (connect_failed)', async (t) => {
+    it('socket.io-client gives up reconnecting (reconnect_failed) → stopped (connection_lost)', async (t) => {
       const h = setup(t, { mode: 'handshake' });
       await h.liveHandshake();
       h.socket.lose('transport close', { reconnecting: true });
       h.socket.io.emit('reconnect_failed');
       assert.deepEqual(
         h.stopped.map((error) => error.reason),
-        ['connect_failed'],
+        ['connection_lost'],
       );
       assert.equal(h.socket.disconnects, 1, 'the socket.io-client socket is shut');
     });
