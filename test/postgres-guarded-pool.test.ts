@@ -2,7 +2,10 @@
 // it holds that dies is reported, not thrown, and handed back to be discarded, so that outages
 // do not use the pool up. Real PostgreSQL of the test's own; the backend ended by the server.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { guardedPool } from '../src/postgres/guarded-pool.js';
 import { privatePostgres } from './postgres-support.js';
@@ -13,7 +16,7 @@ test('a held connection that dies is reported and discarded: three outages on a 
   pool.on('error', () => {});
   t.after(() => pool.end());
   const reported: unknown[] = [];
-  const guarded = guardedPool(pool, (error) => reported.push(error));
+  const guarded = guardedPool(pool, (error) => reported.push(error)).pool;
   for (let outage = 0; outage < 3; outage++) {
     // Held as the adapter holds its LISTEN connection: checked out, never released.
     const held = await guarded.connect();
@@ -28,4 +31,31 @@ test('a held connection that dies is reported and discarded: three outages on a 
   a.release();
   b.release();
   assert.equal((await guarded.query('SELECT 1 AS one')).rows[0].one, 1, 'queries go through the view');
+});
+
+test('a PostgresCluster closed while the adapter is still opening its connection lets the process exit', { timeout: 60_000 }, async (t) => {
+  const server = await privatePostgres(t);
+  // The adapter starts checking out its LISTEN connection in the constructor; the server closes
+  // before that completes, so the adapter's close() has nothing to release yet.
+  const script = [
+    "import { Server } from 'socket.io';",
+    "import { PostgresCluster } from './src/postgres/index.ts';",
+    'const io = new Server(0);',
+    "const cluster = new PostgresCluster(io, { connectionString: process.env.DATABASE_URL, logger: { warn() {}, info() {} } });",
+    'await io.close();',
+    'await cluster.ready;',
+    'await cluster.close();',
+    "console.log('closed');",
+  ].join('\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), env: { ...process.env, DATABASE_URL: server.url }, stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => child.kill('SIGKILL'));
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
+  // Decided by order: the process either exits by itself, or is still there 20 s after it said 'closed'.
+  const exited = once(child, 'exit').then(() => 'exited');
+  const closed = new Promise<void>((resolve) => child.stdout!.on('data', () => output.includes('closed') && resolve()));
+  await Promise.race([closed, exited]);
+  assert.match(output, /closed/);
+  const verdict = await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000, 'still running: a connection or a timer holds the process'))]);
+  assert.equal(verdict, 'exited');
 });

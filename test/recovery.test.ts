@@ -35,7 +35,7 @@ async function reconnectsUnrecovered(h: Awaited<ReturnType<typeof recoveringSetu
   await cutTransport(h.io, h.client);
   h.io.emit('missed');
   meanwhile();
-  await connected(h.client, 4000);
+  await connected(h.client, 8000);
   assert.equal(h.client.recovered, false);
   const barrier = next(h.client, 'barrier');
   h.io.emit('barrier');
@@ -72,8 +72,10 @@ describe('connection state recovery', () => {
   });
 
   it('a session whose token expired while disconnected is not recovered: no missed packets, a normal handshake', async (t) => {
-    const h = await recoveringSetup(t, {}, 1500);
-    const exp = nowSeconds() + 2; // not + 1: signed at x.999 s that leaves it 1 ms, refused at connect
+    // 1–2 s to live at connect (not + 1: signed at x.999 s, that left 1 ms, refused at connect); the
+    // client comes back 2.5 s after the cut, so after exp whatever the fraction of the second.
+    const h = await recoveringSetup(t, {}, 2500);
+    const exp = nowSeconds() + 2;
     h.token.current = sign({ sub: 'u-1', exp });
     await connected(h.client);
     await reconnectsUnrecovered(h, () => (h.token.current = sign({ sub: 'u-1' })));

@@ -2,7 +2,7 @@ import { createAdapter, type PostgresAdapterOptions } from '@socket.io/postgres-
 import pg from 'pg';
 import type { Server } from 'socket.io';
 import { numberOption } from '../util/numbers.js';
-import { guardedPool } from './guarded-pool.js';
+import { guardedPool, type GuardedPool } from './guarded-pool.js';
 import { describe, PostgresRevocationStore, type PostgresLogger } from './postgres-revocation-store.js';
 import { tableNames } from './schema.js';
 
@@ -72,6 +72,7 @@ export class PostgresCluster {
   private readonly ownsPool: boolean;
   private readonly logger: PostgresLogger;
   private adapterFailureReported = false;
+  private adapterPool: GuardedPool | undefined;
 
   constructor(io: Server, options: PostgresClusterOptions = {}) {
     this.logger = options.logger ?? consoleLogger;
@@ -100,6 +101,7 @@ export class PostgresCluster {
   /** Closes what sockjwt opened: the listener, and the pool if it made it. Close the socket.io server first. */
   async close(): Promise<void> {
     await this.revocationStore.close();
+    this.adapterPool?.close();
     if (!this.ownsPool) return;
     // end() waits for every checked-out connection; one the adapter still holds must not hold the shutdown.
     let timer: NodeJS.Timeout | undefined;
@@ -119,7 +121,8 @@ export class PostgresCluster {
       this.adapterFailureReported = false;
       if (createTables) void this.pool.query(`CREATE TABLE IF NOT EXISTS ${attachments.table} (id bigserial UNIQUE, created_at timestamptz DEFAULT now(), payload bytea)`).catch(() => {});
     });
-    io.adapter(createAdapter(guardedPool(this.pool, report), { ...choice, errorHandler: choice.errorHandler ?? report }));
+    this.adapterPool = guardedPool(this.pool, report);
+    io.adapter(createAdapter(this.adapterPool.pool, { ...choice, errorHandler: choice.errorHandler ?? report }));
   }
 }
 
