@@ -8,8 +8,8 @@ import { cachedInstall } from './cached-install.js';
 import { outputOf } from './support.js';
 
 /**
- * The NestJS matrix: sockjwt/nest's end-to-end tests (test/nest.test.ts, test/nest-redis.test.ts)
- * run again on NestJS 11. The repository's devDependencies are Nest 12 (the main run); Nest's
+ * The NestJS matrix: sockjwt/nest's end-to-end tests (test/nest.test.ts, test/nest-redis.test.ts,
+ * test/nest-redis-cluster.test.ts) run again on NestJS 11. The repository's devDependencies are Nest 12 (the main run); Nest's
  * packages import each other by name, so npm aliases cannot hold a second major beside them.
  * Instead Nest 11 is installed once in node_modules/.cache/sockjwt-nest-11 (from
  * test/nest-matrix/nest-11.package.json), and a child `node --test` resolves every `@nestjs/*`
@@ -18,7 +18,7 @@ import { outputOf } from './support.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const MAJORS = [{ major: 11, manifest: 'test/nest-matrix/nest-11.package.json' }];
-const FILES = ['test/nest.test.ts', 'test/nest-redis.test.ts'];
+const FILES = ['test/nest.test.ts', 'test/nest-redis.test.ts', 'test/nest-redis-cluster.test.ts'];
 
 /** Installs the major's packages unless the cached directory already holds this manifest's install. */
 const install = (manifest: string, major: number): string => cachedInstall(manifest, `sockjwt-nest-${major}`, '@nestjs/core');
