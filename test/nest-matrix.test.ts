@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { cachedInstall } from './cached-install.js';
 import { outputOf } from './support.js';
 
 /**
- * The NestJS matrix: sockjwt/nest's end-to-end tests (test/nest.test.ts, test/nest-redis.test.ts)
- * run again on NestJS 11. The repository's devDependencies are Nest 12 (the main run); Nest's
+ * The NestJS matrix: sockjwt/nest's end-to-end tests (test/nest.test.ts, test/nest-redis.test.ts,
+ * test/nest-redis-cluster.test.ts) run again on NestJS 11. The repository's devDependencies are Nest 12 (the main run); Nest's
  * packages import each other by name, so npm aliases cannot hold a second major beside them.
  * Instead Nest 11 is installed once in node_modules/.cache/sockjwt-nest-11 (from
  * test/nest-matrix/nest-11.package.json), and a child `node --test` resolves every `@nestjs/*`
@@ -17,18 +18,10 @@ import { outputOf } from './support.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const MAJORS = [{ major: 11, manifest: 'test/nest-matrix/nest-11.package.json' }];
-const FILES = ['test/nest.test.ts', 'test/nest-redis.test.ts'];
+const FILES = ['test/nest.test.ts', 'test/nest-redis.test.ts', 'test/nest-redis-cluster.test.ts'];
 
 /** Installs the major's packages unless the cached directory already holds this manifest's install. */
-function install(manifest: string, dir: string): void {
-  const wanted = readFileSync(join(root, manifest), 'utf8');
-  const installed = join(dir, 'package.json');
-  if (existsSync(installed) && readFileSync(installed, 'utf8') === wanted && existsSync(join(dir, 'node_modules/@nestjs/core'))) return;
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(join(root, manifest), installed);
-  const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts'], { cwd: dir, encoding: 'utf8' });
-  assert.equal(npm.status, 0, `npm install in ${dir} failed:\n${npm.stderr}`);
-}
+const install = (manifest: string, major: number): string => cachedInstall(manifest, `sockjwt-nest-${major}`, '@nestjs/core');
 
 for (const { major, manifest } of MAJORS) {
   describe(`sockjwt/nest on NestJS ${major}`, () => {
@@ -38,7 +31,7 @@ for (const { major, manifest } of MAJORS) {
     const hook = ['--import', 'tsx', '--import', './test/nest-matrix/redirect-nest.mjs'];
 
     it('loads Nest from the installed major', () => {
-      install(manifest, dir);
+      install(manifest, major);
       const probe = spawnSync(process.execPath, [...hook, '--input-type=module', '-e', "console.log(import.meta.resolve('@nestjs/core'))"], { cwd: root, env, encoding: 'utf8' });
       assert.equal(probe.status, 0, probe.stderr);
       assert.ok(probe.stdout.trim().startsWith(`file://${dir}/node_modules/@nestjs/core/`), probe.stdout);
@@ -47,7 +40,7 @@ for (const { major, manifest } of MAJORS) {
     });
 
     it('type-checks examples/nest and the built sockjwt/nest declarations against its types (tsc)', () => {
-      install(manifest, dir);
+      install(manifest, major);
       // `paths` sends every @nestjs/* import, in the example and in dist/nest.d.ts, to this major.
       const tsconfig = join(dir, 'tsconfig.example.json');
       writeFileSync(tsconfig, JSON.stringify({
@@ -64,7 +57,7 @@ for (const { major, manifest } of MAJORS) {
     });
 
     it(`passes ${FILES.join(' and ')}`, { timeout: 300_000 }, async () => {
-      install(manifest, dir);
+      install(manifest, major);
       const child = spawn(process.execPath, [...hook, '--test', '--test-concurrency=1', '--test-timeout=120000', ...FILES], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
       const { code, stdout, stderr } = await outputOf(child);
       const summary = stdout.split('\n').filter((line) => /^# (tests|pass|fail)/.test(line)).join(', ');

@@ -68,6 +68,10 @@ const consoleLogger: RedisClusterLogger = {
  * checks follow `authorize()`'s `revocationFailMode`, and when Redis returns every live
  * socket is checked again for revocations this node could not hear.
  *
+ * Built without the server (`new RedisCluster(options)`), it opens its connections and serves
+ * revocation checks at once, and installs the adapter when `attach(io)` hands it the server:
+ * the order NestJS needs, whose WebSocket adapter creates the server after the providers.
+ *
  * @example
  * ```ts
  * import { RedisCluster } from 'sockjwt/redis';
@@ -89,11 +93,19 @@ export class RedisCluster {
   private readonly ownsClient: boolean;
   private readonly logger: RedisClusterLogger;
   private readonly where: string;
+  private readonly adapterChoice: RedisClusterOptions['adapter'];
+  private readonly subscriberReady: Promise<void> | undefined;
+  private attached = false;
   private down = false;
   private closing = false;
   private adapterFailureReported = false;
 
-  constructor(io: Server, options: RedisClusterOptions = {}) {
+  /** Connects to Redis and installs the adapter on `io`. */
+  constructor(io: Server, options?: RedisClusterOptions);
+  /** Connects to Redis; `attach(io)` installs the adapter once the server exists. */
+  constructor(options?: RedisClusterOptions);
+  constructor(ioOrOptions?: Server | RedisClusterOptions, given?: RedisClusterOptions) {
+    const [io, options = {}] = isServer(ioOrOptions) ? [ioOrOptions, given] : [undefined, ioOrOptions];
     if (options.client !== undefined && lacksShardedSubscribers(options.client)) {
       throw new TypeError('sockjwt/redis: an ioredis Cluster needs its option `shardedSubscribers: true`: revocation notices (and the sharded adapter) use SSUBSCRIBE, which never reaches the shards without it');
     }
@@ -113,15 +125,36 @@ export class RedisCluster {
     const noticesReady = this.notices.open(true);
     this.revocationStore = new RedisRevocationStore({
       client: this.connection.client,
-      io,
       keyPrefix: options.keyPrefix,
       retentionMs: options.retentionMs,
       commandTimeoutMs: options.commandTimeoutMs,
       subscriber: this.notices.client,
     });
-    const subscriberReady = this.subscriber?.open(true);
-    if (this.subscriber && subscriberReady) this.installAdapter(io, this.subscriber, typeof options.adapter === 'object' ? options.adapter : {}, subscriberReady);
-    this.ready = Promise.all([commandsReady, subscriberReady, noticesReady, this.revocationStore.listening]).then(() => {});
+    this.adapterChoice = options.adapter;
+    this.subscriberReady = this.subscriber?.open(true);
+    this.ready = Promise.all([commandsReady, this.subscriberReady, noticesReady, this.revocationStore.listening]).then(() => {});
+    if (io !== undefined) this.attach(io);
+  }
+
+  /**
+   * Installs the adapter on a server made after the cluster (unless `adapter: false`), and lets
+   * the revocation store hear revocations announced through it. Once, before the server's first
+   * connection; in NestJS, in the WebSocket adapter's `createIOServer`.
+   *
+   * @example
+   * ```ts
+   * const cluster = new RedisCluster({ url: process.env.REDIS_URL });
+   * const auth = authorize({ secret, handshake: true, revocationStore: cluster.revocationStore });
+   * const io = new Server(httpServer);
+   * cluster.attach(io);
+   * io.use(auth);
+   * ```
+   */
+  attach(io: Server): void {
+    if (this.attached) throw new TypeError('sockjwt/redis: this RedisCluster is attached to a socket.io server already');
+    this.attached = true;
+    this.revocationStore.attach(io);
+    if (this.subscriber && this.subscriberReady) this.installAdapter(io, this.subscriber, typeof this.adapterChoice === 'object' ? this.adapterChoice : {}, this.subscriberReady);
   }
 
   /** True while the command connection is up. */
@@ -166,6 +199,11 @@ export class RedisCluster {
     this.adapterFailureReported = false;
     this.logger.info({ redis: this.where }, `sockjwt/redis: Redis at ${this.where} is back; checking live sockets for revocations missed meanwhile`);
   }
+}
+
+/** A socket.io `Server` (of either copy an app may hold), not an options object. */
+function isServer(value: Server | RedisClusterOptions | undefined): value is Server {
+  return typeof (value as Partial<Server> | undefined)?.of === 'function' && typeof (value as Partial<Server>).adapter === 'function';
 }
 
 function isSharded(choice: RedisClusterOptions['adapter']): choice is ShardedAdapterChoice {

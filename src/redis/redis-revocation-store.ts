@@ -17,7 +17,8 @@ export interface RedisRevocationStoreOptions {
   /**
    * The socket.io server whose adapter carries revocations to the other nodes
    * (`serverSideEmit`), so each drops its own live sockets. Without it, other nodes still
-   * refuse the token at its next handshake but keep the sockets already open.
+   * refuse the token at its next handshake but keep the sockets already open. A server made
+   * after the store (as in NestJS, inside the WebSocket adapter) is given with `attach(io)`.
    */
   io?: Server;
   /**
@@ -83,7 +84,7 @@ return ttl`;
 export class RedisRevocationStore implements RevocationStore {
   readonly retentionMs: number;
   private readonly client: CommandRunner;
-  private readonly io: Server | undefined;
+  private io: Server | undefined;
   private readonly keyPrefix: string;
   private readonly keyBase: string;
   private readonly commandTimeoutMs: number;
@@ -100,7 +101,6 @@ export class RedisRevocationStore implements RevocationStore {
 
   constructor(options: RedisRevocationStoreOptions) {
     this.client = commandRunner(options?.client);
-    this.io = options.io;
     this.keyPrefix = options.keyPrefix ?? 'sockjwt:revoked:';
     this.keyBase = hashTagged(this.keyPrefix);
     this.retentionMs = positive(options.retentionMs, 'retentionMs') ?? DEFAULT_RETENTION_MS;
@@ -113,7 +113,24 @@ export class RedisRevocationStore implements RevocationStore {
     this.notices = options.subscriber === undefined ? undefined : listenForNotices(options.subscriber, this.noticeChannel, (message) => this.hear(parse(message)));
     this.notices?.onReady(() => this.announceMissedRules());
     this.listening = this.notices?.ready ?? Promise.resolve();
-    this.io?.on(REVOCATION_EVENT as 'connection', this.onNotice);
+    if (options.io !== undefined) this.attach(options.io);
+  }
+
+  /**
+   * The socket.io server whose adapter carries revocations (the `io` option), for a server made
+   * after the store. Once: a store serves one server.
+   *
+   * @example
+   * ```ts
+   * const store = new RedisRevocationStore({ client, subscriber }); // before the server exists
+   * const io = new Server(httpServer);
+   * store.attach(io);
+   * ```
+   */
+  attach(io: Server): void {
+    if (this.io !== undefined) throw new TypeError('sockjwt/redis: this revocation store already has its socket.io server');
+    this.io = io;
+    io.on(REVOCATION_EVENT as 'connection', this.onNotice);
   }
 
   async add(given: StoredRule): Promise<void> {

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { EventEmitter } from 'node:events';
 import { Inject } from '@nestjs/common';
-import { SubscribeMessage, WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit } from '@nestjs/websockets';
-import type { Socket } from 'socket.io';
+import { SubscribeMessage, WebSocketGateway, WebSocketServer, type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit } from '@nestjs/websockets';
+import type { Namespace, Socket } from 'socket.io';
 import { Claims, RequireClaims, SockjwtService } from '../../src/nest/index.js';
 
 export interface TestClaims {
@@ -38,6 +38,9 @@ export class Journal extends EventEmitter {
  * experimentalDecorators; examples/nest, compiled by tsc, shows the syntax and is tested too.
  */
 abstract class RecordingGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  /** The gateway's namespace, set by Nest (`@WebSocketServer()`). */
+  declare server: Namespace;
+
   constructor(
     private readonly journal: Journal,
     readonly sockjwt: SockjwtService,
@@ -82,6 +85,8 @@ function decorate(target: object, method: string | undefined, decorators: unknow
 
 // constructor(@Inject(Journal) journal, @Inject(SockjwtService) sockjwt): no decorator metadata under tsx.
 decorate(RecordingGateway, undefined, [], [[Inject(Journal)], [Inject(SockjwtService)]]);
+// @WebSocketServer() server
+decorate(RecordingGateway.prototype, 'server', [WebSocketServer()]);
 // @SubscribeMessage('whoami') whoami(@Claims() claims, @Claims<TestClaims>('sub') sub)
 decorate(RecordingGateway.prototype, 'whoami', [SubscribeMessage('whoami')], [[Claims()], [Claims<TestClaims>('sub')]]);
 // @RequireClaims(...) @SubscribeMessage('admin:ping') adminPing(@Claims<TestClaims>('sub') sub)

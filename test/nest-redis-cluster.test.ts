@@ -1,0 +1,72 @@
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { RedisCluster } from '../src/redis/index.js';
+import { SockjwtModule, SockjwtService } from '../src/nest/index.js';
+import { ChatGateway, type TestClaims } from './nest/gateways.js';
+import { RedisClusterIoAdapter } from './nest/redis-cluster-io.adapter.js';
+import { RedisClusterModule } from './nest/redis-cluster.module.js';
+import { moduleOptions, nestApp, type NestHarness } from './nest/support.js';
+import { uniquePrefix } from './redis-support.js';
+import { plainRedis, type RedisProcess } from './redis-topologies.js';
+import { MODES, next, sign, type Mode, type WireError } from './support.js';
+
+/**
+ * Two Nest nodes on one Redis (a redis-server of this test's own), each with a `RedisCluster`
+ * from sockjwt/redis: it is the socket.io adapter (broadcasts, fetchSockets) and the revocation
+ * store. The cluster is a provider, built before the server; the adapter attaches it to the server.
+ */
+
+async function node(t: TestContext, mode: Mode, url: string, keyPrefix: string): Promise<NestHarness> {
+  return nestApp(t, mode, {
+    sockjwt: SockjwtModule.forRootAsync({
+      imports: [RedisClusterModule.forRoot({ url, keyPrefix })],
+      inject: [RedisCluster],
+      useFactory: (cluster: RedisCluster) => ({ ...moduleOptions(mode), revocationStore: cluster.revocationStore }),
+    }),
+    adapter: async (app) => new RedisClusterIoAdapter(app, app.get(RedisCluster)),
+  });
+}
+
+// One redis-server for the file, stopped after every app and client of the tests has closed.
+let redis: RedisProcess;
+const stopRedis: (() => unknown)[] = [];
+before(async () => {
+  redis = await plainRedis({ after: (stop) => void stopRedis.push(stop as () => unknown) });
+});
+after(async () => {
+  for (const stop of stopRedis) await stop();
+});
+
+for (const mode of MODES) {
+  describe(`sockjwt/nest with RedisCluster on two nodes, ${mode} mode`, () => {
+    it('node A sees and reaches node B\'s sockets, and its revoke() drops the user there', async (t) => {
+      const keyPrefix = uniquePrefix(); // the two nodes of this test share their rules with no other test
+      const a = await node(t, mode, redis.url, keyPrefix);
+      const b = await node(t, mode, redis.url, keyPrefix);
+      const alice = await b.login('/chat', sign({ sub: 'alice' }));
+      const aliceId = alice.id;
+      const bob = await b.login('/chat', sign({ sub: 'bob' }));
+      const chatOnA = a.app.get(ChatGateway);
+
+      // fetchSockets() on A answers with B's sockets and their claims: the adapter is RedisCluster's.
+      const remote = await chatOnA.server.fetchSockets();
+      assert.deepEqual(remote.map((socket) => (socket.data as { decoded_token: TestClaims }).decoded_token.sub).sort(), ['alice', 'bob']);
+
+      const news = next<[string]>(bob, 'news', 5000);
+      chatOnA.server.emit('news', 'from A');
+      assert.deepEqual(await news, ['from A']);
+
+      const dropped = next<[WireError]>(alice, 'unauthorized', 5000);
+      const heard = next<[{ namespace: string; socketId: string }]>(b.journal, 'disconnect', 5000);
+      assert.equal(await chatOnA.sockjwt.revoke({ sub: 'alice' }), 0, 'node A has no socket of alice');
+      const [error] = await dropped;
+      assert.equal(error.data.reason, 'revoked');
+      const [entry] = await heard;
+      assert.deepEqual([entry.namespace, entry.socketId], ['/chat', aliceId]);
+      assert.equal(b.app.get(SockjwtService).sessionCount, 1);
+      assert.equal(bob.connected, true);
+      assert.deepEqual((await chatOnA.server.fetchSockets()).map((socket) => socket.id), [bob.id], 'A sees alice gone from B');
+    });
+  });
+}
