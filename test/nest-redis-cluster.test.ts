@@ -8,7 +8,7 @@ import { RedisClusterIoAdapter } from './nest/redis-cluster-io.adapter.js';
 import { RedisClusterModule } from './nest/redis-cluster.module.js';
 import { moduleOptions, nestApp, type NestHarness } from './nest/support.js';
 import { uniquePrefix } from './redis-support.js';
-import { plainRedis, type RedisProcess } from './redis-topologies.js';
+import { plainRedis, until, type RedisProcess } from './redis-topologies.js';
 import { MODES, next, sign, type Mode, type WireError } from './support.js';
 
 /**
@@ -49,6 +49,8 @@ for (const mode of MODES) {
       const bob = await b.login('/chat', sign({ sub: 'bob' }));
       const chatOnA = a.app.get(ChatGateway);
 
+      // B subscribes during its listen(), with no event when Redis has the subscription: wait until A's adapter counts both nodes.
+      await until(async () => ((await chatOnA.server.adapter.serverCount()) === 2 ? true : 'node A does not count node B yet'), 10_000, 20);
       // fetchSockets() on A answers with B's sockets and their claims: the adapter is RedisCluster's.
       const remote = await chatOnA.server.fetchSockets();
       assert.deepEqual(remote.map((socket) => (socket.data as { decoded_token: TestClaims }).decoded_token.sub).sort(), ['alice', 'bob']);
