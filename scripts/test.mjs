@@ -11,7 +11,7 @@
 //   node scripts/test.mjs [--record] [--concurrency N] [path ...]
 //
 //   --record        rewrite test/durations.json from this run
-//   --concurrency   files at a time (default SOCKJWT_TEST_CONCURRENCY, or 2 per core)
+//   --concurrency   files at a time (default SOCKJWT_TEST_CONCURRENCY, or 3 per core)
 //   path ...        run only these files, or the test files under these folders
 //                   (default: every test file, the version matrix included)
 import { spawn } from 'node:child_process';
@@ -30,7 +30,7 @@ const FILE_TIMEOUT_MS = 16 * 60_000;
 const COUNTS = ['tests', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
 
 function parseArgs(argv) {
-  const args = { record: false, concurrency: Number(process.env.SOCKJWT_TEST_CONCURRENCY) || 2 * availableParallelism(), paths: [] };
+  const args = { record: false, concurrency: Number(process.env.SOCKJWT_TEST_CONCURRENCY) || 3 * availableParallelism(), paths: [] };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--record') args.record = true;
     else if (argv[i] === '--concurrency') args.concurrency = Number(argv[++i]);

@@ -11,7 +11,7 @@ import { connected, next, refusal, sign, type WireError } from './support.js';
 
 const tableName = () => `sockjwt_${randomUUID().replaceAll('-', '')}`;
 
-describe('PostgreSQL faults', { timeout: 60_000 }, () => {
+describe('PostgreSQL faults', { timeout: 180_000 }, () => {
   test('SIGKILL during traffic, then a restart: nothing crashes, the fail mode holds, rules survive, service recovers', async (t) => {
     const server = await privatePostgres(t);
     const prefix = tableName();
