@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { RedisCluster } from '../src/redis/index.js';
 import { SockjwtModule, SockjwtService } from '../src/nest/index.js';
 import { ChatGateway, type TestClaims } from './nest/gateways.js';
@@ -8,7 +8,7 @@ import { RedisClusterIoAdapter } from './nest/redis-cluster-io.adapter.js';
 import { RedisClusterModule } from './nest/redis-cluster.module.js';
 import { moduleOptions, nestApp, type NestHarness } from './nest/support.js';
 import { uniquePrefix } from './redis-support.js';
-import { plainRedis, until, type RedisProcess } from './redis-topologies.js';
+import { plainRedisForFile, until } from './redis-topologies.js';
 import { MODES, next, sign, type Mode, type WireError } from './support.js';
 
 /**
@@ -28,15 +28,7 @@ async function node(t: TestContext, mode: Mode, url: string, keyPrefix: string):
   });
 }
 
-// One redis-server for the file, stopped after every app and client of the tests has closed.
-let redis: RedisProcess;
-const stopRedis: (() => unknown)[] = [];
-before(async () => {
-  redis = await plainRedis({ after: (stop) => void stopRedis.push(stop as () => unknown) });
-});
-after(async () => {
-  for (const stop of stopRedis) await stop();
-});
+const redis = plainRedisForFile(); // one redis-server for the file
 
 for (const mode of MODES) {
   describe(`sockjwt/nest with RedisCluster on two nodes, ${mode} mode`, () => {

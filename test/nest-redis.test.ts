@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { createClient } from 'redis';
 import { RedisRevocationStore } from '../src/redis/index.js';
 import { SockjwtModule, SockjwtService } from '../src/nest/index.js';
@@ -8,7 +8,7 @@ import { ChatGateway } from './nest/gateways.js';
 import { RedisIoAdapter } from './nest/redis-io.adapter.js';
 import { moduleOptions, nestApp, type NestHarness } from './nest/support.js';
 import { uniquePrefix } from './redis-support.js';
-import { plainRedis, type RedisProcess } from './redis-topologies.js';
+import { plainRedisForFile } from './redis-topologies.js';
 import { MODES, next, sign, type Mode, type WireError } from './support.js';
 
 /**
@@ -35,15 +35,7 @@ async function node(t: TestContext, mode: Mode, url: string, keyPrefix: string):
   });
 }
 
-// One redis-server for the file, stopped after every app and client of the tests has closed.
-let redis: RedisProcess;
-const stopRedis: (() => unknown)[] = [];
-before(async () => {
-  redis = await plainRedis({ after: (stop) => void stopRedis.push(stop as () => unknown) });
-});
-after(async () => {
-  for (const stop of stopRedis) await stop();
-});
+const redis = plainRedisForFile(); // one redis-server for the file
 
 for (const mode of MODES) {
   describe(`sockjwt/nest on two nodes through Redis, ${mode} mode`, () => {

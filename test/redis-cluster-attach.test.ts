@@ -3,22 +3,14 @@
 // test/nest-redis-cluster.test.ts runs it across two Nest nodes. Real Redis.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { RedisAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import { RedisCluster } from '../src/redis/index.js';
 import { uniquePrefix } from './redis-support.js';
-import { plainRedis, type RedisProcess } from './redis-topologies.js';
+import { plainRedisForFile } from './redis-topologies.js';
 
-// One redis-server for the file, stopped after each test has closed its cluster.
-let redis: RedisProcess;
-const stopRedis: (() => unknown)[] = [];
-before(async () => {
-  redis = await plainRedis({ after: (stop) => void stopRedis.push(stop as () => unknown) });
-});
-after(async () => {
-  for (const stop of stopRedis) await stop();
-});
+const redis = plainRedisForFile(); // one redis-server for the file
 
 describe('RedisCluster built before its server', { timeout: 30_000 }, () => {
   test('checks revocations before attach(), then attach() installs the Redis adapter; a second attach() is a TypeError', async (t) => {

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { createClient } from 'redis';
 import type { Cleanup } from './cluster/nodes.js';
 
@@ -100,6 +101,27 @@ export async function until(check: () => Promise<true | string>, timeoutMs: numb
     if (Date.now() > deadline) throw new Error(`${answer} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/**
+ * One redis-server for the whole test file: started before its first test, stopped after its
+ * last, once every app, client and cluster of the tests has closed. `url` is read inside a test.
+ */
+export function plainRedisForFile(): { readonly url: string } {
+  let redis: RedisProcess | undefined;
+  const stops: (() => unknown)[] = [];
+  before(async () => {
+    redis = await plainRedis({ after: (stop) => void stops.push(stop as () => unknown) });
+  });
+  after(async () => {
+    for (const stop of stops) await stop();
+  });
+  return {
+    get url() {
+      if (!redis) throw new Error('plainRedisForFile(): the url is known once the file\'s tests run');
+      return redis.url;
+    },
+  };
 }
 
 /** A redis-server of the caller's own, keeping nothing on disk; `started: false` leaves it to `start()`. */
