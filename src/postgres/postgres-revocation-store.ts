@@ -6,6 +6,7 @@ import { DEFAULT_RETENTION_MS, isStoredRule, normalRef, normalRule, ruleCovers }
 import { NoticeListener, type ListenConnection } from './notice-listener.js';
 import { createTableSql, DEFAULT_TABLE, findRulesSql, ruleByDigestSql, storeRuleSql, sweepSql, tableNames, type TableNames } from './schema.js';
 import type { RevocationStore, StoredRule, TokenQuery } from '../types.js';
+import { Listeners } from '../util/listeners.js';
 
 /** What the store needs of a `pg.Pool` (its `options` make the listening connection). */
 export interface PgPoolLike {
@@ -82,8 +83,8 @@ export class PostgresRevocationStore implements RevocationStore {
   private readonly commandTimeoutMs: number;
   private readonly listener: NoticeListener;
   private readonly sweeper: NodeJS.Timeout;
-  private readonly listeners = new Set<(rule: StoredRule) => void>();
-  private readonly missedListeners = new Set<() => void>();
+  private readonly listeners = new Listeners<[StoredRule]>();
+  private readonly missedListeners = new Listeners<[]>();
   private readonly logger: PostgresLogger | undefined;
   private down = false;
 
@@ -147,13 +148,11 @@ export class PostgresRevocationStore implements RevocationStore {
   }
 
   subscribe(listener: (rule: StoredRule) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   onMissedRules(listener: () => void): () => void {
-    this.missedListeners.add(listener);
-    return () => this.missedListeners.delete(listener);
+    return this.missedListeners.add(listener);
   }
 
   /** Deletes rules whose tokens have expired, a bounded number per call. Resolves with how many. */
@@ -187,7 +186,7 @@ export class PostgresRevocationStore implements RevocationStore {
   }
 
   private notify(rule: StoredRule): void {
-    for (const listener of this.listeners) listener(rule);
+    this.listeners.emit(rule);
   }
 
   private listeningAgain(): void {
@@ -195,7 +194,7 @@ export class PostgresRevocationStore implements RevocationStore {
       this.down = false;
       this.logger?.info({ table: this.names.channel }, 'sockjwt/postgres: listening for revocations again; checking live sockets for revocations missed meanwhile');
     }
-    for (const listener of this.missedListeners) listener();
+    this.missedListeners.emit();
   }
 
   private lost(error: unknown): void {

@@ -5,6 +5,7 @@ import { commandRunner, isClusterClient, requireOpen, type CommandRunner, type R
 import { hashTagged } from './key-layout.js';
 import { listenForNotices, type NoticeChannel } from './notice-channel.js';
 import type { RevocationStore, StoredRule, TokenQuery } from '../types.js';
+import { Listeners } from '../util/listeners.js';
 
 export interface RedisRevocationStoreOptions {
   /**
@@ -88,8 +89,8 @@ export class RedisRevocationStore implements RevocationStore {
   private readonly keyPrefix: string;
   private readonly keyBase: string;
   private readonly commandTimeoutMs: number;
-  private readonly listeners = new Set<(rule: StoredRule) => void>();
-  private readonly missedListeners = new Set<() => void>();
+  private readonly listeners = new Listeners<[StoredRule]>();
+  private readonly missedListeners = new Listeners<[]>();
   private readonly onNotice = (notice: unknown) => this.hear(notice);
   private readonly stopWatchingReady: () => void;
   private readonly noticeChannel: string;
@@ -160,13 +161,11 @@ export class RedisRevocationStore implements RevocationStore {
   }
 
   subscribe(listener: (rule: StoredRule) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   onMissedRules(listener: () => void): () => void {
-    this.missedListeners.add(listener);
-    return () => this.missedListeners.delete(listener);
+    return this.missedListeners.add(listener);
   }
 
   /**
@@ -174,7 +173,7 @@ export class RedisRevocationStore implements RevocationStore {
    * hear them (Redis or the adapter reconnected), so they check their live sockets again.
    */
   announceMissedRules(): void {
-    for (const listener of this.missedListeners) listener();
+    this.missedListeners.emit();
   }
 
   /** Stops listening to the client and the adapter. The client stays open. */
@@ -191,7 +190,7 @@ export class RedisRevocationStore implements RevocationStore {
   }
 
   private notify(rule: StoredRule): void {
-    for (const listener of this.listeners) listener(rule);
+    this.listeners.emit(rule);
   }
 
   /** Refuses at once when Redis is not connected, instead of queueing until it returns. */

@@ -1,5 +1,6 @@
 import { normalizeIdentity } from '../verify/identity.js';
 import type { MemoryRevocationStoreOptions, RevocationRule, RevocationStore, StoredRule, TokenQuery, TokenRef } from '../types.js';
+import { Listeners } from '../util/listeners.js';
 
 const DEFAULT_MAX_ENTRIES = 100_000;
 export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -74,7 +75,7 @@ export class MemoryRevocationStore implements RevocationStore {
   readonly retentionMs: number;
   private readonly byJti = new Map<string, number>();
   private readonly bySub = new Map<string, { issuedBefore: number; expiresAt: number }>();
-  private readonly listeners = new Set<(rule: StoredRule) => void>();
+  private readonly listeners = new Listeners<[StoredRule]>();
   private readonly maxEntries: number;
   private readonly now: () => number;
 
@@ -97,7 +98,7 @@ export class MemoryRevocationStore implements RevocationStore {
     if ('jti' in rule) this.byJti.set(rule.jti, Math.max(rule.expiresAt, this.byJti.get(rule.jti) ?? 0));
     else this.bySub.set(rule.sub, mergeSubjectRule(this.bySub.get(rule.sub), rule));
     if (this.size > this.maxEntries) this.makeRoom();
-    for (const listener of this.listeners) listener(rule);
+    this.listeners.emit(rule);
   }
 
   isRevoked(query: TokenQuery): boolean {
@@ -123,8 +124,7 @@ export class MemoryRevocationStore implements RevocationStore {
   }
 
   subscribe(listener: (rule: StoredRule) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Drops what has expired; if still full, the rules closest to expiry, loudly. */
