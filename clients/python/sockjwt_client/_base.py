@@ -93,6 +93,20 @@ class DriverBase:
             return handle(namespace, *rest)
 
         self.client._handle_disconnect = handle_disconnect
+        # The threaded client handles each socket.io packet on a thread of its own, but the
+        # transport's close on the read loop: the close can report the disconnect before the
+        # DISCONNECT packet is handled. So it is also marked as engine.io receives it, in order.
+        eio = getattr(self.client, 'eio', None)
+        receive = getattr(eio, '_receive_packet', None)
+        if receive is None:
+            return
+
+        def receive_packet(pkt):
+            if getattr(pkt, 'packet_type', None) == 4 and _disconnects(pkt.data, ns):  # 4: engine.io MESSAGE
+                self._server_disconnected = True
+            return receive(pkt)
+
+        eio._receive_packet = receive_packet
 
     def _dispatch(self, event, args):
         """The core's answer to an event of the client."""
@@ -114,3 +128,12 @@ class DriverBase:
                 transport.shutdown()
             except Exception:  # already closed
                 pass
+
+
+def _disconnects(data, namespace):
+    """Whether an engine.io message is socket.io's DISCONNECT packet (type 1) for `namespace`."""
+    if not isinstance(data, str) or not data.startswith('1'):
+        return False
+    rest = data[1:]
+    packet_namespace = rest.split(',', 1)[0] if rest.startswith('/') else '/'
+    return packet_namespace == namespace
