@@ -16,6 +16,7 @@ import { writeHeapSnapshot } from 'node:v8';
 import type { AddressInfo } from 'node:net';
 import { authorize as threamAuthorize } from '@thream/socketio-jwt';
 import { Server } from 'socket.io';
+import { createVerifier } from 'fast-jwt';
 import { serveCommands } from '../lib/child.js';
 import { HS_SECRET, userTokens, type BenchAlg, type SigningKeys } from '../lib/tokens.js';
 import { SCENARIOS, type ScenarioName } from './scenarios.js';
@@ -44,6 +45,20 @@ switch (name) {
   case 'bare-echo':
     io.on('connection', (socket) => socket.on('authenticate', () => socket.emit('authenticated')));
     break;
+  case 'floor-hmac':
+    io.use((socket, next) => {
+      checkSignature('HS256', (socket.handshake.auth as { token: string }).token);
+      next();
+    });
+    break;
+  case 'floor-fast-jwt': {
+    const verify = createVerifier({ key: HS_SECRET, algorithms: ['HS256'], cache: false });
+    io.use((socket, next) => {
+      socket.data.decoded_token = verify((socket.handshake.auth as { token: string }).token);
+      next();
+    });
+    break;
+  }
   case 'sockjwt-handshake-HS256':
   case 'sockjwt-handshake-ES256':
   case 'sockjwt-handshake-RS256': {
