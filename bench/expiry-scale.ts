@@ -9,7 +9,7 @@
 // This runs at the session layer (no sockets): 50,000 sockets do not fit this machine
 // together with a client process; the socket-level cost is benchmark 3 of issue 8.
 
-import { ExpiryScheduler } from '../src/session/expiry-scheduler.js';
+import { ExpiryScheduler } from '../src/session/expiry.js';
 import { fmt, load, provenance, verdict, writeSection } from './lib/report.js';
 
 const SESSIONS = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 50_000);

@@ -1,4 +1,4 @@
-import { createHandshakeMiddleware } from './socket/handshake-mode.js';
+import { createHandshakeMiddleware } from './socket/handshake.js';
 import { createConnectionListener } from './socket/message-mode.js';
 import { buildContext } from './config/build-context.js';
 import type { AuthorizeOptions, ConnectionListener, HandshakeMiddleware, HandshakeOptions, JwtClaims, MessageOptions } from './types.js';

@@ -1,6 +1,6 @@
 export { authorize } from './authorize.js';
 export { ERROR_CODES, ERROR_REASONS, UnauthorizedError, isUnauthorizedError } from './errors/errors.js';
-export { MemoryRevocationStore } from './revocation/revocation-store.js';
+export { MemoryRevocationStore } from './revocation/revocation.js';
 export { ackRefusal, eventRefusal, roomRefusal } from './session/claim-guards.js';
 export { TOKEN_REFRESHED } from './session/socket-session.js';
 export type {

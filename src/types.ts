@@ -485,7 +485,7 @@ export type StoredRule =
 
 /**
  * The claims a revocation check looks at, as sockjwt hands them to a store: `jti` and `sub`
- * normalised to strings (see identity.ts), `sub` read from `subjectClaim`, `iat` (seconds)
+ * normalised to strings (see `normalizeIdentity` in revocation/revocation.ts), `sub` read from `subjectClaim`, `iat` (seconds)
  * already moved back by `clockTolerance`.
  */
 export interface TokenRef {

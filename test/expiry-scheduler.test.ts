@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ExpiryScheduler } from '../src/session/expiry-scheduler.js';
+import { ExpiryScheduler } from '../src/session/expiry.js';
 
 const expiring = (expire: () => void) => ({ expire });
 const activeTimeouts = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;

@@ -8,7 +8,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { PostgresRevocationStore, type PostgresRevocationStoreOptions } from '../src/postgres/index.js';
 import { findRulesSql, sweepSql, tableNames } from '../src/postgres/schema.js';
-import { MAX_RULE_LIFETIME_MS, storedRule } from '../src/revocation/revocation-store.js';
+import { MAX_RULE_LIFETIME_MS, storedRule } from '../src/revocation/revocation.js';
 import type { StoredRule } from '../src/types.js';
 import { privatePostgres, type PostgresProcess } from './postgres-support.js';
 import { nowSeconds } from './support.js';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { createClient } from 'redis';
 import { RedisRevocationStore } from '../src/redis/index.js';
-import { MAX_RULE_LIFETIME_MS, storedRule } from '../src/revocation/revocation-store.js';
+import { MAX_RULE_LIFETIME_MS, storedRule } from '../src/revocation/revocation.js';
 import type { StoredRule } from '../src/types.js';
 import { sharedRedis, SHARED_REDIS_URL, uniquePrefix } from './redis-support.js';
 import { freePort } from './redis-topologies.js';

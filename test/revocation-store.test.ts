@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryRevocationStore } from '../src/index.js';
-import { MAX_RULE_LIFETIME_MS, storedRule } from '../src/revocation/revocation-store.js';
+import { MAX_RULE_LIFETIME_MS, storedRule } from '../src/revocation/revocation.js';
 import type { StoredRule } from '../src/types.js';
 
 function clock(start = 1_800_000_000_000) {

@@ -4,9 +4,9 @@ import { compileGuards, type CompiledGuards } from '../session/claim-guards.js';
 import { ALL_ALGORITHMS } from '../verify/keys.js';
 import type { CustomDecoded } from '../session/app-hooks.js';
 import type { PropertyNames, TokenSources } from '../session/context.js';
-import type { IdentitySettings } from '../verify/identity.js';
+import type { IdentitySettings } from '../revocation/revocation.js';
 import type { ClaimChecks } from '../verify/verify-token.js';
-import { RECOVERY_RECORD } from '../session/attach.js';
+import { RECOVERY_RECORD } from '../session/socket-session.js';
 import { SOCKET_MEMBERS } from '../socketio/socketio-seams.js';
 import type { AdditionalAuth, Algorithm, AuthorizeOptions, IsRevoked, OptionName, RateLimitOptions, RefreshLimitOptions, RevocationFailMode, RevocationStore } from '../types.js';
 
@@ -31,7 +31,7 @@ const DEFAULT_HOOK_TIMEOUT_MS = 3000;
 const DEFAULT_RATE_LIMIT = { maxFailures: 10, windowMs: 60_000, maxAddresses: 10_000, trustedProxies: 0 };
 const DEFAULT_REFRESH_LIMIT = { max: 10, windowMs: 60_000 };
 
-/** When a socket must go, as plain numbers (session-lifetime.ts adds the scheduler). */
+/** When a socket must go, as plain numbers (session/expiry.ts adds the scheduler). */
 export interface LifetimeOptions {
   enforceExp: boolean;
   maxAgeMs: number | undefined;
@@ -138,7 +138,7 @@ function identityFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks): 
   };
 }
 
-/** One rule for a socket's end: `exp`, `iat + maxAge`, `maxSessionMs` (session-lifetime.ts). */
+/** One rule for a socket's end: `exp`, `iat + maxAge`, `maxSessionMs` (session/expiry.ts). */
 function lifetimeFrom(options: AuthorizeOptions<unknown>, checks: ClaimChecks): LifetimeOptions {
   const enforceExpiry = booleanOption(options.enforceExpiry, 'enforceExpiry', true);
   return {

@@ -79,7 +79,7 @@ export const authorizationHeaderRequired = () => refusal('missing_authorization_
 
 export const badAuthorizationHeader = () => refusal('credentials_bad_format', 'malformed', 'Format is Authorization: Bearer [token]');
 
-/** A handshake `auth` or `query` carrying `__proto__`, `constructor` or `prototype` (read-token.ts). */
+/** A handshake `auth` or `query` carrying `__proto__`, `constructor` or `prototype` (socket/handshake.ts). */
 export const reservedHandshakeKey = (where: 'auth' | 'query', key: string) => refusal('credentials_bad_format', 'malformed', `handshake ${where} uses the reserved key "${key}"`);
 
 // ───────────────────────────── keys ─────────────────────────────

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { within } from '../util/deadline.js';
 import { numberOption } from '../util/numbers.js';
-import { DEFAULT_RETENTION_MS, isStoredRule, normalRef, normalRule, ruleCovers } from '../revocation/revocation-store.js';
+import { DEFAULT_RETENTION_MS, isStoredRule, normalRef, normalRule, ruleCovers } from '../revocation/revocation.js';
 import { NoticeListener, type ListenConnection } from './notice-listener.js';
 import { createTableSql, DEFAULT_TABLE, findRulesSql, ruleByDigestSql, storeRuleSql, sweepSql, tableNames, type TableNames } from './schema.js';
 import type { RevocationStore, StoredRule, TokenQuery } from '../types.js';

@@ -1,6 +1,6 @@
 import type { Server } from 'socket.io';
 import { within } from '../util/deadline.js';
-import { DEFAULT_RETENTION_MS, isStoredRule, normalRef, normalRule, ruleCovers } from '../revocation/revocation-store.js';
+import { DEFAULT_RETENTION_MS, isStoredRule, normalRef, normalRule, ruleCovers } from '../revocation/revocation.js';
 import { commandRunner, isClusterClient, requireOpen, type CommandRunner, type RedisCommandClient } from './command-client.js';
 import { hashTagged } from './key-layout.js';
 import { listenForNotices, type NoticeChannel } from './notice-channel.js';

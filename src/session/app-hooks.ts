@@ -1,14 +1,14 @@
 import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
 import { DeadlineError, within } from '../util/deadline.js';
 import { isThenable, messageOf } from '../util/hook-results.js';
-import { prototypeKeyIn } from '../verify/safe-claims.js';
+import { prototypeKeyIn } from '../verify/check-token.js';
 import * as refuse from '../errors/refusals.js';
 import type { AdditionalAuth, AdditionalAuthRefusal, JwtClaims } from '../types.js';
 
 /** The app's reshaping of verified claims (`customDecoded`). */
 export type CustomDecoded = (decoded: JwtClaims) => unknown;
 
-/** `customDecoded`'s result, refused when it could not travel in `socket.data` (safe-claims.ts). */
+/** `customDecoded`'s result, refused when it could not travel in `socket.data` (verify/check-token.ts). */
 export async function reshapeClaims(customDecoded: CustomDecoded, claims: JwtClaims, timeoutMs: number): Promise<unknown> {
   const reshaped = await runCustomDecoded(customDecoded, claims, timeoutMs);
   if (prototypeKeyIn(reshaped) !== undefined) throw refuse.internal('customDecoded failed', new TypeError('customDecoded returned a prototype-bearing key'));

@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Socket } from 'socket.io';
 import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
-import { checkNotRevoked } from '../revocation/revocation.js';
-import { subjectOf, tokenRef } from '../verify/identity.js';
+import { checkNotRevoked, subjectOf, tokenRef } from '../revocation/revocation.js';
 import { reshapeClaims, runAdditionalAuth } from './app-hooks.js';
 import type { Identity, SessionContext } from './context.js';
 import { clientAddress } from './rate-limit.js';

@@ -1,10 +1,9 @@
 import type { CheckToken } from '../verify/check-token.js';
-import type { IdentitySettings } from '../verify/identity.js';
 import type { Observe } from '../observe/observer.js';
-import type { RevocationSettings } from '../revocation/revocation.js';
+import type { IdentitySettings, RevocationSettings } from '../revocation/revocation.js';
 import type { CustomDecoded } from './app-hooks.js';
 import type { CompiledGuards } from './claim-guards.js';
-import type { LifetimeSettings } from './session-lifetime.js';
+import type { LifetimeSettings } from './expiry.js';
 import type { FailureLimiter } from './rate-limit.js';
 import type { RefreshRule } from './refresh-rules.js';
 import type { SessionRegistry } from './session-registry.js';

@@ -1,6 +1,6 @@
 import { UnauthorizedError } from '../errors/errors.js';
-import { subjectOf, type IdentitySettings } from '../verify/identity.js';
-import { dropsExpiry, type LifetimeSettings } from './session-lifetime.js';
+import { subjectOf, type IdentitySettings } from '../revocation/revocation.js';
+import { dropsExpiry, type LifetimeSettings } from './expiry.js';
 import * as refuse from '../errors/refusals.js';
 import type { JwtClaims } from '../types.js';
 

@@ -1,11 +1,7 @@
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { UnauthorizedError } from '../errors/errors.js';
-import { subjectOf, normalizeIdentity, tokenRef } from '../verify/identity.js';
-import { storeRevokes } from '../revocation/revocation.js';
-import { ruleCovers, storedRule } from '../revocation/revocation-store.js';
+import { normalizeIdentity, ruleCovers, storedRule, storeRevokes, subjectOf, tokenRef, type IdentitySettings, type RevocationSettings } from '../revocation/revocation.js';
 import { gateOf, socketsOf } from '../socketio/socketio-seams.js';
-import type { IdentitySettings } from '../verify/identity.js';
-import type { RevocationSettings } from '../revocation/revocation.js';
 import * as refuse from '../errors/refusals.js';
 import type { JwtClaims, RevocationRule, SessionControl, StoredRule, TokenRef } from '../types.js';
 

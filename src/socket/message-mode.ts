@@ -1,5 +1,5 @@
 import type { Namespace, Socket } from 'socket.io';
-import { concealCredentials, unshippableHandshake } from './read-token.js';
+import { concealCredentials, unshippableHandshake } from './handshake.js';
 import { guardNamespaceRecovery, namespaceWatcher, resumeRecovered } from './recovery.js';
 import type { SessionContext } from '../session/context.js';
 import { withSessionControl } from '../session/session-registry.js';

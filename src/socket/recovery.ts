@@ -1,11 +1,10 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Namespace, Socket } from 'socket.io';
 import { checkNotRevoked } from '../revocation/revocation.js';
-import { RECOVERY_RECORD, type RecoveryRecord } from '../session/attach.js';
 import type { SessionContext } from '../session/context.js';
-import { endOfLife } from '../session/session-lifetime.js';
-import type { SocketSession } from '../session/socket-session.js';
+import { endOfLife } from '../session/expiry.js';
+import { RECOVERY_RECORD, type RecoveryRecord, type SocketSession } from '../session/socket-session.js';
 import { guardRecovery, recoverySkipsMiddlewares, restoresSessionsOfOtherNodes, type PresentedHandshake } from '../socketio/socketio-seams.js';
-import { readToken } from './read-token.js';
 import type { JwtClaims } from '../types.js';
 
 /**
@@ -41,8 +40,12 @@ function warnRecoveryUnwatched(nsp: Namespace): void {
   );
 }
 
-export function guardNamespaceRecovery(nsp: Namespace, ctx: SessionContext): void {
-  guardRecovery(nsp, (data, presented) => mayRecover(data, ctx, nsp, presented));
+/** Reads the token a recovering client presents in its new handshake (handshake mode's reader). */
+export type ReadPresentedToken = (handshake: { auth: unknown; headers: IncomingHttpHeaders; query: Record<string, unknown> }) => unknown;
+
+/** `readPresented`: handshake mode's, so that a recovered session goes only to its owner's token; message mode has none. */
+export function guardNamespaceRecovery(nsp: Namespace, ctx: SessionContext, readPresented?: ReadPresentedToken): void {
+  guardRecovery(nsp, (data, presented) => mayRecover(data, ctx, nsp, presented, readPresented));
 }
 
 /**
@@ -52,11 +55,11 @@ export function guardNamespaceRecovery(nsp: Namespace, ctx: SessionContext): voi
  */
 const checkedAt = new WeakMap<object, number>();
 
-async function mayRecover(data: unknown, ctx: SessionContext, nsp: Namespace, presented: PresentedHandshake | undefined): Promise<boolean> {
+async function mayRecover(data: unknown, ctx: SessionContext, nsp: Namespace, presented: PresentedHandshake | undefined, readPresented: ReadPresentedToken | undefined): Promise<boolean> {
   const stored = storedSession(data, ctx);
   if (stored === 'anonymous') return !ctx.required;
   if (!stored || endOfLife(stored.payload, stored.startedAt, ctx.lifetime)) return false;
-  if (ctx.handshake && !recoverySkipsMiddlewares(nsp) && !(await presentsSameOwner(ctx, stored.payload, presented))) return false;
+  if (readPresented && !recoverySkipsMiddlewares(nsp) && !(await presentsSameOwner(ctx, readPresented, stored.payload, presented))) return false;
   const { sessions } = ctx;
   const generation = sessions.generation;
   try {
@@ -77,11 +80,11 @@ async function mayRecover(data: unknown, ctx: SessionContext, nsp: Namespace, pr
  * So the session is restored only to a token that verifies and passes the refresh rule against
  * the stored claims (same issuer, same subject): not to another user's token, nor to none.
  */
-async function presentsSameOwner(ctx: SessionContext, stored: JwtClaims, presented: PresentedHandshake | undefined): Promise<boolean> {
+async function presentsSameOwner(ctx: SessionContext, readPresented: ReadPresentedToken, stored: JwtClaims, presented: PresentedHandshake | undefined): Promise<boolean> {
   if (presented === undefined) return false;
   try {
     const query = Object.fromEntries(new URL(presented.request.url ?? '/', 'http://recovery.invalid').searchParams);
-    const token = readToken({ auth: presented.auth, headers: presented.request.headers, query }, ctx.sources);
+    const token = readPresented({ auth: presented.auth, headers: presented.request.headers, query });
     if (token === undefined) return false;
     const payload = await ctx.checkToken(presented.request, token);
     return ctx.refreshRule(stored, payload) === undefined;

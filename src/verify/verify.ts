@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { KeyObject } from 'node:crypto';
 import { createDecoder, createVerifier } from 'fast-jwt';
-import { UnauthorizedError } from '../errors/errors.js';
 import { DeadlineError, within } from '../util/deadline.js';
-import { isThenable, messageOf } from '../util/hook-results.js';
+import { isThenable } from '../util/hook-results.js';
+import { fromTokenError, verifyWithFirstMatching, type FastVerifier } from './check-token.js';
 import { checkPublicJwkSet, isJwkSet } from './jwk.js';
 import { staticKeySet, type KeySet } from './key-set.js';
 import { withVerifiedTokenCache } from './token-cache.js';
@@ -12,9 +12,7 @@ import type { ClaimChecks, VerifyToken } from './verify-token.js';
 export type { ClaimChecks, VerifyToken } from './verify-token.js';
 import { allowedFor, ASYMMETRIC_ALGORITHMS, KeyError, prepareKey, type PreparedKey } from './keys.js';
 import * as refuse from '../errors/refusals.js';
-import type { Algorithm, ErrorReason, JsonWebKey, JsonWebKeySet, JwtClaims, JwtHeader, KeyMaterial, SecretFunction } from '../types.js';
-
-type FastVerifier = (token: string) => unknown;
+import type { Algorithm, JsonWebKey, JsonWebKeySet, JwtClaims, JwtHeader, KeyMaterial, SecretFunction } from '../types.js';
 
 const VERIFIER_CACHE_SIZE = 256;
 
@@ -82,40 +80,6 @@ function buildVerifier(
     throw fail(`the key verifies ${key.family.join('/')} but algorithms allows only ${configured?.join(', ')}`);
   }
   return createVerifier({ ...checks, key: key.material, algorithms, cache: false }) as FastVerifier;
-}
-
-/** A key whose signature does not match hands over to the next; any other failure is final. */
-const KEY_MISMATCH: ReadonlySet<ErrorReason> = new Set(['bad_signature', 'algorithm_not_allowed']);
-
-/**
- * Tries each key in order. fast-jwt checks the signature before any claim, so an expired token
- * signed by the second key reports `expired`, not the first key's `bad_signature`.
- */
-function verifyWithFirstMatching(verifiers: readonly FastVerifier[], token: string): JwtClaims {
-  let refusal: UnauthorizedError | undefined;
-  for (const verifier of verifiers) {
-    try {
-      return checkIssuedAt(verifier(token) as JwtClaims);
-    } catch (error) {
-      if (error instanceof UnauthorizedError) throw error;
-      const mapped = fromTokenError(error);
-      if (!KEY_MISMATCH.has(mapped.reason)) throw mapped;
-      // "No key has this signature" says more than "this key does not take this alg".
-      if (!refusal || (refusal.reason !== 'bad_signature' && mapped.reason === 'bad_signature')) refusal = mapped;
-    }
-  }
-  throw refusal ?? refuse.noMatchingKey();
-}
-
-/**
- * fast-jwt checks the type of `exp` and `nbf` but reads `iat` only for `maxAge`. RFC 7519 makes it
- * a NumericDate; revocation by `issuedBefore` compares it, so a string there is refused.
- */
-function checkIssuedAt(payload: JwtClaims): JwtClaims {
-  if (payload.iat !== undefined && (typeof payload.iat !== 'number' || !Number.isFinite(payload.iat))) {
-    throw refuse.claimInvalid('The iat claim must be a number.');
-  }
-  return payload;
 }
 
 /**
@@ -248,33 +212,4 @@ class VerifierCache {
     this.byValue.set(id, verifier);
     return verifier;
   }
-}
-
-/** fast-jwt's error codes onto our refusals; `claim_invalid` keeps fast-jwt's text (it names the claim). */
-const REFUSAL_BY_FAST_JWT_CODE: Readonly<Record<string, (cause: unknown) => UnauthorizedError>> = {
-  FAST_JWT_EXPIRED: refuse.expired,
-  FAST_JWT_INACTIVE: refuse.notYetValid,
-  FAST_JWT_MALFORMED: (cause) => refuse.malformed(undefined, cause),
-  // Only the `typ` check raises it here: the token is always a string by then.
-  FAST_JWT_INVALID_TYPE: claimInvalidFrom,
-  FAST_JWT_INVALID_PAYLOAD: (cause) => refuse.malformed(undefined, cause),
-  FAST_JWT_INVALID_CRIT_HEADER: (cause) => refuse.malformed(undefined, cause),
-  FAST_JWT_INVALID_SIGNATURE: refuse.badSignature,
-  FAST_JWT_MISSING_SIGNATURE: refuse.badSignature,
-  FAST_JWT_VERIFY_ERROR: refuse.badSignature,
-  FAST_JWT_INVALID_ALGORITHM: refuse.algorithmNotAllowed,
-  FAST_JWT_INVALID_CLAIM_TYPE: claimInvalidFrom,
-  FAST_JWT_INVALID_CLAIM_VALUE: claimInvalidFrom,
-  FAST_JWT_MISSING_REQUIRED_CLAIM: claimInvalidFrom,
-};
-
-function claimInvalidFrom(cause: unknown): UnauthorizedError {
-  return refuse.claimInvalid(messageOf(cause, 'jwt claim invalid'), cause);
-}
-
-/** Maps fast-jwt's errors onto ours; anything unrecognised fails closed as `invalid_token`. */
-function fromTokenError(error: unknown): UnauthorizedError {
-  const fastJwtCode = (error as { code?: unknown } | null)?.code;
-  const refusal = typeof fastJwtCode === 'string' ? REFUSAL_BY_FAST_JWT_CODE[fastJwtCode] : undefined;
-  return refusal ? refusal(error) : refuse.malformed('jwt could not be verified', error);
 }

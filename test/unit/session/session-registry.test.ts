@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { UnauthorizedError } from '../../../src/errors/errors.js';
-import { RevocationHealth } from '../../../src/revocation/revocation.js';
-import { DEFAULT_RETENTION_MS, MemoryRevocationStore, storedRule } from '../../../src/revocation/revocation-store.js';
+import { DEFAULT_RETENTION_MS, MemoryRevocationStore, RevocationHealth, storedRule } from '../../../src/revocation/revocation.js';
 import { SessionRegistry, type RegisteredSession, type RegistrySettings } from '../../../src/session/session-registry.js';
 import { installGate, type SocketGate } from '../../../src/socketio/socketio-seams.js';
 import type { JwtClaims, RevocationRule, RevocationStore, StoredRule, TokenRef } from '../../../src/types.js';

@@ -1,8 +1,8 @@
-// Unit tests of src/session/expiry-scheduler.ts: one per transition of the scheduler, on a fake
+// Unit tests of src/session/expiry.ts: one per transition of the scheduler, on a fake
 // clock (node:test's MockTimers for setTimeout and Date). Nothing waits in real time.
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { ExpiryScheduler, type Expirable, type ExpirySchedulerOptions } from '../../../src/session/expiry-scheduler.js';
+import { ExpiryScheduler, type Expirable, type ExpirySchedulerOptions } from '../../../src/session/expiry.js';
 import { fakeClock } from '../fake-clock.js';
 
 /** setTimeout's largest delay (the scheduler's MAX_TIMER_DELAY_MS). */
