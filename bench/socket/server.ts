@@ -13,6 +13,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeHeapSnapshot } from 'node:v8';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { authorize as threamAuthorize } from '@thream/socketio-jwt';
 import { Server } from 'socket.io';
@@ -45,12 +46,16 @@ switch (name) {
   case 'bare-echo':
     io.on('connection', (socket) => socket.on('authenticate', () => socket.emit('authenticated')));
     break;
-  case 'floor-hmac':
+  case 'floor-HS256':
+  case 'floor-ES256':
+  case 'floor-RS256': {
+    const { alg } = SCENARIOS[name];
     io.use((socket, next) => {
-      checkSignature('HS256', (socket.handshake.auth as { token: string }).token);
+      checkSignature(alg, (socket.handshake.auth as { token: string }).token);
       next();
     });
     break;
+  }
   case 'floor-fast-jwt': {
     const verify = createVerifier({ key: HS_SECRET, algorithms: ['HS256'], cache: false });
     io.use((socket, next) => {
@@ -98,6 +103,8 @@ switch (name) {
     break;
 }
 const gc = (globalThis as { gc?: () => void }).gc;
+const inspector = new Session();
+inspector.connect();
 
 // The signature check alone, as bench/verify-libs.mjs's floor does it: split off the
 // signature, decode it, and HMAC-and-compare or crypto.verify with a prepared key. Fresh
@@ -212,6 +219,16 @@ serveCommands(
       const { heapUsed, rss } = process.memoryUsage();
       return { heapUsed, rss, sockets: io.of('/').sockets.size, sessions: sessionCount() };
     },
+    /**
+     * For profiling (bench/profile/alloc-diff.ts): V8's sampling heap profiler, keeping the samples
+     * of objects already collected, so the profile is every byte allocated in the window, by function.
+     */
+    allocStart: async ({ intervalBytes = 256 }: { intervalBytes?: number }) => {
+      await inspector.post('HeapProfiler.enable');
+      await inspector.post('HeapProfiler.startSampling', { samplingInterval: intervalBytes, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      return true;
+    },
+    allocStop: async () => (await inspector.post('HeapProfiler.stopSampling')).profile,
     /** For profiling: a heap snapshot to compare scenarios (bench/profile/heap-diff.ts). */
     snapshot: ({ file }: { file: string }) => writeHeapSnapshot(file),
   },
