@@ -28,7 +28,7 @@ import { createVerifier } from 'fast-jwt';
 import jsonwebtoken from 'jsonwebtoken';
 import { createTokenVerifier } from '../src/verify/verify.js';
 import { buildContext } from '../src/config/build-context.js';
-import { authenticate } from '../src/session/authenticate.js';
+import { SocketSession } from '../src/session/socket-session.js';
 import { fmt, load, median, provenance, verdict, writeSection } from './lib/report.js';
 
 const ROUNDS = 5;
@@ -100,11 +100,12 @@ function casesFor(alg) {
   const ourVerifier = createTokenVerifier(ourKey, undefined, defaultChecks, { secretTimeoutMs: 3000 });
   const ourCachedVerifier = createTokenVerifier(ourKey, undefined, defaultChecks, { secretTimeoutMs: 3000, verifiedTokenCache: 1000 });
   // The whole per-token step of both modes, as a socket's session calls it: token, revocation, hooks.
-  const socket = { request };
-  const ourContext = buildContext({ secret: ourKey, handshake: true });
-  const ourCachedContext = buildContext({ secret: ourKey, handshake: true, verifiedTokenCache: 1000 });
-  const ourAuthenticate = () => authenticate(ourContext, socket, token, 'connect');
-  const ourCachedAuthenticate = () => authenticate(ourCachedContext, socket, token, 'connect');
+  // (SocketSession's `authenticate`, private in TypeScript, on a session over a stand-in socket.)
+  const session = (options) => new SocketSession({ request, data: {}, on() {} }, buildContext(options));
+  const ours = session({ secret: ourKey, handshake: true });
+  const ourCached = session({ secret: ourKey, handshake: true, verifiedTokenCache: 1000 });
+  const ourAuthenticate = () => ours.authenticate(token, 'connect', undefined);
+  const ourCachedAuthenticate = () => ourCached.authenticate(token, 'connect', undefined);
   return [
     { lib: 'sockjwt verifier', async: false, fn: () => ourVerifier(request, token) },
     { lib: 'sockjwt verifier, verifiedTokenCache hits', async: false, fn: () => ourCachedVerifier(request, token) },
@@ -187,8 +188,8 @@ Every case verifies the same token (payload \`sub\`, \`name\`, \`jti\`, \`iat\`,
 Warm-up first, then ${ROUNDS} interleaved rounds (iterations per case and round: ${Object.entries(ITERATIONS).map(([a, n]) => `${a} ${fmt(n)}`).join(', ')});
 the table gives the median. Async APIs are awaited on each call. **sockjwt verifier** is the function \`authorize()\` builds
 from a static \`secret\` (src/verify/verify.ts: the key type bound once, a prebuilt fast-jwt verifier, errors mapped to reasons).
-**sockjwt authenticate** is the whole per-token step both modes run (src/session/authenticate.ts): token shape and size,
-verify, revocation check against the default in-memory store (synchronous: no Promise with a static key). jsonwebtoken and jose get \`KeyObject\`s
+**sockjwt authenticate** is the whole per-token step both modes run (`SocketSession`'s `authenticate`, src/session/socket-session.ts): token shape and size,
+verify, revocation against the default in-memory store (empty: not asked), no hooks (synchronous: no Promise with a static key). jsonwebtoken and jose get \`KeyObject\`s
 (their cheapest input), fast-jwt and sockjwt the Buffer secret or PEM a user would pass. The \`cache: true\` and
 \`verifiedTokenCache\` rows verify the same token again and again, so they measure cache hits (sockjwt's cache is off
 by default; \`verifiedTokenCache: 1000\` here). The floor is the signature check alone.

@@ -56,6 +56,7 @@ function revocationFrom(options: AuthorizeOptions<unknown>, parsed: ParsedOption
   const store = parsed.revocationStore ?? new MemoryRevocationStore();
   return Object.freeze({
     store,
+    memoryStore: store instanceof MemoryRevocationStore ? store : undefined,
     isRevoked: parsed.isRevoked,
     retentionMs: store.retentionMs ?? DEFAULT_RETENTION_MS,
     failMode: parsed.revocationFailMode,

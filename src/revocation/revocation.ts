@@ -136,6 +136,12 @@ export class MemoryRevocationStore implements RevocationStore {
     if (!(this.retentionMs > 0)) throw new RangeError('sockjwt: "retentionMs" must be greater than 0');
   }
 
+  /**
+   * True while no rule is held, when every check answers false: a handshake then asks nothing
+   * (session/socket-session.ts). A field, not a getter, as it is read on every handshake.
+   */
+  empty = true;
+
   get size(): number {
     return this.byJti.size + this.bySub.size;
   }
@@ -146,6 +152,7 @@ export class MemoryRevocationStore implements RevocationStore {
     if (rule.expiresAt <= now) return;
     if ('jti' in rule) this.byJti.set(rule.jti, Math.max(rule.expiresAt, this.byJti.get(rule.jti) ?? 0));
     else this.bySub.set(rule.sub, mergeSubjectRule(this.bySub.get(rule.sub), rule));
+    this.empty = false;
     if (this.size > this.maxEntries) this.makeRoom();
     this.listeners.emit(rule);
   }
@@ -159,14 +166,14 @@ export class MemoryRevocationStore implements RevocationStore {
       const expiresAt = this.byJti.get(token.jti);
       if (expiresAt !== undefined) {
         if (expiresAt > now) return true;
-        this.byJti.delete(token.jti);
+        this.forget(this.byJti, token.jti);
       }
     }
     if (token.sub !== undefined) {
       const rule = this.bySub.get(token.sub);
       if (rule !== undefined) {
         if (rule.expiresAt > now) return ruleCovers({ sub: token.sub, ...rule }, token);
-        this.bySub.delete(token.sub);
+        this.forget(this.bySub, token.sub);
       }
     }
     return false;
@@ -174,6 +181,11 @@ export class MemoryRevocationStore implements RevocationStore {
 
   subscribe(listener: (rule: StoredRule) => void): () => void {
     return this.listeners.add(listener);
+  }
+
+  private forget(rules: Map<string, unknown>, key: string): void {
+    rules.delete(key);
+    this.empty = this.size === 0;
   }
 
   /** Drops what has expired; if still full, the rules closest to expiry, loudly. */
@@ -218,6 +230,8 @@ function identity(value: unknown, name: string): string {
 
 export interface RevocationSettings {
   store: RevocationStore;
+  /** The store, when it is the in-memory one: its `empty` spares a handshake the check. */
+  memoryStore: MemoryRevocationStore | undefined;
   isRevoked?: IsRevoked | undefined;
   /** How long a rule without `exp` is kept (ms). */
   retentionMs: number;

@@ -5,6 +5,21 @@ import { prototypeKeyIn } from '../verify/check-token.js';
 import * as refuse from '../errors/refusals.js';
 import type { AdditionalAuth, AdditionalAuthRefusal, JwtClaims } from '../types.js';
 
+/** The app's hooks, as `authorize()` decided them (context.ts). */
+export interface AppHooks {
+  readonly additionalAuth: AdditionalAuth | undefined;
+  readonly customDecoded: CustomDecoded | undefined;
+  /** How long (ms) each may take. */
+  readonly hookTimeoutMs: number;
+}
+
+/** `additional_auth`, then `customDecoded`: the identity a verified, unrevoked token gives. */
+export async function runHooks(hooks: AppHooks, token: string, payload: JwtClaims): Promise<{ token: string; payload: JwtClaims; claims: unknown }> {
+  if (hooks.additionalAuth) await runAdditionalAuth(hooks.additionalAuth, payload, hooks.hookTimeoutMs);
+  const claims = hooks.customDecoded ? await reshapeClaims(hooks.customDecoded, payload, hooks.hookTimeoutMs) : payload;
+  return { token, payload, claims };
+}
+
 /** The app's reshaping of verified claims (`customDecoded`). */
 export type CustomDecoded = (decoded: JwtClaims) => unknown;
 

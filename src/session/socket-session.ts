@@ -1,10 +1,11 @@
 import type { Socket } from 'socket.io';
-import { authenticate, reportDrop, reportRefusal, reportSession } from './authenticate.js';
+import { runHooks } from './app-hooks.js';
 import { ackAccepted, AUTHENTICATE, cookieToken, tokenOf } from './authenticate-message.js';
 import { ackRefusal, guardRefusal, leaveForbiddenRooms } from './claim-guards.js';
 import type { Identity, PropertyNames, SessionContext } from './context.js';
 import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
 import { RefreshBudget } from './rate-limit.js';
+import { observed, reportDrop, reportRefusal, reportSession } from './report.js';
 import { endOfLife, remainingMs, sessionDeadline, type Expirable, type ExpiryHandle } from './expiry.js';
 import type { RegisteredSession } from './session-registry.js';
 import {
@@ -21,6 +22,7 @@ import {
   type EmitFlags,
   type SocketGate,
 } from '../socketio/socketio-seams.js';
+import { checkNotRevoked, tokenRef } from '../revocation/revocation.js';
 import * as refuse from '../errors/refusals.js';
 import type { AuthStage, JwtClaims, LifetimeNotice } from '../types.js';
 
@@ -82,7 +84,8 @@ function asksForLifetime(socket: Socket): boolean {
  * consumer, the hold and the claim guards always run before the app sees anything, and it
  * is the live session the registry drops on expiry or revocation.
  *
- * Every identity goes live through `begin()` … `commit()`: at connect, at a refresh, on recovery.
+ * Every identity goes live through `begin()` → `authenticate` → `commit()`: at connect, at a
+ * refresh (recovery commits claims authenticated before).
  */
 export class SocketSession implements SocketGate, Expirable, RegisteredSession {
   state: SessionState = 'verifying';
@@ -177,7 +180,7 @@ export class SocketSession implements SocketGate, Expirable, RegisteredSession {
     this.refuseFirst(error, undefined, false);
   }
 
-// ───────────────────────────── the seams ask ─────────────────────────────
+  // ───────────────────────────── the seams ask ─────────────────────────────
 
   get isHeld(): boolean {
     return this.hold !== undefined;
@@ -221,7 +224,7 @@ export class SocketSession implements SocketGate, Expirable, RegisteredSession {
     this.end();
   }
 
-    // ───────────────────────────── authenticate: first time and refresh ─────────────────────────────
+  // ───────────────────────────── `authenticate` messages: first time and refresh ─────────────────────────────
 
   private onAuthenticate(token: unknown, ack: Ack | undefined): void {
     switch (this.state) {
@@ -289,7 +292,7 @@ export class SocketSession implements SocketGate, Expirable, RegisteredSession {
     ack?.(ackRefusal(error));
   }
 
-  // ───────────────────────────── begin … commit ─────────────────────────────
+  // ───────────────────────────── begin → authenticate (token, revocation, hooks) → commit ─────────────────────────────
 
   /** A verification begins: the rules heard from now on can still refuse it at its commit. */
   private begin(): Ticket {
@@ -303,12 +306,50 @@ export class SocketSession implements SocketGate, Expirable, RegisteredSession {
   private verify(token: unknown, stage: AuthStage, current: JwtClaims | undefined, accepted: (identity: Identity<unknown>) => void, refused: (error: UnauthorizedError) => void): void {
     let result: Identity<unknown> | Promise<Identity<unknown>>;
     try {
-      result = authenticate(this.ctx, this.socket, token, stage, current);
+      result = this.authenticate(token, stage, current);
     } catch (error) {
       return refused(asRefusal(error));
     }
     if (result instanceof Promise) result.then(accepted, (error: unknown) => refused(asRefusal(error)));
     else accepted(result);
+  }
+
+  /**
+   * One authentication, at connect and at every refresh, in both modes: the token (verify/), then
+   * its revocation, then the app's hooks, then (a refresh) the rule that the socket stays whose it
+   * was. `current` is the live session's payload on a refresh. Returns the identity, or throws /
+   * rejects with an UnauthorizedError. Synchronous when every step is (a static key, the in-memory
+   * store, no hooks, no `rateLimit`, `metrics` or `logger`): the common handshake costs no Promise.
+   */
+  private authenticate(token: unknown, stage: AuthStage, current: JwtClaims | undefined): Identity<unknown> | Promise<Identity<unknown>> {
+    const { ctx } = this;
+    if (ctx.limiter === undefined && ctx.observe === undefined) return this.identify(token, current);
+    return observed(ctx, this.socket, stage, current, () => this.identify(token, current));
+  }
+
+  private identify(token: unknown, current: JwtClaims | undefined): Identity<unknown> | Promise<Identity<unknown>> {
+    const payload = this.ctx.checkToken(this.socket.request, token);
+    if (payload instanceof Promise) return payload.then((verified) => this.notRevoked(token as string, verified, current));
+    return this.notRevoked(token as string, payload, current);
+  }
+
+  /** Most servers never revoke: an empty in-memory store, with no `isRevoked` hook beside it, is not asked. */
+  private notRevoked(token: string, payload: JwtClaims, current: JwtClaims | undefined): Identity<unknown> | Promise<Identity<unknown>> {
+    const { revocation, identity } = this.ctx;
+    const checked = revocation.isRevoked === undefined && revocation.memoryStore?.empty ? undefined : checkNotRevoked(revocation, tokenRef(payload, identity), payload, token);
+    if (checked !== undefined) return checked.then(() => this.withHooks(token, payload, current));
+    return this.withHooks(token, payload, current);
+  }
+
+  private withHooks(token: string, payload: JwtClaims, current: JwtClaims | undefined): Identity<unknown> | Promise<Identity<unknown>> {
+    if (this.ctx.additionalAuth === undefined && this.ctx.customDecoded === undefined) return this.sameOwner({ token, payload, claims: payload }, current);
+    return runHooks(this.ctx, token, payload).then((identity) => this.sameOwner(identity, current));
+  }
+
+  private sameOwner(identity: Identity<unknown>, current: JwtClaims | undefined): Identity<unknown> {
+    const refusal = current && this.ctx.refreshRule(current, identity.payload);
+    if (refusal) throw refusal;
+    return identity;
   }
 
   /**
@@ -359,7 +400,7 @@ export class SocketSession implements SocketGate, Expirable, RegisteredSession {
     keepRecoveryRecord(this.socket, this.startedAt, presentedAt);
     if (previous === undefined) {
       this.ctx.sessions.add(this);
-      reportSession(this.ctx, this.socket, identity.payload, 'session_opened');
+      if (this.ctx.observe) reportSession(this.ctx, this.socket, identity.payload, 'session_opened');
     } else {
       this.ctx.sessions.reindex(this, previous);
     }
@@ -441,7 +482,7 @@ export class SocketSession implements SocketGate, Expirable, RegisteredSession {
     this.expiry?.cancel();
     this.expiry = undefined;
     this.ctx.sessions.remove(this);
-    reportSession(this.ctx, this.socket, this.payload!, 'session_closed');
+    if (this.ctx.observe) reportSession(this.ctx, this.socket, this.payload!, 'session_closed');
   }
 
   private clearTimer(): void {

@@ -1,7 +1,7 @@
 import type { Namespace, Socket } from 'socket.io';
 import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
 import { guardNamespaceRecovery, namespaceWatcher, resumeRecovered } from './recovery.js';
-import { reportRefusal } from '../session/authenticate.js';
+import { reportRefusal } from '../session/report.js';
 import type { SessionContext, TokenSources } from '../session/context.js';
 import { withSessionControl } from '../session/session-registry.js';
 import { SocketSession } from '../session/socket-session.js';

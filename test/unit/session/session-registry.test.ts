@@ -99,6 +99,7 @@ function setup(t: TestContext, { store, clockToleranceSec = 0 }: { store?: Revoc
   const settings: RegistrySettings = {
     revocation: {
       store: revocationStore,
+      memoryStore: revocationStore instanceof MemoryRevocationStore ? revocationStore : undefined,
       isRevoked: undefined,
       retentionMs: revocationStore.retentionMs ?? DEFAULT_RETENTION_MS,
       failMode: 'closed',

@@ -10,6 +10,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { buildContext } from '../../../src/config/build-context.js';
 import { UnauthorizedError } from '../../../src/errors/errors.js';
 import type { SessionContext } from '../../../src/session/context.js';
+import { DEFAULT_RETENTION_MS, MemoryRevocationStore, storedRule } from '../../../src/revocation/revocation.js';
 import { SocketSession, TOKEN_REFRESHED } from '../../../src/session/socket-session.js';
 import type { AuthorizeOptions, JwtClaims } from '../../../src/types.js';
 import { fakeClock } from '../fake-clock.js';
@@ -763,6 +764,60 @@ describe('SocketSession (unit, fake socket, fake clock)', () => {
       h.clock.at(5000);
       assert.deepEqual(unauthorizedOf(socket), { code: 'invalid_token', reason: 'expired' });
       assert.equal(socket.connected, false);
+    });
+  });
+
+  describe('authenticate: the revocation check', () => {
+    /** Counts the store's checks: the in-memory store of this context, its own method wrapped. */
+    function countChecks(ctx: SessionContext): { count: number } {
+      const store = ctx.revocation.store as MemoryRevocationStore;
+      const calls = { count: 0 };
+      const isRevoked = store.isRevoked.bind(store);
+      store.isRevoked = (query) => (calls.count++, isRevoked(query));
+      return calls;
+    }
+    /** Handshake mode, the middleware's verification: the refusal's reason, or 'ok'. */
+    function verdictOf(session: SocketSession, payload: JwtClaims): unknown {
+      let verdict: unknown;
+      session.verifyHandshake(sign(payload), (error?: Error) => (verdict = error ? (error as UnauthorizedError).reason : 'ok'));
+      return verdict;
+    }
+
+    it('an empty in-memory store is not asked; once it holds a rule it is, and the rule refuses', async (t) => {
+      const h = setup(t, { handshake: true });
+      const checks = countChecks(h.ctx);
+      h.liveHandshake();
+      assert.equal(checks.count, 0, 'no rule anywhere: nothing asked');
+      await h.ctx.sessions.revoke({ jti: 'gone' });
+      assert.equal(verdictOf(h.open({ connected: false }).session, claims({ jti: 'j2' })), 'ok');
+      assert.equal(checks.count, 1, 'a rule held: asked');
+      assert.equal(verdictOf(h.open({ connected: false }).session, claims({ jti: 'gone' })), 'revoked');
+    });
+
+    it('a rule put into the store before authorize() refuses the token it names', async (t) => {
+      // Before the fake clock: the rule is made, and kept, at the real time, which is later than START.
+      const store = new MemoryRevocationStore();
+      await store.add(storedRule({ sub: 'ann' }, DEFAULT_RETENTION_MS, Date.now()));
+      const h = setup(t, { handshake: true, revocationStore: store });
+      assert.equal(verdictOf(h.open({ connected: false }).session, claims()), 'revoked');
+    });
+
+    it('the store empty again once its only rule has expired: not asked any more', async (t) => {
+      const h = setup(t, { handshake: true });
+      const checks = countChecks(h.ctx);
+      await h.ctx.sessions.revoke({ jti: 'gone', exp: START_S + 1 });
+      h.clock.at(2000);
+      assert.equal(verdictOf(h.open({ connected: false }).session, claims({ jti: 'gone' })), 'ok', 'the rule lapsed with its token');
+      assert.equal(checks.count, 1);
+      assert.equal(verdictOf(h.open({ connected: false }).session, claims({ jti: 'j3' })), 'ok');
+      assert.equal(checks.count, 1, 'forgotten on that check: the store is empty again');
+    });
+
+    it('an isRevoked hook is asked even while the store is empty', (t) => {
+      const asked: unknown[] = [];
+      const h = setup(t, { handshake: true, isRevoked: (payload: JwtClaims) => (asked.push(payload.jti), payload.jti === 'bad') });
+      assert.equal(verdictOf(h.open({ connected: false }).session, claims({ jti: 'bad' })), 'revoked');
+      assert.deepEqual(asked, ['bad']);
     });
   });
 

@@ -1,56 +1,26 @@
 import { performance } from 'node:perf_hooks';
 import type { Socket } from 'socket.io';
-import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
-import { checkNotRevoked, subjectOf, tokenRef } from '../revocation/revocation.js';
-import { reshapeClaims, runAdditionalAuth } from './app-hooks.js';
+import { asUnauthorizedError, type UnauthorizedError } from '../errors/errors.js';
+import { subjectOf } from '../revocation/revocation.js';
 import type { Identity, SessionContext } from './context.js';
 import { clientAddress } from './rate-limit.js';
 import * as refuse from '../errors/refusals.js';
 import type { AuthStage, JwtClaims, SockjwtEvent } from '../types.js';
 
 /**
- * One authentication, at connect and at every refresh, in both modes: the token (verify/), then
- * its revocation, then the app's hooks, then (a refresh) the rule that the socket stays whose it
- * was. `current` is the live session's payload on a refresh. Returns the identity, or throws /
- * rejects with an UnauthorizedError. Synchronous when every step is (a static key, the in-memory
- * store, no hooks, no `rateLimit`, `metrics` or `logger`): the common handshake costs no Promise.
+ * What `rateLimit`, `metrics` and `logger` hear: each authentication's outcome (and the limit on
+ * failures per address, checked before one starts), refusals decided without one, drops, and
+ * sessions opened and closed. Nothing here runs when none of the three is set.
  */
-export function authenticate(ctx: SessionContext, socket: Socket, token: unknown, stage: AuthStage, current?: JwtClaims): Identity<unknown> | Promise<Identity<unknown>> {
-  if (ctx.limiter === undefined && ctx.observe === undefined) return identify(ctx, socket, token, current);
-  return observed(ctx, socket, token, stage, current);
-}
 
-function identify(ctx: SessionContext, socket: Socket, token: unknown, current: JwtClaims | undefined): Identity<unknown> | Promise<Identity<unknown>> {
-  const payload = ctx.checkToken(socket.request, token);
-  if (payload instanceof Promise) return payload.then((verified) => notRevoked(ctx, token as string, verified, current));
-  return notRevoked(ctx, token as string, payload, current);
-}
-
-function notRevoked(ctx: SessionContext, token: string, payload: JwtClaims, current: JwtClaims | undefined): Identity<unknown> | Promise<Identity<unknown>> {
-  const checked = checkNotRevoked(ctx.revocation, tokenRef(payload, ctx.identity), payload, token);
-  if (checked !== undefined) return checked.then(() => withHooks(ctx, token, payload, current));
-  return withHooks(ctx, token, payload, current);
-}
-
-function withHooks(ctx: SessionContext, token: string, payload: JwtClaims, current: JwtClaims | undefined): Identity<unknown> | Promise<Identity<unknown>> {
-  if (ctx.additionalAuth === undefined && ctx.customDecoded === undefined) return sameOwner(ctx, { token, payload, claims: payload }, current);
-  return runHooks(ctx, token, payload).then((identity) => sameOwner(ctx, identity, current));
-}
-
-async function runHooks(ctx: SessionContext, token: string, payload: JwtClaims): Promise<Identity<unknown>> {
-  if (ctx.additionalAuth) await runAdditionalAuth(ctx.additionalAuth, payload, ctx.hookTimeoutMs);
-  const claims = ctx.customDecoded ? await reshapeClaims(ctx.customDecoded, payload, ctx.hookTimeoutMs) : payload;
-  return { token, payload, claims };
-}
-
-function sameOwner(ctx: SessionContext, identity: Identity<unknown>, current: JwtClaims | undefined): Identity<unknown> {
-  const refusal = current && ctx.refreshRule(current, identity.payload);
-  if (refusal) throw refusal;
-  return identity;
-}
-
-/** With `rateLimit`, `metrics` or `logger`: the per-address failure limit first, and every outcome told. */
-async function observed(ctx: SessionContext, socket: Socket, token: unknown, stage: AuthStage, current: JwtClaims | undefined): Promise<Identity<unknown>> {
+/** An authentication under `rateLimit`, `metrics` or `logger`: the per-address failure limit first, and every outcome told. */
+export async function observed(
+  ctx: SessionContext,
+  socket: Socket,
+  stage: AuthStage,
+  current: JwtClaims | undefined,
+  authenticate: () => Identity<unknown> | Promise<Identity<unknown>>,
+): Promise<Identity<unknown>> {
   const address = clientAddress(socket, ctx.trustedProxies);
   const wait = ctx.limiter?.retryAfter(address) ?? 0;
   if (wait > 0) {
@@ -60,7 +30,7 @@ async function observed(ctx: SessionContext, socket: Socket, token: unknown, sta
   }
   const started = performance.now();
   try {
-    const identity = await identify(ctx, socket, token, current);
+    const identity = await authenticate();
     ctx.observe?.({ event: 'authenticated', stage, durationMs: performance.now() - started, ...contextOf(ctx, socket, identity.payload) });
     return identity;
   } catch (caught) {
@@ -83,6 +53,7 @@ export function reportDrop(ctx: SessionContext, socket: Socket, payload: JwtClai
   ctx.observe?.({ event: 'dropped', code: error.code, reason: error.reason, ...contextOf(ctx, socket, payload) });
 }
 
+/** Called only when something observes (`metrics`, `logger`): a session opened or closed is told to nothing else. */
 export function reportSession(ctx: SessionContext, socket: Socket, payload: JwtClaims, event: 'session_opened' | 'session_closed'): void {
   ctx.observe?.({ event, ...contextOf(ctx, socket, payload) });
 }
