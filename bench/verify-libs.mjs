@@ -188,7 +188,7 @@ Every case verifies the same token (payload \`sub\`, \`name\`, \`jti\`, \`iat\`,
 Warm-up first, then ${ROUNDS} interleaved rounds (iterations per case and round: ${Object.entries(ITERATIONS).map(([a, n]) => `${a} ${fmt(n)}`).join(', ')});
 the table gives the median. Async APIs are awaited on each call. **sockjwt verifier** is the function \`authorize()\` builds
 from a static \`secret\` (src/verify/verify.ts: the key type bound once, a prebuilt fast-jwt verifier, errors mapped to reasons).
-**sockjwt authenticate** is the whole per-token step both modes run (`SocketSession`'s `authenticate`, src/session/socket-session.ts): token shape and size,
+**sockjwt authenticate** is the whole per-token step both modes run (\`SocketSession\`'s \`authenticate\`, src/session/socket-session.ts): token shape and size,
 verify, revocation against the default in-memory store (empty: not asked), no hooks (synchronous: no Promise with a static key). jsonwebtoken and jose get \`KeyObject\`s
 (their cheapest input), fast-jwt and sockjwt the Buffer secret or PEM a user would pass. The \`cache: true\` and
 \`verifiedTokenCache\` rows verify the same token again and again, so they measure cache hits (sockjwt's cache is off
