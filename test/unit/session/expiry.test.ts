@@ -1,8 +1,9 @@
-// Unit tests of src/session/expiry.ts: one per transition of the scheduler, on a fake
-// clock (node:test's MockTimers for setTimeout and Date). Nothing waits in real time.
+// Unit tests of src/session/expiry.ts: a socket's deadline (pure functions of the payload and the
+// options), then one test per transition of the scheduler, on a fake clock (node:test's
+// MockTimers for setTimeout and Date). Nothing waits in real time.
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { ExpiryScheduler, type Expirable, type ExpirySchedulerOptions } from '../../../src/session/expiry.js';
+import { dropsExpiry, endOfLife, ExpiryScheduler, remainingMs, sessionDeadline, tokenDeadline, type Expirable, type ExpirySchedulerOptions, type LifetimeSettings } from '../../../src/session/expiry.js';
 import { fakeClock } from '../fake-clock.js';
 
 /** setTimeout's largest delay (the scheduler's MAX_TIMER_DELAY_MS). */
@@ -31,6 +32,61 @@ function setup(t: TestContext, options: ExpirySchedulerOptions = {}) {
   const schedule = (ms: number, name: string, then?: () => void) => scheduler.schedule(START + ms, target(name, then));
   return { ...clock, scheduler, fired, schedule, target };
 }
+
+describe('a socket’s deadline (unit)', () => {
+  const S = START / 1000;
+  /** Settings as `authorize()` builds them: `exp` enforced, nothing else, unless `extra` says. */
+  const lifetime = (extra: Partial<LifetimeSettings> = {}): LifetimeSettings => ({
+    enforceExp: true, maxAgeMs: undefined, maxSessionMs: undefined, clockToleranceMs: 0, expiredGraceMs: 0,
+    scheduler: undefined as unknown as ExpiryScheduler, ...extra,
+  });
+
+  it('tokenDeadline: exp in ms, plus clockTolerance and the grace; none without exp', () => {
+    assert.equal(tokenDeadline({ exp: S + 60 }, lifetime()), START + 60_000);
+    assert.equal(tokenDeadline({ exp: S + 60 }, lifetime({ clockToleranceMs: 5000, expiredGraceMs: 1000 })), START + 66_000);
+    assert.equal(tokenDeadline({}, lifetime()), undefined);
+  });
+
+  it('tokenDeadline: exp not enforced, or not a finite number: no deadline from it', () => {
+    assert.equal(tokenDeadline({ exp: S + 60 }, lifetime({ enforceExp: false })), undefined);
+    assert.equal(tokenDeadline({ exp: '1700000060' as unknown as number }, lifetime()), undefined);
+    assert.equal(tokenDeadline({ exp: Infinity }, lifetime()), undefined);
+  });
+
+  it('tokenDeadline: maxAge counts from iat, the earlier of it and exp wins; without iat, exp alone', () => {
+    assert.equal(tokenDeadline({ iat: S, exp: S + 3600 }, lifetime({ maxAgeMs: 60_000 })), START + 60_000);
+    assert.equal(tokenDeadline({ iat: S, exp: S + 30 }, lifetime({ maxAgeMs: 60_000 })), START + 30_000);
+    assert.equal(tokenDeadline({ exp: S + 3600 }, lifetime({ maxAgeMs: 60_000 })), START + 3_600_000);
+  });
+
+  it('sessionDeadline: maxSessionMs from the session’s start, the earlier of it and the token’s', () => {
+    assert.equal(sessionDeadline({ exp: S + 3600 }, START, lifetime({ maxSessionMs: 60_000 })), START + 60_000);
+    assert.equal(sessionDeadline({ exp: S + 30 }, START, lifetime({ maxSessionMs: 60_000 })), START + 30_000);
+    assert.equal(sessionDeadline({}, START, lifetime({ maxSessionMs: 60_000 })), START + 60_000, 'a token without exp still ends with the session');
+    assert.equal(sessionDeadline({}, START, lifetime()), undefined);
+  });
+
+  it('endOfLife: session_limit before expired; undefined while neither has passed', () => {
+    const settings = lifetime({ maxSessionMs: 60_000 });
+    assert.equal(endOfLife({ exp: S + 3600 }, START, settings, START + 59_999), undefined);
+    assert.equal(endOfLife({ exp: S + 3600 }, START, settings, START + 60_000)?.reason, 'session_limit');
+    assert.equal(endOfLife({ exp: S + 30 }, START, settings, START + 60_000)?.reason, 'session_limit', 'both passed: the session limit says it');
+    assert.equal(endOfLife({ exp: S + 30 }, START, lifetime(), START + 30_000)?.reason, 'expired');
+  });
+
+  it('remainingMs: whole ms left, never negative; null when the socket never has to go', () => {
+    assert.equal(remainingMs({ exp: S + 60 }, START, lifetime(), START + 500.7), 59_499);
+    assert.equal(remainingMs({ exp: S + 60 }, START, lifetime(), START + 90_000), 0);
+    assert.equal(remainingMs({}, START, lifetime()), null);
+  });
+
+  it('dropsExpiry: a refresh may not trade a token that expires for one that does not', () => {
+    assert.equal(dropsExpiry({ exp: S + 60 }, {}, lifetime()), true);
+    assert.equal(dropsExpiry({ exp: S + 60 }, { exp: S + 120 }, lifetime()), false);
+    assert.equal(dropsExpiry({}, {}, lifetime()), false);
+    assert.equal(dropsExpiry({ exp: S + 60 }, {}, lifetime({ enforceExp: false })), false, 'exp not enforced: nothing to keep');
+  });
+});
 
 describe('ExpiryScheduler (unit, fake clock)', () => {
   describe('schedule', () => {
