@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ExpiryScheduler } from '../src/session/expiry.js';
+import { Expiring, ExpiryScheduler } from '../src/session/expiry.js';
 
-const expiring = (expire: () => void) => ({ expire });
+/** Something that expires by calling `expire`. */
+const expiring = (expire: () => void): Expiring => new (class extends Expiring {
+  expire = expire;
+})();
 const activeTimeouts = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
 
 describe('ExpiryScheduler', () => {
@@ -30,10 +33,11 @@ describe('ExpiryScheduler', () => {
   it('10,000 sessions cost one timer, and cancelling them all leaves none', () => {
     const scheduler = new ExpiryScheduler({ keepProcessAlive: true });
     const before = activeTimeouts();
-    const handles = Array.from({ length: 10_000 }, (_, i) => scheduler.schedule(Date.now() + 60_000 + i * 7, expiring(() => assert.fail('cancelled expiry ran'))));
+    const targets = Array.from({ length: 10_000 }, () => expiring(() => assert.fail('cancelled expiry ran')));
+    targets.forEach((target, i) => scheduler.schedule(Date.now() + 60_000 + i * 7, target));
     assert.equal(activeTimeouts() - before, 1);
-    for (const handle of handles) handle.cancel();
-    handles[0]!.cancel();
+    for (const target of targets) target.cancelExpiry();
+    targets[0]!.cancelExpiry();
     assert.equal(scheduler.size, 0);
     assert.equal(activeTimeouts(), before);
   });
@@ -41,8 +45,9 @@ describe('ExpiryScheduler', () => {
   it('never fires early, and a cancelled expiry never fires', async () => {
     const scheduler = new ExpiryScheduler({ resolutionMs: 50, keepProcessAlive: true });
     const deadline = Date.now() + 120;
-    const cancelled = scheduler.schedule(deadline - 10, expiring(() => assert.fail('cancelled expiry ran')));
-    cancelled.cancel();
+    const cancelled = expiring(() => assert.fail('cancelled expiry ran'));
+    scheduler.schedule(deadline - 10, cancelled);
+    cancelled.cancelExpiry();
     const firedAt = await new Promise<number>((resolve) => scheduler.schedule(deadline, expiring(() => resolve(Date.now()))));
     assert.ok(firedAt >= deadline, `fired ${deadline - firedAt} ms early`);
     scheduler.clear();

@@ -65,41 +65,27 @@ const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 /** How many expiries run before yielding to I/O, so a wave of expiries cannot stall the server. */
 const EXPIRIES_PER_TURN = 1000;
 
-/** What expires: a live session, in sockjwt. */
-export interface Expirable {
-  expire(): void;
-}
-
-/** One scheduled expiry; `cancel()` is O(1) and safe to call twice. */
-export interface ExpiryHandle {
-  cancel(): void;
-}
-
 /**
- * A pending expiry, linked into its slot's list: no Set, no closure per session, so the
- * bookkeeping of a socket's expiry is one small object.
+ * What expires (a live session, in sockjwt), linked into its slot's list by fields of its own: no
+ * entry object, no Set, no closure per session. Only the scheduler touches the links.
  */
-class Entry implements ExpiryHandle {
-  prev: Entry | undefined = undefined;
-  next: Entry | undefined = undefined;
-  slot: Slot | undefined;
+export abstract class Expiring {
+  expiryPrev: Expiring | undefined = undefined;
+  expiryNext: Expiring | undefined = undefined;
+  /** The slot it waits in; undefined while nothing is scheduled. */
+  expirySlot: Slot | undefined = undefined;
 
-  /** Four fields, 56 B: the deadline is not kept (its slot says when), the scheduler is the slot's. */
-  constructor(
-    readonly target: Expirable,
-    slot: Slot,
-  ) {
-    this.slot = slot;
-  }
+  abstract expire(): void;
 
-  cancel(): void {
-    if (this.slot) this.slot.scheduler.remove(this);
+  /** Its pending expiry, if any, will not run. O(1); safe to call when none is pending. */
+  cancelExpiry(): void {
+    if (this.expirySlot) this.expirySlot.scheduler.remove(this);
   }
 }
 
 /** The expiries due in one `resolutionMs` window, as a doubly linked list. */
-class Slot {
-  head: Entry | undefined = undefined;
+export class Slot {
+  head: Expiring | undefined = undefined;
   size = 0;
 
   constructor(
@@ -107,18 +93,19 @@ class Slot {
     readonly scheduler: ExpiryScheduler,
   ) {}
 
-  push(entry: Entry): void {
-    entry.next = this.head;
-    if (this.head) this.head.prev = entry;
-    this.head = entry;
+  push(target: Expiring): void {
+    target.expiryNext = this.head;
+    if (this.head) this.head.expiryPrev = target;
+    this.head = target;
+    target.expirySlot = this;
     this.size++;
   }
 
-  unlink(entry: Entry): void {
-    if (entry.prev) entry.prev.next = entry.next;
-    else this.head = entry.next;
-    if (entry.next) entry.next.prev = entry.prev;
-    entry.prev = entry.next = entry.slot = undefined;
+  unlink(target: Expiring): void {
+    if (target.expiryPrev) target.expiryPrev.expiryNext = target.expiryNext;
+    else this.head = target.expiryNext;
+    if (target.expiryNext) target.expiryNext.expiryPrev = target.expiryPrev;
+    target.expiryPrev = target.expiryNext = target.expirySlot = undefined;
     this.size--;
   }
 }
@@ -135,8 +122,8 @@ export interface ExpirySchedulerOptions {
 /**
  * Expiries for many sockets behind a single timer. Deadlines fall into slots of
  * `resolutionMs`; one timer is armed for the earliest slot, and a min-heap of slot
- * numbers finds the next one. 50,000 sockets cost 50,000 list entries and one timer,
- * not 50,000 timers, and cancelling on disconnect is an unlink.
+ * numbers finds the next one. 50,000 sockets cost three fields each (their own links) and one
+ * timer, not 50,000 timers, and cancelling on disconnect is an unlink.
  */
 export class ExpiryScheduler {
   private readonly slots = new Map<number, Slot>();
@@ -160,19 +147,21 @@ export class ExpiryScheduler {
     return this.pending;
   }
 
-  /** Calls `target.expire()` once `deadline` (epoch ms) has passed, unless cancelled first. */
-  schedule(deadline: number, target: Expirable): ExpiryHandle {
+  /**
+   * Calls `target.expire()` once `deadline` (epoch ms) has passed, unless `target.cancelExpiry()`
+   * comes first. A target already scheduled is moved: one pending expiry per target.
+   */
+  schedule(deadline: number, target: Expiring): void {
+    target.cancelExpiry();
     const bucket = Math.ceil(deadline / this.resolutionMs);
     let slot = this.slots.get(bucket);
     if (!slot) {
       this.slots.set(bucket, (slot = new Slot(bucket, this)));
       this.heap.push(bucket);
     }
-    const entry = new Entry(target, slot);
-    slot.push(entry);
+    slot.push(target);
     this.pending++;
     if (!this.draining && bucket * this.resolutionMs < this.armedFor) this.arm();
-    return entry;
   }
 
   /** Cancels every pending expiry and the timer. */
@@ -184,10 +173,10 @@ export class ExpiryScheduler {
     this.disarm();
   }
 
-  /** @internal Called by `ExpiryHandle.cancel()`. */
-  remove(entry: Entry): void {
-    const slot = entry.slot!;
-    slot.unlink(entry);
+  /** @internal Called by `Expiring.cancelExpiry()`. */
+  remove(target: Expiring): void {
+    const slot = target.expirySlot!;
+    slot.unlink(target);
     this.pending--;
     // The heap keeps the stale slot number; nextLiveBucket() skips slots that no longer exist.
     if (slot.size === 0) this.slots.delete(slot.bucket);
@@ -245,10 +234,10 @@ export class ExpiryScheduler {
       while (slot.head) {
         if (budget === 0) return 0;
         budget--;
-        const entry = slot.head;
-        slot.unlink(entry);
+        const target = slot.head;
+        slot.unlink(target);
         this.pending--;
-        runSafely(entry.target);
+        runSafely(target);
       }
       this.slots.delete(bucket);
     }
@@ -257,7 +246,7 @@ export class ExpiryScheduler {
 }
 
 /** An expiry callback that throws must not stop the others. */
-function runSafely(target: Expirable): void {
+function runSafely(target: Expiring): void {
   try {
     target.expire();
   } catch (error) {

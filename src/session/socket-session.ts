@@ -6,7 +6,7 @@ import type { Identity, PropertyNames, SessionContext } from './context.js';
 import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
 import { RefreshBudget } from './rate-limit.js';
 import { observed, reportDrop, reportRefusal, reportSession } from './report.js';
-import { endOfLife, remainingMs, sessionDeadline, type Expirable, type ExpiryHandle } from './expiry.js';
+import { endOfLife, Expiring, remainingMs, sessionDeadline } from './expiry.js';
 import type { RegisteredSession } from './session-registry.js';
 import {
   emitLocally,
@@ -87,7 +87,7 @@ function asksForLifetime(socket: Socket): boolean {
  * Every identity goes live through `begin()` → `authenticate` → `commit()`: at connect, at a
  * refresh (recovery commits claims authenticated before).
  */
-export class SocketSession implements SocketGate, Expirable, RegisteredSession {
+export class SocketSession extends Expiring implements SocketGate, RegisteredSession {
   state: SessionState = 'verifying';
   /** The verified payload of the current token: expiry, revocation and refresh look at this. */
   payload: JwtClaims | undefined = undefined;
@@ -96,7 +96,6 @@ export class SocketSession implements SocketGate, Expirable, RegisteredSession {
   private claims: unknown = undefined;
   /** When the socket was first authenticated (ms): `maxSessionMs` counts from here. */
   private startedAt = 0;
-  private expiry: ExpiryHandle | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
   private hold: Hold | undefined = undefined;
   private pending: Pending | undefined = undefined;
@@ -107,6 +106,7 @@ export class SocketSession implements SocketGate, Expirable, RegisteredSession {
     readonly socket: Socket,
     readonly ctx: SessionContext,
   ) {
+    super();
     installGate(socket, this, ctx.guardsRooms);
   }
 
@@ -434,12 +434,12 @@ export class SocketSession implements SocketGate, Expirable, RegisteredSession {
     this.socket.disconnect();
   }
 
+  /** One deadline for the socket's life: a refresh moves it, or cancels it when the new token has none. */
   private scheduleExpiry(): void {
-    this.expiry?.cancel();
-    this.expiry = undefined;
     const { lifetime } = this.ctx;
     const deadline = sessionDeadline(this.payload!, this.startedAt, lifetime);
-    if (deadline !== undefined) this.expiry = lifetime.scheduler.schedule(deadline, this);
+    if (deadline !== undefined) lifetime.scheduler.schedule(deadline, this);
+    else this.cancelExpiry();
   }
 
   // ───────────────────────────── refusal and the end ─────────────────────────────
@@ -479,8 +479,7 @@ export class SocketSession implements SocketGate, Expirable, RegisteredSession {
       this.hold.rooms.clear();
     }
     if (!wasLive) return;
-    this.expiry?.cancel();
-    this.expiry = undefined;
+    this.cancelExpiry();
     this.ctx.sessions.remove(this);
     if (this.ctx.observe) reportSession(this.ctx, this.socket, this.payload!, 'session_closed');
   }

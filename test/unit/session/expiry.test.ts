@@ -3,7 +3,7 @@
 // MockTimers for setTimeout and Date). Nothing waits in real time.
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { dropsExpiry, endOfLife, ExpiryScheduler, remainingMs, sessionDeadline, tokenDeadline, type Expirable, type ExpirySchedulerOptions, type LifetimeSettings } from '../../../src/session/expiry.js';
+import { dropsExpiry, endOfLife, Expiring, ExpiryScheduler, remainingMs, sessionDeadline, tokenDeadline, type ExpirySchedulerOptions, type LifetimeSettings } from '../../../src/session/expiry.js';
 import { fakeClock } from '../fake-clock.js';
 
 /** setTimeout's largest delay (the scheduler's MAX_TIMER_DELAY_MS). */
@@ -12,6 +12,17 @@ const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 const EXPIRIES_PER_TURN = 1000;
 /** The fake clock's epoch ms at the start of every test: a multiple of every resolution used here. */
 const START = 1_700_000_000_000;
+
+/** What the tests schedule: an `Expiring` that runs `onExpire`. */
+class Target extends Expiring {
+  constructor(private readonly onExpire: () => void) {
+    super();
+  }
+
+  expire(): void {
+    this.onExpire();
+  }
+}
 
 /** A scheduler on the fake clock, cleared after the test; `fired` lists the names expired, in order. */
 function setup(t: TestContext, options: ExpirySchedulerOptions = {}) {
@@ -22,14 +33,16 @@ function setup(t: TestContext, options: ExpirySchedulerOptions = {}) {
     assert.deepEqual(clock.live(), [], 'clear() leaves no timer armed');
   });
   const fired: string[] = [];
-  const target = (name: string, then?: () => void): Expirable => ({
-    expire: () => {
-      fired.push(name);
-      then?.();
-    },
+  const target = (name: string, then?: () => void): Expiring => new Target(() => {
+    fired.push(name);
+    then?.();
   });
-  /** Schedules `name` at START + ms. */
-  const schedule = (ms: number, name: string, then?: () => void) => scheduler.schedule(START + ms, target(name, then));
+  /** Schedules `name` at START + ms; returns its handle, `{ cancel }`. */
+  const schedule = (ms: number, name: string, then?: () => void) => {
+    const scheduled = target(name, then);
+    scheduler.schedule(START + ms, scheduled);
+    return { cancel: () => scheduled.cancelExpiry() };
+  };
   return { ...clock, scheduler, fired, schedule, target };
 }
 
@@ -373,7 +386,7 @@ describe('ExpiryScheduler (unit, fake clock)', () => {
       const total = 2 * EXPIRIES_PER_TURN + 500;
       /** For each expiry, how many timers existed when it ran: which turn it ran in. */
       const turn: number[] = [];
-      for (let i = 0; i < total; i++) h.scheduler.schedule(START + 1000, { expire: () => turn.push(h.timers.length) });
+      for (let i = 0; i < total; i++) h.scheduler.schedule(START + 1000, new Target(() => turn.push(h.timers.length)));
       h.at(1000);
       assert.equal(turn.length, total);
       const perTurn = [1, 2, 3].map((timers) => turn.filter((seen) => seen === timers).length);
