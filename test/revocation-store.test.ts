@@ -10,6 +10,23 @@ function clock(start = 1_800_000_000_000) {
 }
 
 describe('MemoryRevocationStore', () => {
+  it('empty: true until a rule is kept, false while one is, true again once the last one is forgotten', () => {
+    const { time, now } = clock();
+    const store = new MemoryRevocationStore({ now });
+    assert.equal(store.empty, true);
+    store.add(storedRule({ jti: 'old', exp: time.now / 1000 - 1 }, store.retentionMs, time.now));
+    assert.equal(store.empty, true, 'a rule already past its end is not kept');
+    store.add(storedRule({ jti: 'a', exp: time.now / 1000 + 60 }, store.retentionMs, time.now));
+    store.add(storedRule({ sub: 'ann', exp: time.now / 1000 + 120 }, store.retentionMs, time.now));
+    assert.equal(store.empty, false);
+    time.now += 61_000;
+    assert.equal(store.isRevoked({ jti: 'a' }), false);
+    assert.equal(store.empty, false, 'the subject rule is still held');
+    time.now += 60_000;
+    assert.equal(store.isRevoked({ sub: 'ann', iat: 0 }), false);
+    assert.equal(store.empty, true);
+  });
+
   it('revokes by jti until the token would have expired, then forgets', () => {
     const { time, now } = clock();
     const store = new MemoryRevocationStore({ now });

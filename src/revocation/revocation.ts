@@ -140,7 +140,7 @@ export class MemoryRevocationStore implements RevocationStore {
    * True while no rule is held, when every check answers false: a handshake then asks nothing
    * (session/socket-session.ts). A field, not a getter, as it is read on every handshake.
    */
-  empty = true;
+  readonly empty: boolean = true;
 
   get size(): number {
     return this.byJti.size + this.bySub.size;
@@ -152,7 +152,7 @@ export class MemoryRevocationStore implements RevocationStore {
     if (rule.expiresAt <= now) return;
     if ('jti' in rule) this.byJti.set(rule.jti, Math.max(rule.expiresAt, this.byJti.get(rule.jti) ?? 0));
     else this.bySub.set(rule.sub, mergeSubjectRule(this.bySub.get(rule.sub), rule));
-    this.empty = false;
+    this.setEmpty(false);
     if (this.size > this.maxEntries) this.makeRoom();
     this.listeners.emit(rule);
   }
@@ -183,9 +183,14 @@ export class MemoryRevocationStore implements RevocationStore {
     return this.listeners.add(listener);
   }
 
+  /** `empty` is read-only to everyone else: a store told it is empty would stop refusing. */
+  private setEmpty(empty: boolean): void {
+    (this as { empty: boolean }).empty = empty;
+  }
+
   private forget(rules: Map<string, unknown>, key: string): void {
     rules.delete(key);
-    this.empty = this.size === 0;
+    this.setEmpty(this.size === 0);
   }
 
   /** Drops what has expired; if still full, the rules closest to expiry, loudly. */

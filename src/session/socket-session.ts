@@ -527,7 +527,7 @@ export const RECOVERY_RECORD = 'sockjwt';
  * serialises for `fetchSockets()` across a cluster. The raw token stays on this process's
  * socket object only: it is a bearer credential and must not travel between nodes.
  */
-export function attachIdentity(socket: Socket, identity: Identity<unknown>, names: PropertyNames): void {
+function attachIdentity(socket: Socket, identity: Identity<unknown>, names: PropertyNames): void {
   const target = socket as unknown as Record<string, unknown>;
   target[names.decoded] = identity.claims;
   target[names.encoded] = identity.token;
@@ -535,7 +535,7 @@ export function attachIdentity(socket: Socket, identity: Identity<unknown>, name
 }
 
 /** A recovered socket admitted without a token: the previous owner's claims, restored by socket.io, are not its own. */
-export function forgetIdentity(socket: Socket, names: PropertyNames): void {
+function forgetIdentity(socket: Socket, names: PropertyNames): void {
   const data = socket.data as Record<string, unknown> | undefined;
   if (data) {
     delete data[names.decoded];
@@ -547,6 +547,6 @@ export function forgetIdentity(socket: Socket, names: PropertyNames): void {
 }
 
 /** Beside the claims in `socket.data`, when the server recovers connections: what recovery needs to apply the same rules. */
-export function keepRecoveryRecord(socket: Socket, startedAt: number, presentedAt: number): void {
+function keepRecoveryRecord(socket: Socket, startedAt: number, presentedAt: number): void {
   if (recoversConnections(socket.nsp)) (socket.data as Record<string, unknown>)[RECOVERY_RECORD] = { startedAt, presentedAt } satisfies RecoveryRecord;
 }
