@@ -2,14 +2,13 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { RedisCluster } from '../src/redis/index.js';
-import { SockjwtModule, SockjwtService } from '../src/nest/index.js';
+import { SockjwtModule } from '../src/nest/index.js';
 import { ChatGateway, type TestClaims } from './nest/gateways.js';
 import { RedisClusterIoAdapter } from './nest/redis-cluster-io.adapter.js';
 import { RedisClusterModule } from './nest/redis-cluster.module.js';
-import { moduleOptions, nestApp, type NestHarness } from './nest/support.js';
-import { uniquePrefix } from './redis-support.js';
+import { moduleOptions, nestApp, revokeAliceFromA, twoNodesAliceAndBobOnB, type NestHarness } from './nest/support.js';
 import { plainRedisForFile, until } from './redis-topologies.js';
-import { MODES, next, sign, type Mode, type WireError } from './support.js';
+import { MODES, next, type Mode } from './support.js';
 
 /**
  * Two Nest nodes on one Redis (a redis-server of this test's own), each with a `RedisCluster`
@@ -33,12 +32,8 @@ const redis = plainRedisForFile(); // one redis-server for the file
 for (const mode of MODES) {
   describe(`sockjwt/nest with RedisCluster on two nodes, ${mode} mode`, () => {
     it('node A sees and reaches node B\'s sockets, and its revoke() drops the user there', async (t) => {
-      const keyPrefix = uniquePrefix(); // the two nodes of this test share their rules with no other test
-      const a = await node(t, mode, redis.url, keyPrefix);
-      const b = await node(t, mode, redis.url, keyPrefix);
-      const alice = await b.login('/chat', sign({ sub: 'alice' }));
-      const aliceId = alice.id;
-      const bob = await b.login('/chat', sign({ sub: 'bob' }));
+      const nodes = await twoNodesAliceAndBobOnB((keyPrefix) => node(t, mode, redis.url, keyPrefix));
+      const { a, bob } = nodes;
       const chatOnA = a.app.get(ChatGateway);
 
       // B subscribes during its listen(), with no event when Redis has the subscription: wait until A's adapter counts both nodes.
@@ -51,15 +46,7 @@ for (const mode of MODES) {
       chatOnA.server.emit('news', 'from A');
       assert.deepEqual(await news, ['from A']);
 
-      const dropped = next<[WireError]>(alice, 'unauthorized', 5000);
-      const heard = next<[{ namespace: string; socketId: string }]>(b.journal, 'disconnect', 5000);
-      assert.equal(await chatOnA.sockjwt.revoke({ sub: 'alice' }), 0, 'node A has no socket of alice');
-      const [error] = await dropped;
-      assert.equal(error.data.reason, 'revoked');
-      const [entry] = await heard;
-      assert.deepEqual([entry.namespace, entry.socketId], ['/chat', aliceId]);
-      assert.equal(b.app.get(SockjwtService).sessionCount, 1);
-      assert.equal(bob.connected, true);
+      await revokeAliceFromA(nodes);
       assert.deepEqual((await chatOnA.server.fetchSockets()).map((socket) => socket.id), [bob.id], 'A sees alice gone from B');
     });
   });

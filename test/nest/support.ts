@@ -7,7 +7,9 @@ import { Test } from '@nestjs/testing';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { SockjwtIoAdapter, SockjwtModule, type SockjwtModuleOptions } from '../../src/nest/index.js';
 import { ChatGateway, Journal, LobbyGateway } from './gateways.js';
-import { authenticateWithAck, connected, next, nowSeconds, refusal, SECRET, type Mode, type WireError } from '../support.js';
+import { SockjwtService } from '../../src/nest/index.js';
+import { uniquePrefix } from '../redis-support.js';
+import { authenticateWithAck, connected, next, nowSeconds, refusal, SECRET, sign, type Mode, type WireError } from '../support.js';
 
 /** A real Nest app (gateways on '/' and '/chat') on port 0, and real socket.io-client sockets to it. */
 
@@ -84,3 +86,27 @@ export const noneToken = (): string => {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ sub: 'mallory', exp: nowSeconds() + 3600 })}.`;
 };
+
+/** Two nodes sharing one key prefix (their revocation rules are theirs alone); alice and bob logged in on B's '/chat'. */
+export async function twoNodesAliceAndBobOnB(node: (keyPrefix: string) => Promise<NestHarness>) {
+  const keyPrefix = uniquePrefix();
+  const a = await node(keyPrefix);
+  const b = await node(keyPrefix);
+  const alice = await b.login('/chat', sign({ sub: 'alice' }));
+  const aliceId = alice.id;
+  const bob = await b.login('/chat', sign({ sub: 'bob' }));
+  return { a, b, alice, aliceId, bob };
+}
+
+/** A revokes alice, who has no socket on A: she is dropped on B as `revoked`, B's gateway hears it, bob stays. */
+export async function revokeAliceFromA({ a, b, alice, aliceId, bob }: Awaited<ReturnType<typeof twoNodesAliceAndBobOnB>>): Promise<void> {
+  const dropped = next<[WireError]>(alice, 'unauthorized', 5000);
+  const heard = next<[{ namespace: string; socketId: string }]>(b.journal, 'disconnect', 5000);
+  assert.equal(await a.app.get(ChatGateway).sockjwt.revoke({ sub: 'alice' }), 0, 'node A has no socket of alice');
+  const [error] = await dropped;
+  assert.equal(error.data.reason, 'revoked');
+  const [entry] = await heard;
+  assert.deepEqual([entry.namespace, entry.socketId], ['/chat', aliceId]);
+  assert.equal(b.app.get(SockjwtService).sessionCount, 1);
+  assert.equal(bob.connected, true);
+}
