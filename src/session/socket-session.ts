@@ -1,9 +1,9 @@
 import type { Socket } from 'socket.io';
 import { runHooks } from './app-hooks.js';
-import { ackAccepted, AUTHENTICATE, cookieToken, tokenOf } from './authenticate-message.js';
 import { ackRefusal, guardRefusal, leaveForbiddenRooms } from './claim-guards.js';
 import type { Identity, PropertyNames, SessionContext } from './context.js';
 import { asUnauthorizedError, UnauthorizedError } from '../errors/errors.js';
+import { cookieValue } from '../util/cookies.js';
 import { RefreshBudget } from './rate-limit.js';
 import { observed, reportDrop, reportRefusal, reportSession } from './report.js';
 import { endOfLife, Expiring, remainingMs, sessionDeadline } from './expiry.js';
@@ -24,10 +24,28 @@ import {
 } from '../socketio/socketio-seams.js';
 import { checkNotRevoked, tokenRef } from '../revocation/revocation.js';
 import * as refuse from '../errors/refusals.js';
-import type { AuthStage, JwtClaims, LifetimeNotice } from '../types.js';
+import type { AckAccepted, AuthStage, JwtClaims, LifetimeNotice } from '../types.js';
 
 /** Server-side namespace event after an in-band refresh: `(socket, previousClaims)`. */
 export const TOKEN_REFRESHED = 'token_refreshed';
+
+/** The event a client sends its token with: after connect (message mode) and for every in-band refresh. */
+const AUTHENTICATE = 'authenticate';
+
+/** `authenticate`'s payload is `{ token }`; anything else carries no token. */
+function tokenOf(args: readonly unknown[]): unknown {
+  const payload = args[0];
+  return typeof payload === 'object' && payload !== null ? (payload as { token?: unknown }).token : undefined;
+}
+
+/** The token in the handshake request's cookie `name`, if one is configured and present. */
+function cookieToken(socket: Socket, name: string | undefined): string | undefined {
+  return name === undefined ? undefined : cookieValue(socket.handshake.headers.cookie, name);
+}
+
+function ackAccepted(notice: LifetimeNotice): AckAccepted {
+  return { ok: true, exp: notice.exp, expiresInMs: notice.expiresInMs };
+}
 
 /**
  * Where a socket is in its life. Every transition is a method of SocketSession below:

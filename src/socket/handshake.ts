@@ -7,14 +7,14 @@ import { withSessionControl } from '../session/session-registry.js';
 import { SocketSession } from '../session/socket-session.js';
 import { beforeAppListeners, gateOf } from '../socketio/socketio-seams.js';
 import { cookieValue } from '../util/cookies.js';
-import { prototypeKeyIn } from '../verify/check-token.js';
+import { unshippableHandshake } from '../verify/check-token.js';
 import * as refuse from '../errors/refusals.js';
 import type { HandshakeMiddleware } from '../types.js';
 
 /**
  * The handshake, and handshake mode: where a token is read from a handshake, how the
- * credentials in it are hidden and an unsafe one refused (message mode does both too), and
- * the middleware that verifies the token there.
+ * credentials in it are hidden (message mode hides a token cookie too), and the middleware
+ * that verifies the token there.
  */
 
 /**
@@ -32,7 +32,7 @@ export function createHandshakeMiddleware(ctx: SessionContext): HandshakeMiddlew
     if (typeof next !== 'function') return refuseMisuse(socket);
     watch(socket.nsp, false);
     const session = new SocketSession(socket, ctx);
-    const unshippable = unshippableHandshake(socket);
+    const unshippable = unshippableHandshake(socket.handshake);
     if (unshippable) return refuseHandshake(ctx, socket, unshippable, next);
     let token: unknown;
     try {
@@ -74,7 +74,7 @@ function connected(socket: Socket, ctx: SessionContext): void {
   if (session !== undefined) return;
   const recovered = new SocketSession(socket, ctx);
   concealCredentials(socket, ctx.sources);
-  const unshippable = unshippableHandshake(socket);
+  const unshippable = unshippableHandshake(socket.handshake);
   if (unshippable) return recovered.refuseAtConnect(unshippable);
   if (!socket.recovered || !resumeRecovered(socket, recovered, ctx)) recovered.onConnected();
 }
@@ -135,20 +135,6 @@ function bearerToken(header: string | undefined, required: boolean): string | un
 
 function badFormat(): UnauthorizedError {
   return refuse.badAuthorizationHeader();
-}
-
-/**
- * socket.io ships `socket.handshake`, its `auth` and `query` with it, in `fetchSockets()` answers:
- * a prototype-bearing key there (own, at any depth: JSON and query parsing make them) breaks or
- * forges the far side's msgpack decoding, as one in the claims would (verify/check-token.ts). Such a
- * handshake is refused, token or not, in both modes; never repaired.
- */
-export function unshippableHandshake(socket: Socket): UnauthorizedError | undefined {
-  const { auth, query } = socket.handshake;
-  const inAuth = prototypeKeyIn(auth);
-  if (inAuth !== undefined) return refuse.reservedHandshakeKey('auth', inAuth);
-  const inQuery = prototypeKeyIn(query);
-  return inQuery === undefined ? undefined : refuse.reservedHandshakeKey('query', inQuery);
 }
 
 /**

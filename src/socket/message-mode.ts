@@ -1,10 +1,11 @@
 import type { Namespace, Socket } from 'socket.io';
-import { concealCredentials, unshippableHandshake } from './handshake.js';
+import { concealCredentials } from './handshake.js';
 import { guardNamespaceRecovery, namespaceWatcher, resumeRecovered } from './recovery.js';
 import type { SessionContext } from '../session/context.js';
 import { withSessionControl } from '../session/session-registry.js';
 import { SocketSession } from '../session/socket-session.js';
-import { beforeAppListeners, gateOf } from '../socketio/socketio-seams.js';
+import { beforeAppListeners, gateOf, recoversConnections } from '../socketio/socketio-seams.js';
+import { unshippableHandshake } from '../verify/check-token.js';
 import type { ConnectionListener } from '../types.js';
 
 /**
@@ -24,7 +25,8 @@ export function createConnectionListener(ctx: SessionContext): ConnectionListene
     const next = misused[0];
     if (typeof next === 'function') return next(new Error(MISUSED_AS_MIDDLEWARE));
     watch(socket.nsp, false);
-    guardNamespaceRecovery(socket.nsp, ctx); // an adapter installed since the first connection is guarded too
+    // An adapter installed since the first connection is guarded too.
+    if (recoversConnections(socket.nsp)) guardNamespaceRecovery(socket.nsp, ctx);
     // Connected before the namespace was watched (its first socket): its session starts only now.
     start(socket);
   };
@@ -42,7 +44,7 @@ function startSession(socket: Socket, ctx: SessionContext): void {
   if (gateOf(socket)) return;
   if (ctx.tokenCookie !== undefined) concealCredentials(socket, { cookie: ctx.tokenCookie });
   const session = new SocketSession(socket, ctx);
-  const unshippable = unshippableHandshake(socket);
+  const unshippable = unshippableHandshake(socket.handshake);
   if (unshippable) return session.refuseAtConnect(unshippable);
   if (socket.recovered && resumeRecovered(socket, session, ctx)) return;
   if (ctx.required) session.holdUntilAuthenticated();

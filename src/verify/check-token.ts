@@ -163,7 +163,20 @@ export function fromTokenError(error: unknown): UnauthorizedError {
   return refusal ? refusal(error) : refuse.malformed('jwt could not be verified', error);
 }
 
-// ───────────────────────────── claims safe to ship ─────────────────────────────
+// ───────────────────────────── claims and handshakes safe to ship ─────────────────────────────
+
+/**
+ * socket.io ships `socket.handshake`, its `auth` and `query` with it, in `fetchSockets()` answers:
+ * a prototype-bearing key there (own, at any depth: JSON and query parsing make them) breaks or
+ * forges the far side's msgpack decoding, as one in the claims would. Such a handshake is refused,
+ * token or not, in both modes; never repaired.
+ */
+export function unshippableHandshake({ auth, query }: { auth: unknown; query: unknown }): UnauthorizedError | undefined {
+  const inAuth = prototypeKeyIn(auth);
+  if (inAuth !== undefined) return refuse.reservedHandshakeKey('auth', inAuth);
+  const inQuery = prototypeKeyIn(query);
+  return inQuery === undefined ? undefined : refuse.reservedHandshakeKey('query', inQuery);
+}
 
 /**
  * Keys that must never travel in `socket.data`: socket.io ships it to other nodes
