@@ -133,7 +133,7 @@ export class SocketSession extends Expiring implements SocketGate, RegisteredSes
   /** Message mode, credentials required: out of the namespace until a valid `authenticate`, refused after `timeoutMs`. */
   holdUntilAuthenticated(): void {
     this.state = 'held';
-    this.hold = { rooms: new Set(holdOutOfNamespace(this.socket)), emits: [] };
+    this.hold = { rooms: holdOutOfNamespace(this.socket), emits: [] };
     this.timer = setTimeout(() => this.onTimeout(), this.ctx.timeoutMs);
   }
 

@@ -156,17 +156,21 @@ function heldEmit(this: Socket, event: string, ...args: unknown[]): boolean {
  * session of it carries no room; its joins and the app's emits to it wait for release.
  * Returns the rooms it was in (an app listener may have joined some already).
  */
-export function holdOutOfNamespace(socket: Socket): string[] {
-  const rooms = [...socket.rooms].filter((room) => room !== socket.id);
+export function holdOutOfNamespace(socket: Socket): Set<string> {
+  const rooms = new Set(socket.rooms);
+  rooms.delete(socket.id);
   // Through the adapter, not socket.leave(): leaving room by room keeps the socket in the
   // adapter's socket index, which a namespace-wide broadcast walks.
   void socket.nsp.adapter.delAll(socket.id);
-  Object.assign(socket as unknown as Instance, { emit: heldEmit, join: gatedJoin, leave: heldLeave });
+  const instance = socket as unknown as Instance;
+  instance['emit'] = heldEmit;
+  instance['join'] = gatedJoin;
+  instance['leave'] = heldLeave;
   return rooms;
 }
 
 /** Back into the namespace: its own room, the rooms joined meanwhile; emits go out again. */
-export function releaseIntoNamespace(socket: Socket, rooms: Iterable<string>, guardsRooms: boolean): void {
+export function releaseIntoNamespace(socket: Socket, rooms: ReadonlySet<string>, guardsRooms: boolean): void {
   const instance = socket as unknown as Instance;
   const prototype = proto(socket);
   // Pointed back at the prototype's methods, not deleted: a `delete` turns the socket into a
@@ -175,8 +179,10 @@ export function releaseIntoNamespace(socket: Socket, rooms: Iterable<string>, gu
   instance['leave'] = prototype.leave;
   if (!guardsRooms) instance['join'] = prototype.join;
   void prototype.join.call(socket, socket.id);
-  const allowed = gateOf(socket)?.allowedRooms([...rooms]) ?? [...rooms];
-  if (allowed.length > 0) void proto(socket).join.call(socket, allowed);
+  if (rooms.size === 0) return;
+  const joined = [...rooms];
+  const allowed = gateOf(socket)?.allowedRooms(joined) ?? joined;
+  if (allowed.length > 0) void prototype.join.call(socket, allowed);
 }
 
 /** Sends, in order, what the app emitted to a held socket, with the flags each emit had. */
