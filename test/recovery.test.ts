@@ -57,6 +57,13 @@ async function cutTransport(io: import('socket.io').Server, client: ClientSocket
   assert.equal((await goneOnServer)[0], 'transport close');
 }
 
+/** What an app does when it sets up its adapter late: `io.adapter()` after the first connection (a fresh one of the same kind here). */
+function installNewAdapter(io: import('socket.io').Server): void {
+  const before = io.of('/').adapter;
+  io.adapter(before.constructor as never);
+  assert.notEqual(io.of('/').adapter, before);
+}
+
 describe('connection state recovery', () => {
   it('a session recovered while its token is valid keeps its expiry and is dropped at exp', async (t) => {
     const h = await recoveringSetup(t, {}, 50);
@@ -134,6 +141,50 @@ describe('connection state recovery', () => {
     await h.auth.revoke({ sub: 'u-1' });
     const error = await refusal(h.client);
     assert.equal(error.data.reason, 'revoked');
+  });
+
+  it('an adapter installed after the first connection is guarded too: a session revoked while disconnected is not recovered', async (t) => {
+    const h = await recoveringSetup(t, {}, 500);
+    h.token.current = sign({ sub: 'u-1' });
+    await connected(h.client);
+    installNewAdapter(h.io);
+    const second = h.connect('/', { reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 500, randomizationFactor: 0, auth: { token: sign({ sub: 'u-2' }) } });
+    await connected(second);
+    let missed = 0;
+    second.on('missed', () => missed++);
+    await cutTransport(h.io, second);
+    h.io.emit('missed');
+    assert.equal(await h.auth.revoke({ sub: 'u-2' }), 0);
+    const error = await refusal(second);
+    assert.equal(error.data.reason, 'revoked');
+    assert.equal(missed, 0);
+  });
+
+  it('message mode: an adapter installed after the first connection is guarded too: a session revoked while disconnected is not recovered', async (t) => {
+    const h = await recoveringSetup(t, { handshake: false } as never, 500);
+    await connected(h.client);
+    installNewAdapter(h.io);
+    const second = h.connect('/', {
+      reconnection: true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 500,
+      randomizationFactor: 0,
+    });
+    await connected(second);
+    await second.timeout(3000).emitWithAck('authenticate', { token: sign({ sub: 'u-2' }) });
+    let missed = 0;
+    second.on('missed', () => missed++);
+    await cutTransport(h.io, second);
+    h.io.emit('missed');
+    assert.equal(await h.auth.revoke({ sub: 'u-2' }), 0);
+    await connected(second, 8000);
+    assert.equal(second.recovered, false);
+    // Held again until it authenticates: then a barrier broadcast proves nothing missed came first.
+    await second.timeout(3000).emitWithAck('authenticate', { token: sign({ sub: 'u-3' }) });
+    const barrier = next(second, 'barrier');
+    h.io.emit('barrier');
+    await barrier;
+    assert.equal(missed, 0);
   });
 
   it('message mode: a socket recovered with valid claims comes back live, rooms and claims kept, and may refresh', async (t) => {

@@ -4,7 +4,7 @@ import { guardNamespaceRecovery, namespaceWatcher, resumeRecovered } from './rec
 import type { SessionContext } from '../session/context.js';
 import { withSessionControl } from '../session/session-registry.js';
 import { SocketSession } from '../session/socket-session.js';
-import { beforeAppListeners, gateOf, recoversConnections } from '../socketio/socketio-seams.js';
+import { beforeAppListeners, gateOf } from '../socketio/socketio-seams.js';
 import { unshippableHandshake } from '../verify/check-token.js';
 import type { ConnectionListener } from '../types.js';
 
@@ -25,8 +25,6 @@ export function createConnectionListener(ctx: SessionContext): ConnectionListene
     const next = misused[0];
     if (typeof next === 'function') return next(new Error(MISUSED_AS_MIDDLEWARE));
     watch(socket.nsp, false);
-    // An adapter installed since the first connection is guarded too.
-    if (recoversConnections(socket.nsp)) guardNamespaceRecovery(socket.nsp, ctx);
     // Connected before the namespace was watched (its first socket): its session starts only now.
     start(socket);
   };

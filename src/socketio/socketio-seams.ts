@@ -293,14 +293,20 @@ let creating: PresentedHandshake | undefined;
  * so `mayRecover(data, presented)` decides, with the new handshake in hand; a declined client
  * goes through a normal handshake and is replayed nothing. socket.io < 4.6 has no recovery.
  */
-export function guardRecovery(nsp: Namespace, mayRecover: (data: unknown, presented: PresentedHandshake | undefined) => boolean | Promise<boolean>): void {
+export function guardRecovery(nsp: Namespace, mayRecover: MayRecover): void {
   if (!recoversConnections(nsp)) return;
-  watchCreation(nsp);
-  const adapter = nsp.adapter as unknown as { restoreSession?: RestoreSession };
-  if (typeof adapter.restoreSession !== 'function' || guardedAdapters.has(adapter)) return;
+  guardAdapter(nsp.adapter, mayRecover);
+  watchCreation(nsp, mayRecover);
+}
+
+type MayRecover = (data: unknown, presented: PresentedHandshake | undefined) => boolean | Promise<boolean>;
+
+function guardAdapter(adapter: object, mayRecover: MayRecover): void {
+  const restoring = adapter as { restoreSession?: RestoreSession };
+  if (typeof restoring.restoreSession !== 'function' || guardedAdapters.has(adapter)) return;
   guardedAdapters.add(adapter);
-  const restore = adapter.restoreSession.bind(adapter);
-  adapter.restoreSession = async (pid, offset) => {
+  const restore = restoring.restoreSession.bind(adapter);
+  restoring.restoreSession = async (pid, offset) => {
     const presented = creating;
     creating = undefined;
     const session = await restore(pid, offset);
@@ -313,12 +319,18 @@ export function guardRecovery(nsp: Namespace, mayRecover: (data: unknown, presen
   };
 }
 
-function watchCreation(nsp: Namespace): void {
+/**
+ * Every socket the namespace creates: the handshake it presents is noted for the guard, and the
+ * adapter in place at that moment is guarded, since an app may install one (`io.adapter()`) after
+ * the namespace's first connection, and the first socket it restores may be a recovering one.
+ */
+function watchCreation(nsp: Namespace, mayRecover: MayRecover): void {
   const internals = nsp as unknown as { _createSocket?: CreateSocket };
   const create = internals._createSocket;
   if (typeof create !== 'function' || watchedCreations.has(nsp)) return;
   watchedCreations.add(nsp);
   internals._createSocket = function (this: Namespace, client, auth) {
+    guardAdapter(this.adapter, mayRecover);
     creating = { auth, request: client.request };
     try {
       return create.call(this, client, auth);
