@@ -35,7 +35,7 @@ export function namespaceWatcher(install: (nsp: Namespace) => void): (nsp: Names
 function warnRecoveryUnwatched(nsp: Namespace): void {
   process.emitWarning(
     `sockjwt: namespace "${nsp.name}" recovers sessions made on other nodes (connection state recovery with ${nsp.adapter.constructor.name}); ` +
-      'call auth.watch(io) once the adapter is installed, before the node serves: a socket recovered before the first handshake here skipped sockjwt',
+      'call auth.watch(io) before the node serves: a socket recovered before the first handshake here skipped sockjwt',
     { code: 'SOCKJWT_RECOVERY_UNWATCHED' },
   );
 }
