@@ -57,11 +57,27 @@ async function cutTransport(io: import('socket.io').Server, client: ClientSocket
   assert.equal((await goneOnServer)[0], 'transport close');
 }
 
-/** What an app does when it sets up its adapter late: `io.adapter()` after the first connection (a fresh one of the same kind here). */
-function installNewAdapter(io: import('socket.io').Server): void {
-  const before = io.of('/').adapter;
-  io.adapter(before.constructor as never);
-  assert.notEqual(io.of('/').adapter, before);
+/**
+ * What an app does when it sets up its adapter late: `io.adapter()` after the first connection (a
+ * fresh one of the same kind here). Then a second client connects, reconnecting by itself after 500 ms.
+ */
+async function secondClientOnNewAdapter(h: Awaited<ReturnType<typeof recoveringSetup>>, auth?: object): Promise<ClientSocket> {
+  const before = h.io.of('/').adapter;
+  h.io.adapter(before.constructor as never);
+  assert.notEqual(h.io.of('/').adapter, before);
+  const second = h.connect('/', { reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 500, randomizationFactor: 0, ...(auth ? { auth } : {}) });
+  await connected(second);
+  return second;
+}
+
+/** Cuts `client`'s transport, broadcasts while it is away, revokes `sub`; returns how many of those broadcasts it got so far. */
+async function revokedWhileAway(h: Awaited<ReturnType<typeof recoveringSetup>>, client: ClientSocket, sub: string): Promise<() => number> {
+  let missed = 0;
+  client.on('missed', () => missed++);
+  await cutTransport(h.io, client);
+  h.io.emit('missed');
+  assert.equal(await h.auth.revoke({ sub }), 0);
+  return () => missed;
 }
 
 describe('connection state recovery', () => {
@@ -147,36 +163,19 @@ describe('connection state recovery', () => {
     const h = await recoveringSetup(t, {}, 500);
     h.token.current = sign({ sub: 'u-1' });
     await connected(h.client);
-    installNewAdapter(h.io);
-    const second = h.connect('/', { reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 500, randomizationFactor: 0, auth: { token: sign({ sub: 'u-2' }) } });
-    await connected(second);
-    let missed = 0;
-    second.on('missed', () => missed++);
-    await cutTransport(h.io, second);
-    h.io.emit('missed');
-    assert.equal(await h.auth.revoke({ sub: 'u-2' }), 0);
+    const second = await secondClientOnNewAdapter(h, { token: sign({ sub: 'u-2' }) });
+    const missed = await revokedWhileAway(h, second, 'u-2');
     const error = await refusal(second);
     assert.equal(error.data.reason, 'revoked');
-    assert.equal(missed, 0);
+    assert.equal(missed(), 0);
   });
 
   it('message mode: an adapter installed after the first connection is guarded too: a session revoked while disconnected is not recovered', async (t) => {
     const h = await recoveringSetup(t, { handshake: false } as never, 500);
     await connected(h.client);
-    installNewAdapter(h.io);
-    const second = h.connect('/', {
-      reconnection: true,
-      reconnectionDelay: 500,
-      reconnectionDelayMax: 500,
-      randomizationFactor: 0,
-    });
-    await connected(second);
+    const second = await secondClientOnNewAdapter(h);
     await second.timeout(3000).emitWithAck('authenticate', { token: sign({ sub: 'u-2' }) });
-    let missed = 0;
-    second.on('missed', () => missed++);
-    await cutTransport(h.io, second);
-    h.io.emit('missed');
-    assert.equal(await h.auth.revoke({ sub: 'u-2' }), 0);
+    const missed = await revokedWhileAway(h, second, 'u-2');
     await connected(second, 8000);
     assert.equal(second.recovered, false);
     // Held again until it authenticates: then a barrier broadcast proves nothing missed came first.
@@ -184,7 +183,7 @@ describe('connection state recovery', () => {
     const barrier = next(second, 'barrier');
     h.io.emit('barrier');
     await barrier;
-    assert.equal(missed, 0);
+    assert.equal(missed(), 0);
   });
 
   it('message mode: a socket recovered with valid claims comes back live, rooms and claims kept, and may refresh', async (t) => {

@@ -281,6 +281,9 @@ export interface PresentedHandshake {
   request: IncomingMessage;
 }
 
+/** Whether a restored session may come back, with the handshake its client presents now. */
+type MayRecover = (data: unknown, presented: PresentedHandshake | undefined) => boolean | Promise<boolean>;
+
 const guardedAdapters = new WeakSet<object>();
 const watchedCreations = new WeakSet<object>();
 /** The handshake of the socket socket.io is creating: `_createSocket` asks `restoreSession` synchronously. */
@@ -298,8 +301,6 @@ export function guardRecovery(nsp: Namespace, mayRecover: MayRecover): void {
   guardAdapter(nsp.adapter, mayRecover);
   watchCreation(nsp, mayRecover);
 }
-
-type MayRecover = (data: unknown, presented: PresentedHandshake | undefined) => boolean | Promise<boolean>;
 
 function guardAdapter(adapter: object, mayRecover: MayRecover): void {
   const restoring = adapter as { restoreSession?: RestoreSession };
