@@ -154,6 +154,31 @@ describe('Redis Streams adapter', { timeout: 60_000 }, () => {
     assert.equal(resumed.recovered, false);
   });
 
+  test('message mode, a node that did not call auth.watch(): a session recovered there before its first handshake is held again, not trusted', async (t) => {
+    const names = { stream: `sockjwt-test-${randomUUID()}`, keys: uniquePrefix() };
+    await sharedRedis(t, `{${names.keys}}`);
+    await sharedRedis(t, names.stream);
+    warningsCoded(t, 'SOCKJWT_RECOVERY_UNWATCHED'); // said, and expected: kept off the test's output
+    const a = await streamsNode(t, names, false, 'message', true);
+    const b = await streamsNode(t, names, false, 'message', false);
+    const token = sign({ sub: 'eve' });
+    const client = a.connect('/', {});
+    await connected(client);
+    assert.equal((await client.timeout(3000).emitWithAck('authenticate', { token })).ok, true);
+    const session = await cutTransport(a.io, client);
+    await a.auth.revoke({ sub: 'eve' });
+    const resumed = resumeOn(b, session, token);
+    await connected(resumed);
+    // Unwatched, node B cannot stop socket.io restoring it; sockjwt then starts it held, its claims forgotten.
+    assert.equal(resumed.recovered, true);
+    const onB = b.io.of('/').sockets.get(resumed.id!)!;
+    assert.equal((onB.data as { decoded_token?: unknown }).decoded_token, undefined);
+    assert.equal(b.auth.sessionCount, 0, 'not live');
+    const again = await resumed.timeout(3000).emitWithAck('authenticate', { token });
+    assert.equal(again.ok, false);
+    assert.equal(again.data.reason, 'revoked');
+  });
+
   test('message mode: a session revoked while disconnected is not restored on the other node either', async (t) => {
     const { a, b } = await twoNodes(t, false, 'message');
     const token = sign({ sub: 'cat' });

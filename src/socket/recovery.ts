@@ -124,7 +124,10 @@ export function resumeRecovered(socket: Socket, session: SocketSession, ctx: Ses
     return true;
   }
   if (!stored) return false;
-  // Without a guard's check (a namespace not watched in time), the rules heard from now on still count.
-  session.resume(stored.payload, stored.startedAt, stored.presentedAt, checkedAt.get(socket.data as object) ?? ctx.sessions.generation);
+  // Claims the guard never checked (restored before the namespace was watched): not trusted, so
+  // the mode treats the socket as one that presented nothing. Its missed packets are already sent.
+  const generation = checkedAt.get(socket.data as object);
+  if (generation === undefined) return false;
+  session.resume(stored.payload, stored.startedAt, stored.presentedAt, generation);
   return true;
 }

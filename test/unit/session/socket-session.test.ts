@@ -187,6 +187,17 @@ describe('SocketSession (unit, fake socket, fake clock)', () => {
       assert.equal(h.ctx.sessions.sessionCount, 0, 'not counted before it is live');
     });
 
+    it('held, recovered: the claims socket.io restored are forgotten until it authenticates', (t) => {
+      const h = setup(t);
+      const { socket, session } = h.open({ recovered: true, data: { decoded_token: claims(), sockjwt: { startedAt: START, presentedAt: START }, app: 1 } });
+      Object.assign(socket, { decoded_token: claims(), encoded_token: 'old' });
+      session.holdUntilAuthenticated();
+      assert.deepEqual(socket.data, { app: 1 });
+      const target = socket as unknown as Record<string, unknown>;
+      assert.equal(target['decoded_token'], undefined);
+      assert.equal(target['encoded_token'], undefined);
+    });
+
     it('held: the client’s events and the app’s emits, joins and leaves wait; nothing reaches either side', (t) => {
       const h = setup(t);
       const { socket } = h.held();
