@@ -86,6 +86,16 @@ async function cutTransport(io: Server, client: ClientSocket): Promise<{ pid: st
   return { pid, offset };
 }
 
+/** Message mode: a client authenticates on `node`, its transport is cut, and `sub` is revoked while it is away. */
+async function authenticatedThenRevokedAway(node: Awaited<ReturnType<typeof streamsNode>>, token: string, sub: string): Promise<{ pid: string; offset: string }> {
+  const client = node.connect('/', {});
+  await connected(client);
+  assert.equal((await client.timeout(3000).emitWithAck('authenticate', { token })).ok, true);
+  const session = await cutTransport(node.io, client);
+  await node.auth.revoke({ sub });
+  return session;
+}
+
 /** The same client identity (pid, offset) reconnecting, but to another node. */
 function resumeOn(node: { connect: (nsp: string, options: object) => ClientSocket }, session: { pid: string; offset: string }, token: string): ClientSocket {
   const client = node.connect('/', { autoConnect: false, auth: { token } });
@@ -162,11 +172,7 @@ describe('Redis Streams adapter', { timeout: 60_000 }, () => {
     const a = await streamsNode(t, names, false, 'message', true);
     const b = await streamsNode(t, names, false, 'message', false);
     const token = sign({ sub: 'eve' });
-    const client = a.connect('/', {});
-    await connected(client);
-    assert.equal((await client.timeout(3000).emitWithAck('authenticate', { token })).ok, true);
-    const session = await cutTransport(a.io, client);
-    await a.auth.revoke({ sub: 'eve' });
+    const session = await authenticatedThenRevokedAway(a, token, 'eve');
     const resumed = resumeOn(b, session, token);
     await connected(resumed);
     // Unwatched, node B cannot stop socket.io restoring it; sockjwt then starts it held, its claims forgotten.
@@ -182,11 +188,7 @@ describe('Redis Streams adapter', { timeout: 60_000 }, () => {
   test('message mode: a session revoked while disconnected is not restored on the other node either', async (t) => {
     const { a, b } = await twoNodes(t, false, 'message');
     const token = sign({ sub: 'cat' });
-    const client = a.connect('/', {});
-    await connected(client);
-    assert.equal((await client.timeout(3000).emitWithAck('authenticate', { token })).ok, true);
-    const session = await cutTransport(a.io, client);
-    await a.auth.revoke({ sub: 'cat' });
+    const session = await authenticatedThenRevokedAway(a, token, 'cat');
     const resumed = resumeOn(b, session, token);
     await connected(resumed);
     assert.equal(resumed.recovered, false, 'a normal, held connection instead');

@@ -170,6 +170,21 @@ function verifiedInMiddleware(t: TestContext) {
 
 const LIFETIME = { exp: START_S + 3600, expiresInMs: 3_600_000 };
 
+/** A socket socket.io recovered with the previous owner's claims: in `data`, with the recovery record, and on the socket. */
+function recoveredWithClaims(h: ReturnType<typeof setup>) {
+  const opened = h.open({ recovered: true, data: { decoded_token: claims(), sockjwt: { startedAt: START, presentedAt: START }, app: 1 } });
+  Object.assign(opened.socket, { decoded_token: claims(), encoded_token: 'old' });
+  return opened;
+}
+
+/** Only the app's own `data` is left, and no claims or token on the socket. */
+function assertClaimsForgotten(socket: FakeSocket): void {
+  assert.deepEqual(socket.data, { app: 1 });
+  const target = socket as unknown as Record<string, unknown>;
+  assert.equal(target['decoded_token'], undefined);
+  assert.equal(target['encoded_token'], undefined);
+}
+
 describe('SocketSession (unit, fake socket, fake clock)', () => {
   describe('message mode: held', () => {
     it('holdUntilAuthenticated: out of every room and of broadcasts, one timer for `timeout`', (t) => {
@@ -188,14 +203,9 @@ describe('SocketSession (unit, fake socket, fake clock)', () => {
     });
 
     it('held, recovered: the claims socket.io restored are forgotten until it authenticates', (t) => {
-      const h = setup(t);
-      const { socket, session } = h.open({ recovered: true, data: { decoded_token: claims(), sockjwt: { startedAt: START, presentedAt: START }, app: 1 } });
-      Object.assign(socket, { decoded_token: claims(), encoded_token: 'old' });
+      const { socket, session } = recoveredWithClaims(setup(t));
       session.holdUntilAuthenticated();
-      assert.deepEqual(socket.data, { app: 1 });
-      const target = socket as unknown as Record<string, unknown>;
-      assert.equal(target['decoded_token'], undefined);
-      assert.equal(target['encoded_token'], undefined);
+      assertClaimsForgotten(socket);
     });
 
     it('held: the client’s events and the app’s emits, joins and leaves wait; nothing reaches either side', (t) => {
@@ -431,14 +441,9 @@ describe('SocketSession (unit, fake socket, fake clock)', () => {
     });
 
     it('anonymous, recovered: the claims socket.io restored from the previous owner are forgotten', (t) => {
-      const h = setup(t, { required: false });
-      const { socket, session } = h.open({ recovered: true, data: { decoded_token: claims(), sockjwt: { startedAt: START, presentedAt: START }, app: 1 } });
-      Object.assign(socket, { decoded_token: claims(), encoded_token: 'old' });
+      const { socket, session } = recoveredWithClaims(setup(t, { required: false }));
       session.admitAnonymously();
-      assert.deepEqual(socket.data, { app: 1 });
-      const target = socket as unknown as Record<string, unknown>;
-      assert.equal(target['decoded_token'], undefined);
-      assert.equal(target['encoded_token'], undefined);
+      assertClaimsForgotten(socket);
     });
   });
 
