@@ -133,9 +133,13 @@ export class SocketSession extends Expiring implements SocketGate, RegisteredSes
   /** Message mode, credentials required: out of the namespace until a valid `authenticate`, refused after `timeoutMs`. */
   holdUntilAuthenticated(): void {
     this.state = 'held';
-    // A recovered socket held again: the claims socket.io restored are not its own until it authenticates.
-    if (this.socket.recovered) forgetIdentity(this.socket, this.ctx.names);
-    this.hold = { rooms: holdOutOfNamespace(this.socket), emits: [] };
+    const rooms = holdOutOfNamespace(this.socket);
+    if (this.socket.recovered) {
+      // Held again: what socket.io restored, claims and rooms, belongs to whoever authenticated before.
+      forgetIdentity(this.socket, this.ctx.names);
+      rooms.clear();
+    }
+    this.hold = { rooms, emits: [] };
     this.timer = setTimeout(() => this.onTimeout(), this.ctx.timeoutMs);
   }
 

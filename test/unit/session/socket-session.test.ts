@@ -170,11 +170,9 @@ function verifiedInMiddleware(t: TestContext) {
 
 const LIFETIME = { exp: START_S + 3600, expiresInMs: 3_600_000 };
 
-/** A socket socket.io recovered with the previous owner's claims: in `data`, with the recovery record, and on the socket. */
-function recoveredWithClaims(h: ReturnType<typeof setup>) {
-  const opened = h.open({ recovered: true, data: { decoded_token: claims(), sockjwt: { startedAt: START, presentedAt: START }, app: 1 } });
-  Object.assign(opened.socket, { decoded_token: claims(), encoded_token: 'old' });
-  return opened;
+/** A socket socket.io recovered with the previous owner's claims in `data`, with the recovery record, and its rooms. */
+function recoveredWithClaims(h: ReturnType<typeof setup>, rooms: string[] = []) {
+  return h.open({ recovered: true, rooms, data: { decoded_token: claims(), sockjwt: { startedAt: START, presentedAt: START }, app: 1 } });
 }
 
 /** Only the app's own `data` is left, and no claims or token on the socket. */
@@ -202,10 +200,13 @@ describe('SocketSession (unit, fake socket, fake clock)', () => {
       assert.equal(h.ctx.sessions.sessionCount, 0, 'not counted before it is live');
     });
 
-    it('held, recovered: the claims socket.io restored are forgotten until it authenticates', (t) => {
-      const { socket, session } = recoveredWithClaims(setup(t));
+    it('held, recovered: the claims and rooms socket.io restored are forgotten; the rooms are not joined at its admission', (t) => {
+      const { socket, session } = recoveredWithClaims(setup(t), ['user:eve']);
       session.holdUntilAuthenticated();
       assertClaimsForgotten(socket);
+      assert.equal(refusalOrOk(socket.authenticate(sign(claims({ sub: 'mallory' })))), true);
+      assert.equal(session.state, 'live');
+      assert.deepEqual([...socket.rooms], [socket.id]);
     });
 
     it('held: the client’s events and the app’s emits, joins and leaves wait; nothing reaches either side', (t) => {
@@ -442,6 +443,7 @@ describe('SocketSession (unit, fake socket, fake clock)', () => {
 
     it('anonymous, recovered: the claims socket.io restored from the previous owner are forgotten', (t) => {
       const { socket, session } = recoveredWithClaims(setup(t, { required: false }));
+      Object.assign(socket, { decoded_token: claims(), encoded_token: 'old' });
       session.admitAnonymously();
       assertClaimsForgotten(socket);
     });
