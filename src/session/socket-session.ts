@@ -133,23 +133,29 @@ export class SocketSession extends Expiring implements SocketGate, RegisteredSes
   /** Message mode, credentials required: out of the namespace until a valid `authenticate`, refused after `timeoutMs`. */
   holdUntilAuthenticated(): void {
     this.state = 'held';
-    const rooms = holdOutOfNamespace(this.socket);
-    if (this.socket.recovered) {
-      // Held again: what socket.io restored, claims and rooms, belongs to whoever authenticated before.
-      forgetIdentity(this.socket, this.ctx.names);
-      rooms.clear();
-    }
-    this.hold = { rooms, emits: [] };
+    if (this.socket.recovered) this.disownRestored();
+    this.hold = { rooms: holdOutOfNamespace(this.socket), emits: [] };
     this.timer = setTimeout(() => this.onTimeout(), this.ctx.timeoutMs);
   }
 
   /**
    * `required: false` without a token: in the namespace, no claims; an `authenticate` may still
-   * come. A recovered socket's restored claims are not its own: they go.
+   * come. A recovered socket's restored session is not its own (else it would be resumed).
    */
   admitAnonymously(): void {
     this.state = 'anonymous';
-    if (this.socket.recovered) forgetIdentity(this.socket, this.ctx.names);
+    if (this.socket.recovered) this.disownRestored();
+  }
+
+  /** A recovered socket whose stored session was anonymous too: what socket.io restored is its own. */
+  resumeAnonymously(): void {
+    this.state = 'anonymous';
+  }
+
+  /** A recovered socket starting afresh: the claims and rooms socket.io restored belong to whoever authenticated before. */
+  private disownRestored(): void {
+    forgetIdentity(this.socket, this.ctx.names);
+    for (const room of [...this.socket.rooms]) if (room !== this.socket.id) void this.socket.leave(room);
   }
 
   /**

@@ -120,7 +120,7 @@ export function resumeRecovered(socket: Socket, session: SocketSession, ctx: Ses
   const stored = storedSession(socket.data, ctx);
   if (stored === 'anonymous') {
     if (ctx.required) return false;
-    session.admitAnonymously();
+    session.resumeAnonymously();
     return true;
   }
   if (!stored) return false;

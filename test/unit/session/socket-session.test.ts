@@ -426,7 +426,7 @@ describe('SocketSession (unit, fake socket, fake clock)', () => {
       assert.equal(session.state, 'live');
       assert.deepEqual(socket.eventNames(), ['authenticated']);
       assert.deepEqual(h.heard.map((entry) => entry.event), ['authenticated']);
-      assert.deepEqual([...socket.rooms], [socket.id, 'lobby']);
+      assert.deepEqual([...socket.rooms].sort(), [socket.id, 'lobby'].sort());
       assert.deepEqual(h.nsp.adapter.delAllCalls, [], 'never taken out of its rooms');
       assert.equal(h.ctx.sessions.sessionCount, 1);
     });
@@ -441,11 +441,21 @@ describe('SocketSession (unit, fake socket, fake clock)', () => {
       assert.equal(session.state, 'closed');
     });
 
-    it('anonymous, recovered: the claims socket.io restored from the previous owner are forgotten', (t) => {
-      const { socket, session } = recoveredWithClaims(setup(t, { required: false }));
+    it('anonymous, recovered: the claims and rooms socket.io restored from the previous owner are forgotten', (t) => {
+      const { socket, session } = recoveredWithClaims(setup(t, { required: false }), ['user:eve']);
       Object.assign(socket, { decoded_token: claims(), encoded_token: 'old' });
       session.admitAnonymously();
       assertClaimsForgotten(socket);
+      assert.deepEqual([...socket.rooms], [socket.id]);
+    });
+
+    it('resumeAnonymously: a recovered anonymous session keeps the rooms it had', (t) => {
+      const h = setup(t, { required: false });
+      const { socket, session } = h.open({ recovered: true, rooms: ['lobby'], data: { app: 1 } });
+      session.resumeAnonymously();
+      assert.equal(session.state, 'anonymous');
+      assert.deepEqual([...socket.rooms].sort(), [socket.id, 'lobby'].sort());
+      assert.deepEqual(socket.data, { app: 1 });
     });
   });
 
