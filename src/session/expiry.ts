@@ -2,11 +2,10 @@ import type { UnauthorizedError } from '../errors/errors.js';
 import * as refuse from '../errors/refusals.js';
 import type { JwtClaims } from '../types.js';
 
-/**
- * A live socket's end: when it comes (the deadline its token and `maxSessionMs` set, one rule
- * at connect, live, and on recovery), and the scheduler that drops it then.
- */
-/** When a socket must go, decided once from the options. One rule at connect, live, and on recovery. */
+// A live socket's end: when it comes (the deadline its token and `maxSessionMs` set, one rule
+// at connect, live, and on recovery), and the scheduler that drops it then.
+
+/** When a socket must go, decided once from the options. */
 export interface LifetimeSettings {
   /** Drop at `exp`: false when `enforceExpiry: false` or `ignoreExpiration: true`. */
   enforceExp: boolean;
@@ -57,7 +56,6 @@ function isTime(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-
 // ───────────────────────────── the scheduler ─────────────────────────────
 
 /** setTimeout's largest delay; later deadlines are reached in hops. */
@@ -86,7 +84,6 @@ export abstract class Expiring {
 /** The expiries due in one `resolutionMs` window, as a doubly linked list. */
 export class Slot {
   head: Expiring | undefined = undefined;
-  size = 0;
 
   constructor(
     readonly bucket: number,
@@ -98,7 +95,6 @@ export class Slot {
     if (this.head) this.head.expiryPrev = target;
     this.head = target;
     target.expirySlot = this;
-    this.size++;
   }
 
   unlink(target: Expiring): void {
@@ -106,7 +102,6 @@ export class Slot {
     else this.head = target.expiryNext;
     if (target.expiryNext) target.expiryNext.expiryPrev = target.expiryPrev;
     target.expiryPrev = target.expiryNext = target.expirySlot = undefined;
-    this.size--;
   }
 }
 
@@ -179,8 +174,11 @@ export class ExpiryScheduler {
     slot.unlink(target);
     this.pending--;
     // The heap keeps the stale slot number; nextLiveBucket() skips slots that no longer exist.
-    if (slot.size === 0) this.slots.delete(slot.bucket);
-    if (this.slots.size === 0) this.disarm();
+    if (slot.head === undefined) this.slots.delete(slot.bucket);
+    if (this.slots.size === 0) {
+      this.heap.clear();
+      this.disarm();
+    }
   }
 
   private arm(): void {
