@@ -52,14 +52,34 @@ function processGroupAlive(group: number): boolean {
 }
 
 /** A PostgreSQL server of the caller's own; `started: false` leaves it to `start()`. */
+/**
+ * initdb, bounded: it runs synchronously, so a hang would block the test file's own deadlines (one
+ * run here stopped inside it until the runner's 120 s). Once it takes 30 s (it takes 1–5), it is
+ * killed, said on stderr, and tried once more in a fresh directory; a second failure fails the test.
+ */
+function initDataDirectory(bin: string, data: string, user: ReturnType<typeof runAs>): void {
+  for (let attempt = 1; ; attempt++) {
+    const run = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      killSignal: 'SIGKILL',
+      ...user,
+    });
+    if (run.status === 0) return;
+    const why = run.error?.message ?? run.stderr;
+    if (attempt === 2 || (run.error as NodeJS.ErrnoException | undefined)?.code !== 'ETIMEDOUT') throw new Error(`initdb failed: ${why}`);
+    process.stderr.write(`initdb did not finish within 30 s (${why}); once more in a fresh directory\n`);
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
 export async function privatePostgres(t: Cleanup, { started = true } = {}): Promise<PostgresProcess> {
   const bin = binDir();
   const user = runAs();
   const dir = mkdtempSync(join(tmpdir(), 'sockjwt-pg-'));
   if (user) chownSync(dir, user.uid, user.gid);
   const data = join(dir, 'data');
-  const initdb = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], { encoding: 'utf8', ...user });
-  if (initdb.status !== 0) throw new Error(`initdb failed: ${initdb.error?.message ?? initdb.stderr}`);
+  initDataDirectory(bin, data, user);
   const port = await freePort();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let server: ChildProcess | undefined;
